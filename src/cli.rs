@@ -1,0 +1,238 @@
+//! The command line: clap definitions, turned once into library requests and
+//! dispatched. Nothing below this module sees clap.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use claimsearch::config::{Paths, CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV};
+use claimsearch::ingest::{self, IndexReport, Progress};
+use claimsearch::model::{Date, Kind};
+use claimsearch::query::{DateBucket, SearchRequest};
+use claimsearch::render::{self, Style};
+use claimsearch::Index;
+
+/// Ranked, faceted search over the claims, quotes and thread histories saved by
+/// a discourse tracker.
+///
+/// Exit codes: 0 done, 1 error, 2 usage or bad query, 75 index busy.
+#[derive(Debug, Parser)]
+#[command(name = "claimsearch", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rebuild the index from every page of the corpus.
+    Index(IndexArgs),
+    /// Search: ranked claims and quotes with snippets, then facet counts.
+    Query(QueryArgs),
+    /// What the index holds: records by kind, pages, sources, dates, size.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+struct CorpusArg {
+    /// Folder of pages to index.
+    #[arg(long, env = CORPUS_ENV, default_value = DEFAULT_CORPUS)]
+    corpus: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct IndexDirArg {
+    /// Folder of the index.
+    #[arg(long, env = INDEX_ENV, default_value = DEFAULT_INDEX)]
+    index: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct IndexArgs {
+    #[command(flatten)]
+    corpus: CorpusArg,
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    /// Words, "exact phrases", -excluded, OR, field:value (text, title, topics,
+    /// source, author, kind, topic, thread); * matches everything.
+    query: String,
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Corpus to build the index from when there is none yet.
+    #[command(flatten)]
+    corpus: CorpusArg,
+    /// Hits to show.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// Hits to skip (for paging).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Only records from this source (repeat for several).
+    #[arg(long = "source", value_name = "SOURCE")]
+    sources: Vec<String>,
+    /// Only records with this topic slug (repeat for several).
+    #[arg(long = "topic", value_name = "TOPIC")]
+    topics: Vec<String>,
+    /// Only records of this kind: claim, quote, summary, event, perspective,
+    /// tension, narrative, passage (repeat for several).
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<Kind>,
+    /// Only records by this author.
+    #[arg(long)]
+    author: Option<String>,
+    /// Only records of this thread, or items that appear in it.
+    #[arg(long)]
+    thread: Option<String>,
+    /// Only records dated on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<Date>,
+    /// Only records dated on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    until: Option<Date>,
+    /// Group the date facet by year, month or day.
+    #[arg(long, default_value = "year")]
+    date_bucket: DateBucket,
+    /// Include records of older versions of threads.
+    #[arg(long)]
+    all_versions: bool,
+    /// Print one JSON object (the contract documented in the README).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+impl QueryArgs {
+    fn request(&self) -> SearchRequest {
+        SearchRequest {
+            query: self.query.clone(),
+            limit: self.limit,
+            offset: self.offset,
+            sources: self.sources.clone(),
+            topics: self.topics.clone(),
+            kinds: self.kinds.clone(),
+            author: self.author.clone(),
+            thread: self.thread.clone(),
+            since: self.since,
+            until: self.until,
+            date_bucket: self.date_bucket,
+            all_versions: self.all_versions,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let style = Style::detect(
+        io::stdout().is_terminal(),
+        std::env::var("NO_COLOR").ok().as_deref(),
+    );
+    let mut out = io::stdout().lock();
+    match cli.command {
+        Command::Index(args) => {
+            let paths = Paths {
+                corpus: args.corpus.corpus,
+                index: args.index.index,
+            };
+            let report = build_index(&paths)?;
+            if args.json {
+                render::json(&mut out, &report)?;
+            } else {
+                render::index_summary(&mut out, &report)?;
+            }
+        }
+        Command::Query(args) => {
+            let paths = Paths {
+                corpus: args.corpus.corpus.clone(),
+                index: args.index.index.clone(),
+            };
+            if !claimsearch::index::exists(&paths.index) {
+                eprintln!(
+                    "claimsearch: no index at {}; building it from {}",
+                    paths.index.display(),
+                    paths.corpus.display()
+                );
+                let report = build_index(&paths)?;
+                render::index_summary(&mut io::stderr(), &report)?;
+            }
+            let index = Index::open(&paths.index)?;
+            let response = index.search(&args.request())?;
+            if args.json {
+                render::json(&mut out, &response)?;
+            } else {
+                render::human_query(&mut out, &response, args.offset, style)?;
+            }
+        }
+        Command::Stats(args) => {
+            let stats = Index::open(&args.index.index)?.stats()?;
+            if args.json {
+                render::json(&mut out, &stats)?;
+            } else {
+                render::human_stats(&mut out, &stats, style)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Full rebuild with a progress bar on a terminal and problems on stderr.
+fn build_index(paths: &Paths) -> Result<IndexReport> {
+    let bar = progress_bar();
+    let on_progress = |p: Progress| match p {
+        Progress::Found(n) => bar.set_length(n as u64),
+        Progress::Parsed(_) => bar.inc(1),
+        Progress::Committing => bar.set_message("committing"),
+    };
+    let report = ingest::build(&paths.corpus, &paths.index, &on_progress)
+        .with_context(|| format!("indexing {}", paths.corpus.display()))?;
+    bar.finish_and_clear();
+    report_problems(&paths.corpus, &report);
+    Ok(report)
+}
+
+fn progress_bar() -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} pages {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One line per skipped file or warning, naming the file (and line).
+fn report_problems(corpus: &Path, report: &IndexReport) {
+    for s in &report.skipped {
+        eprintln!(
+            "claimsearch: skipped {}: {}",
+            corpus.join(&s.path).display(),
+            s.reason
+        );
+    }
+    for w in &report.warnings {
+        let place = match w.line {
+            Some(line) => format!("{}:{line}", corpus.join(&w.path).display()),
+            None => corpus.join(&w.path).display().to_string(),
+        };
+        eprintln!("claimsearch: warning: {place}: {}", w.message);
+    }
+}

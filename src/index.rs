@@ -1,0 +1,141 @@
+//! The index handle a program keeps open: opening or creating the Tantivy
+//! index on disk, and the reader that picks up new commits by itself.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tantivy::directory::error::LockError;
+use tantivy::{IndexReader, ReloadPolicy, Searcher, TantivyError};
+
+use crate::error::{Error, Result};
+use crate::query::{SearchRequest, SearchResponse};
+use crate::schema::{self, Fields};
+use crate::stats::Stats;
+
+/// Thread hash -> the `thread_version` key of the thread's newest version.
+pub(crate) type NewestVersions = Arc<HashMap<u64, u64>>;
+
+/// An open index, cheap to share between threads (`Arc<Index>`): searches run
+/// concurrently, and commits by another process (`reindex`) become visible
+/// without reopening.
+pub struct Index {
+    pub(crate) tantivy: tantivy::Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: Fields,
+    dir: PathBuf,
+    /// Newest version of each thread, for the searcher generation it was computed on.
+    newest: Mutex<Option<(u64, NewestVersions)>>,
+}
+
+impl Index {
+    /// Opens the index in `dir` for searching.
+    ///
+    /// Fails with [`Error::IndexMissing`] when `dir` holds no index.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
+        let dir = dir.as_ref();
+        if !exists(dir) {
+            return Err(Error::IndexMissing(dir.to_path_buf()));
+        }
+        let tantivy = tantivy::Index::open_in_dir(dir)?;
+        schema::register_analyzers(&tantivy);
+        let fields = Fields::new(&tantivy.schema())?;
+        let reader = tantivy
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Index {
+            tantivy,
+            reader,
+            fields,
+            dir: dir.to_path_buf(),
+            newest: Mutex::new(None),
+        })
+    }
+
+    /// The folder the index lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs a search; see [`SearchRequest`] for what can be asked.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
+        crate::query::run(self, request)
+    }
+
+    /// Counts what the index holds.
+    pub fn stats(&self) -> Result<Stats> {
+        crate::stats::collect(self)
+    }
+
+    /// Makes the next search see the latest commit now rather than within the
+    /// reload delay (the reader also reloads by itself).
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// The newest version of every thread in this searcher's snapshot, keyed by
+    /// the thread part of `thread_version`. Computed once per commit and cached.
+    pub(crate) fn newest_versions(&self, searcher: &Searcher) -> Result<NewestVersions> {
+        let generation = searcher.generation().generation_id();
+        let mut cache = self.newest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, map)) = cache.as_ref() {
+            if *cached == generation {
+                return Ok(Arc::clone(map));
+            }
+        }
+        let map = Arc::new(scan_newest_versions(searcher)?);
+        *cache = Some((generation, Arc::clone(&map)));
+        Ok(map)
+    }
+}
+
+fn scan_newest_versions(searcher: &Searcher) -> Result<HashMap<u64, u64>> {
+    let mut newest: HashMap<u64, u64> = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let column = segment.fast_fields().u64(schema::names::THREAD_VERSION)?;
+        let alive = segment.alive_bitset();
+        for doc in 0..segment.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            for key in column.values_for_doc(doc).filter(|k| *k != 0) {
+                let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
+                *entry = (*entry).max(key);
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// True when `dir` holds a committed index.
+pub fn exists(dir: &Path) -> bool {
+    dir.join("meta.json").is_file()
+}
+
+/// Opens the index in `dir` for writing, creating the folder and the index
+/// when there is none.
+pub(crate) fn open_or_create(dir: &Path) -> Result<tantivy::Index> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let index = if exists(dir) {
+        tantivy::Index::open_in_dir(dir)?
+    } else {
+        tantivy::Index::create_in_dir(dir, schema::build())?
+    };
+    if index.schema() != schema::build() {
+        return Err(Error::BadRequest(format!(
+            "the index at {} was built by another version of claimsearch; remove it and run `claimsearch index`",
+            dir.display()
+        )));
+    }
+    schema::register_analyzers(&index);
+    Ok(index)
+}
+
+/// Maps Tantivy's "lock busy" to [`Error::IndexBusy`].
+pub(crate) fn writer_error(dir: &Path, err: TantivyError) -> Error {
+    match err {
+        TantivyError::LockFailure(LockError::LockBusy, _) => Error::IndexBusy(dir.to_path_buf()),
+        other => Error::Index(other),
+    }
+}

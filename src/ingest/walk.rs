@@ -1,0 +1,87 @@
+//! Finding the pages: which files under the corpus root are read, in a fixed order.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::{DirEntry, WalkDir};
+
+use super::{check_corpus, relative, Skipped};
+use crate::error::Result;
+
+/// File endings read as pages; anything else (images, editor backups) is not a page.
+const PAGE_EXTENSIONS: [&str; 4] = ["txt", "text", "md", "jsonl"];
+
+/// A candidate page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpusFile {
+    /// Where to read it.
+    pub abs: PathBuf,
+    /// Its path relative to the corpus root, `/`-separated: its identity in the index.
+    pub rel: String,
+}
+
+impl CorpusFile {
+    /// The file's name (the last part of its path).
+    pub fn name(&self) -> String {
+        self.rel.rsplit('/').next().unwrap_or(&self.rel).to_string()
+    }
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Candidate pages, sorted by relative path.
+    pub files: Vec<CorpusFile>,
+    /// Entries the walk could not enter or read (permissions, symlink loops).
+    pub skipped: Vec<Skipped>,
+}
+
+/// Walks `corpus`, following symbolic links (a loop is reported, not followed)
+/// and leaving out hidden files and folders.
+pub fn walk(corpus: &Path) -> Result<Walk> {
+    let root = check_corpus(corpus)?;
+    let mut found = Walk::default();
+    let entries = WalkDir::new(&root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
+    for entry in entries {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() && is_page(entry.path()) => {
+                found.files.push(CorpusFile {
+                    rel: relative(&root, entry.path()),
+                    abs: entry.into_path(),
+                });
+            }
+            Ok(_) => {}
+            Err(err) => found.skipped.push(Skipped {
+                path: err
+                    .path()
+                    .map(|p| relative(&root, p))
+                    .unwrap_or_else(|| ".".to_string()),
+                reason: walk_reason(&err),
+            }),
+        }
+    }
+    found.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(found)
+}
+
+fn walk_reason(err: &walkdir::Error) -> String {
+    if err.loop_ancestor().is_some() {
+        "symbolic link loop".to_string()
+    } else if let Some(io) = err.io_error() {
+        format!("cannot read: {io}")
+    } else {
+        err.to_string()
+    }
+}
+
+fn is_hidden(entry: &DirEntry) -> bool {
+    entry.file_name().to_string_lossy().starts_with('.')
+}
+
+fn is_page(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| PAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}

@@ -1,0 +1,201 @@
+//! Terminal output: ranked hits with highlighted snippets, then compact facets.
+
+use std::io::{self, Write};
+
+use super::Style;
+use crate::ingest::IndexReport;
+use crate::query::{FacetCount, Hit, SearchResponse};
+use crate::stats::Stats;
+
+const BOLD_YELLOW: &str = "1;33";
+const CYAN: &str = "36";
+const DIM: &str = "2";
+const BOLD: &str = "1";
+
+/// Hits, best first, then the facet counts.
+pub fn query<W: Write>(
+    out: &mut W,
+    response: &SearchResponse,
+    offset: usize,
+    style: Style,
+) -> io::Result<()> {
+    if response.hits.is_empty() {
+        writeln!(out, "no matches for {}", response.query)?;
+    }
+    for (i, hit) in response.hits.iter().enumerate() {
+        hit_lines(out, offset + i + 1, hit, style)?;
+    }
+    writeln!(out)?;
+    facet_lines(out, response, style)
+}
+
+fn hit_lines<W: Write>(out: &mut W, rank: usize, hit: &Hit, style: Style) -> io::Result<()> {
+    let one_line = |s: &str| s.replace('\n', " ");
+    let snippet = if style.color {
+        hit.snippet
+            .marked(&format!("\x1b[{BOLD_YELLOW}m"), "\x1b[0m", one_line)
+    } else {
+        hit.snippet.marked("", "", one_line)
+    };
+    let kind = style.paint(CYAN, &format!("{:<11}", hit.kind.as_str()));
+    writeln!(out, "{rank:>3}. {kind} {snippet}")?;
+    writeln!(out, "     {}", style.paint(DIM, &byline(hit)))?;
+    Ok(())
+}
+
+/// `title — source · author · date`, or for thread records
+/// `thread (version N) · date · cites …`.
+fn byline(hit: &Hit) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(hit.source.clone());
+    parts.extend(hit.author.clone());
+    if let Some(version) = hit.version {
+        parts.push(format!("thread version {version}"));
+    }
+    parts.extend(hit.date.map(|d| d.to_string()));
+    let mut line = if parts.is_empty() {
+        hit.title.clone()
+    } else {
+        format!("{} — {}", hit.title, parts.join(" · "))
+    };
+    if !hit.cites.is_empty() {
+        let cites: Vec<String> = hit.cites.iter().map(|c| c.title.clone()).collect();
+        line.push_str(&format!(" · cites: {}", cites.join("; ")));
+    }
+    if hit.truncated {
+        line.push_str(" · (quote cut short)");
+    }
+    line
+}
+
+fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -> io::Result<()> {
+    let total = style.paint(BOLD, &format!("{} matches", response.total));
+    writeln!(out, "{total}")?;
+    let f = &response.facets;
+    for (name, values) in [
+        ("kind", &f.kind),
+        ("source", &f.source),
+        ("date", &f.date),
+        ("topic", &f.topic),
+    ] {
+        if !values.is_empty() {
+            writeln!(out, "  {:<7}{}", style.paint(DIM, name), counts(values))?;
+        }
+    }
+    Ok(())
+}
+
+fn counts(values: &[FacetCount]) -> String {
+    let shown: Vec<String> = values
+        .iter()
+        .map(|v| format!("{} {}", v.value, v.count))
+        .collect();
+    shown.join(" · ")
+}
+
+/// The one-line summary of `claimsearch index`.
+pub fn index_summary<W: Write>(out: &mut W, report: &IndexReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "indexed {} pages, {} records in {:.2} s; {} skipped, {} warnings",
+        report.pages,
+        report.records,
+        report.seconds,
+        report.skipped.len(),
+        report.warnings.len()
+    )
+}
+
+/// `claimsearch stats` for people.
+pub fn stats<W: Write>(out: &mut W, stats: &Stats, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        style.paint(BOLD, &format!("{} records", stats.records))
+    )?;
+    writeln!(out, "  kinds    {}", counts(&stats.kinds))?;
+    writeln!(out, "  pages    {}", stats.pages)?;
+    writeln!(out, "  sources  {}", stats.sources)?;
+    let date = |d: Option<crate::model::Date>| d.map_or("-".to_string(), |d| d.to_string());
+    writeln!(
+        out,
+        "  dates    {} to {}",
+        date(stats.first_date),
+        date(stats.last_date)
+    )?;
+    writeln!(
+        out,
+        "  size     {:.1} MiB",
+        stats.index_bytes as f64 / (1024.0 * 1024.0)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Date, Kind};
+    use crate::query::{Facets, Snippet};
+
+    fn response() -> SearchResponse {
+        SearchResponse {
+            query: "uniform".into(),
+            total: 1,
+            hits: vec![Hit {
+                id: "a.txt#claim-1".into(),
+                score: 1.0,
+                kind: Kind::Claim,
+                text: "uniform bounds fail".into(),
+                snippet: Snippet {
+                    fragment: "uniform bounds fail".into(),
+                    highlighted: std::iter::once(0..7).collect(),
+                },
+                title: "A post".into(),
+                source: Some("LessWrong".into()),
+                author: None,
+                date: Date::parse("2019-02-01"),
+                item_id: None,
+                topics: vec![],
+                thread: None,
+                version: None,
+                cites: vec![],
+                path: "a.txt".into(),
+                truncated: false,
+            }],
+            facets: Facets {
+                kind: vec![FacetCount {
+                    value: "claim".into(),
+                    count: 1,
+                }],
+                ..Facets::default()
+            },
+        }
+    }
+
+    #[test]
+    fn plain_output_has_rank_snippet_byline_and_facets_without_escapes() {
+        let mut out = Vec::new();
+        query(&mut out, &response(), 0, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("  1. claim       uniform bounds fail"));
+        assert!(text.contains("A post — LessWrong · 2019-02-01"));
+        assert!(text.contains("1 matches"));
+        assert!(text.contains("kind   claim 1"));
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn colour_marks_the_matched_term() {
+        let mut out = Vec::new();
+        query(&mut out, &response(), 0, Style { color: true }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\x1b[1;33muniform\x1b[0m bounds"));
+    }
+
+    #[test]
+    fn no_color_turns_colour_off() {
+        assert!(Style::detect(true, None).color);
+        assert!(!Style::detect(true, Some("1")).color);
+        assert!(Style::detect(true, Some("")).color);
+        assert!(!Style::detect(false, None).color);
+    }
+}

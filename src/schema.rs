@@ -1,0 +1,263 @@
+//! The Tantivy schema: one place that says which field exists and why each is
+//! indexed, fast, stored or a facet, and how a [`Record`] becomes a document.
+
+use tantivy::schema::{
+    DateOptions, Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, STORED,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer,
+};
+use tantivy::{DateTime, Index, TantivyDocument};
+
+use crate::model::{Date, Record};
+
+/// Analyzer of every searchable text field: English words, lowercased,
+/// accents folded (`Rényi` finds `Renyi`), stop words dropped so that "the"
+/// never decides a ranking, and stemmed (`interpolating` finds `interpolate`).
+pub const TEXT_ANALYZER: &str = "claims_en";
+/// Analyzer of the filter fields: the whole value as one lowercased token, so
+/// `--source lesswrong` matches `LessWrong` and nothing else.
+pub const KEYWORD_ANALYZER: &str = "keyword";
+
+/// Handles to every field, resolved once from the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// The record's own text. Positions are kept for phrase queries and snippets.
+    pub text: Field,
+    /// The item's (or thread's) title: searchable, weighted below `text`.
+    pub title: Field,
+    /// The topic slugs as words (`uniform-convergence` -> uniform, converg).
+    pub topics: Field,
+    /// Exact-match filters (`--kind`, `--source`, …); indexed only, never scored.
+    pub kind: Field,
+    /// See [`Fields::kind`].
+    pub source: Field,
+    /// See [`Fields::kind`].
+    pub author: Field,
+    /// See [`Fields::kind`]; one value per thread the record belongs to.
+    pub thread: Field,
+    /// See [`Fields::kind`]; one value per topic slug.
+    pub topic: Field,
+    /// The page's corpus-relative path: reindex deletes a page's records by this term.
+    pub path: Field,
+    /// Midnight UTC of the record's date: indexed and fast for `--since`/`--until`
+    /// ranges, fast also so results can later be sorted by date.
+    pub date: Field,
+    /// `thread hash << 16 | version` for thread records, 0 otherwise. Fast, so the
+    /// searcher can tell the newest version of each thread at read time (see `query`).
+    pub thread_version: Field,
+    /// Hierarchical facets counted over all matches: `/source/…`, `/topic/…`,
+    /// `/kind/…`, `/year/…`, `/month/…`, `/day/…`.
+    pub facets: Field,
+    /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
+    /// document fetch and the record survives byte for byte.
+    pub record: Field,
+}
+
+/// Field names, as a user may write them in `field:value` queries.
+pub mod names {
+    /// Searchable text.
+    pub const TEXT: &str = "text";
+    /// Searchable title.
+    pub const TITLE: &str = "title";
+    /// Searchable topic words.
+    pub const TOPICS: &str = "topics";
+    /// Exact kind.
+    pub const KIND: &str = "kind";
+    /// Exact source.
+    pub const SOURCE: &str = "source";
+    /// Exact author.
+    pub const AUTHOR: &str = "author";
+    /// Exact thread title.
+    pub const THREAD: &str = "thread";
+    /// Exact topic slug.
+    pub const TOPIC: &str = "topic";
+    /// Exact page path.
+    pub const PATH: &str = "path";
+    /// Date.
+    pub const DATE: &str = "date";
+    /// Thread hash and version (fast field).
+    pub const THREAD_VERSION: &str = "thread_version";
+    /// Facets.
+    pub const FACETS: &str = "facets";
+    /// The stored record.
+    pub const RECORD: &str = "record";
+}
+
+/// Builds the schema.
+pub fn build() -> Schema {
+    let mut b = Schema::builder();
+    let searchable = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    // Filters need neither frequencies nor norms: a record has a value or not.
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_ANALYZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    b.add_text_field(names::TEXT, searchable.clone());
+    b.add_text_field(names::TITLE, searchable.clone());
+    b.add_text_field(names::TOPICS, searchable);
+    for name in [
+        names::KIND,
+        names::SOURCE,
+        names::AUTHOR,
+        names::THREAD,
+        names::TOPIC,
+        names::PATH,
+    ] {
+        b.add_text_field(name, keyword.clone());
+    }
+    b.add_date_field(names::DATE, DateOptions::default().set_indexed().set_fast());
+    b.add_u64_field(names::THREAD_VERSION, NumericOptions::default().set_fast());
+    b.add_facet_field(names::FACETS, FacetOptions::default());
+    b.add_text_field(names::RECORD, STORED);
+    b.build()
+}
+
+/// Registers the analyzers the schema names. Must run on every opened index.
+pub fn register_analyzers(index: &Index) {
+    let text = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(Stemmer::new(Language::English))
+        .build();
+    let keyword = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .build();
+    index.tokenizers().register(TEXT_ANALYZER, text);
+    index.tokenizers().register(KEYWORD_ANALYZER, keyword);
+}
+
+impl Fields {
+    /// Resolves the field handles of a schema built by [`build`].
+    pub fn new(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            text: f(names::TEXT)?,
+            title: f(names::TITLE)?,
+            topics: f(names::TOPICS)?,
+            kind: f(names::KIND)?,
+            source: f(names::SOURCE)?,
+            author: f(names::AUTHOR)?,
+            thread: f(names::THREAD)?,
+            topic: f(names::TOPIC)?,
+            path: f(names::PATH)?,
+            date: f(names::DATE)?,
+            thread_version: f(names::THREAD_VERSION)?,
+            facets: f(names::FACETS)?,
+            record: f(names::RECORD)?,
+        })
+    }
+
+    /// Turns a record into its index document.
+    pub fn document(&self, record: &Record) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(self.text, &record.text);
+        doc.add_text(self.title, &record.title);
+        doc.add_text(self.kind, record.kind.as_str());
+        doc.add_text(self.path, &record.path);
+        doc.add_facet(self.facets, facet("kind", record.kind.as_str()));
+        for topic in &record.topics {
+            doc.add_text(self.topics, topic);
+            doc.add_text(self.topic, topic);
+            doc.add_facet(self.facets, facet("topic", topic));
+        }
+        if let Some(source) = &record.source {
+            doc.add_text(self.source, source);
+            doc.add_facet(self.facets, facet("source", source));
+        }
+        if let Some(author) = &record.author {
+            doc.add_text(self.author, author);
+        }
+        for thread in &record.threads {
+            doc.add_text(self.thread, thread);
+        }
+        if let Some(date) = record.date {
+            doc.add_date(self.date, to_datetime(date));
+            for (bucket, value) in date_buckets(date) {
+                doc.add_facet(self.facets, facet(bucket, &value));
+            }
+        }
+        let thread_version = match (&record.version, &record.thread) {
+            (Some(version), Some(thread)) => thread_version_key(thread, *version),
+            _ => 0,
+        };
+        doc.add_u64(self.thread_version, thread_version);
+        let json = serde_json::to_string(record).expect("a record always serializes");
+        doc.add_text(self.record, json);
+        doc
+    }
+}
+
+/// The facet `/<dimension>/<value>`.
+pub fn facet(dimension: &str, value: &str) -> Facet {
+    Facet::from_path([dimension, value])
+}
+
+/// The year, month and day buckets of a date, as facet dimension and value.
+fn date_buckets(date: Date) -> [(&'static str, String); 3] {
+    let day = date.to_string();
+    [
+        ("year", day[..4].to_string()),
+        ("month", day[..7].to_string()),
+        ("day", day),
+    ]
+}
+
+/// A calendar date as the index's date value (midnight UTC).
+pub fn to_datetime(date: Date) -> DateTime {
+    DateTime::from_timestamp_secs(date.days_since_epoch() * 86_400)
+}
+
+/// Packs a thread's identity and a version into one u64: the top 48 bits are a
+/// stable hash of the thread title, the low 16 bits the version (saturated).
+/// Never 0, so 0 can mean "not a thread record".
+pub fn thread_version_key(thread: &str, version: u32) -> u64 {
+    (thread_hash(thread) << 16) | u64::from(version.min(0xFFFF))
+}
+
+/// The thread part of a [`thread_version_key`].
+pub fn thread_of_key(key: u64) -> u64 {
+    key >> 16
+}
+
+/// FNV-1a over the title, folded to 48 bits and kept non-zero. Stable across
+/// runs and platforms, unlike `std`'s hasher.
+fn thread_hash(thread: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in thread.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    ((h ^ (h >> 48)) & 0xFFFF_FFFF_FFFF).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_keys_separate_threads_and_order_versions() {
+        let a1 = thread_version_key("Thread A", 1);
+        let a2 = thread_version_key("Thread A", 2);
+        let b1 = thread_version_key("Thread B", 1);
+        assert_ne!(a1, 0);
+        assert_eq!(thread_of_key(a1), thread_of_key(a2));
+        assert_ne!(thread_of_key(a1), thread_of_key(b1));
+        assert!(a2 > a1);
+    }
+
+    #[test]
+    fn the_schema_resolves_every_field() {
+        assert!(Fields::new(&build()).is_ok());
+    }
+}

@@ -1,0 +1,76 @@
+//! What the index holds: records by kind, pages, sources, date range, size.
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::FacetCollector;
+use tantivy::query::AllQuery;
+
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::ingest::Payload;
+use crate::model::Date;
+use crate::query::FacetCount;
+use crate::schema::names;
+
+/// Counts over the whole index (every version of every thread).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stats {
+    /// Records in the index.
+    pub records: u64,
+    /// Records by kind, most frequent first.
+    pub kinds: Vec<FacetCount>,
+    /// Pages (files) indexed by the last commit.
+    pub pages: usize,
+    /// Distinct sources.
+    pub sources: usize,
+    /// The earliest record date.
+    pub first_date: Option<Date>,
+    /// The latest record date.
+    pub last_date: Option<Date>,
+    /// Bytes the index folder takes on disk.
+    pub index_bytes: u64,
+}
+
+pub(crate) fn collect(index: &Index) -> Result<Stats> {
+    let searcher = index.reader.searcher();
+    let mut facets = FacetCollector::for_field(names::FACETS);
+    for dimension in ["/kind", "/source", "/day"] {
+        facets.add_facet(dimension);
+    }
+    let counts = searcher.search(&AllQuery, &facets)?;
+    let values = |dimension: &str| -> Vec<FacetCount> {
+        counts
+            .get(dimension)
+            .map(|(facet, count)| FacetCount {
+                value: facet
+                    .to_path()
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                count,
+            })
+            .collect()
+    };
+    let mut kinds = values("/kind");
+    kinds.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    let days = values("/day");
+    Ok(Stats {
+        records: searcher.num_docs(),
+        kinds,
+        pages: Payload::load(&index.tantivy).pages,
+        sources: values("/source").len(),
+        first_date: days.first().and_then(|d| Date::parse(&d.value)),
+        last_date: days.last().and_then(|d| Date::parse(&d.value)),
+        index_bytes: folder_size(index.dir())?,
+    })
+}
+
+fn folder_size(dir: &std::path::Path) -> Result<u64> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum())
+}

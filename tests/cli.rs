@@ -1,0 +1,549 @@
+//! End-to-end behaviour of the `claimsearch` binary on a small corpus written
+//! here: ranking, filters, facets, phrases, exclusion, versions, bad files,
+//! bad queries and the JSON contract (deserialized strictly).
+
+mod util;
+
+use serde::Deserialize;
+use util::{extraction, Fixture};
+
+// The JSON contract, mirrored here so that any added, renamed or missing field
+// fails the tests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Response {
+    query: String,
+    total: usize,
+    hits: Vec<Hit>,
+    facets: Facets,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Hit {
+    id: String,
+    score: f32,
+    kind: String,
+    text: String,
+    snippet: String,
+    title: String,
+    source: Option<String>,
+    author: Option<String>,
+    date: Option<String>,
+    item_id: Option<String>,
+    topics: Vec<String>,
+    thread: Option<String>,
+    version: Option<u32>,
+    cites: Vec<Cite>,
+    path: String,
+    truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Cite {
+    title: String,
+    source: Option<String>,
+    date: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Facets {
+    source: Vec<FacetCount>,
+    topic: Vec<FacetCount>,
+    kind: Vec<FacetCount>,
+    date: Vec<FacetCount>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct FacetCount {
+    value: String,
+    count: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexSummary {
+    pages: usize,
+    records: usize,
+    skipped: Vec<Skipped>,
+    warnings: Vec<Warning>,
+    seconds: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Skipped {
+    path: String,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Warning {
+    path: String,
+    line: Option<usize>,
+    message: String,
+}
+
+const THREAD_V1: &str = "[The Information Machine]
+
+Is Theory Broken · history
+
+Version 1
+
+2026-05-01 09:00 UTC · 3 items
+
+Narrative
+
+A first skeptic argues that the uniform convergence programme has stalled [1].
+
+Timeline
+
+  • 2019-01-01: A workshop paper finds uniform convergence insufficient for wide networks. [1]
+
+Perspectives
+
+Skeptics (Alignment Forum)
+
+The programme has stalled for good.
+
+Evolution: First appearance.
+
+Tensions
+
+  • Can any data-independent bound survive? [1]
+
+Sources
+
+  1. [1] Uniform bounds revisited — Alignment Forum (2019-03-01)
+";
+
+const THREAD_V2: &str = "Is Theory Broken · history
+Version 2
+2026-05-09 18:30 UTC · 7 items
+Narrative
+The debate widens as compression results answer the skeptics [2][1].
+Timeline
+- 2019-01-01: A workshop paper finds uniform convergence insufficient for wide networks. [2]
+- 2022-06-10: Compression bounds are reported non-vacuous, reopening the uniform convergence question. [1]
+Perspectives
+Skeptics (Alignment Forum)
+The programme has stalled for good.
+Evolution: Unchanged.
+Tensions
+- Do compression bounds escape the uniform convergence critique? [1][2]
+Sources
+- [1] Tight bounds at last — LessWrong (2022-06-10)
+- [2] Uniform bounds revisited — Alignment Forum (2019-03-01)
+";
+
+fn corpus() -> Fixture {
+    let fx = Fixture::new();
+    fx.write(
+        "items/2019/uniform.txt",
+        extraction(
+            "Uniform bounds revisited",
+            "Alignment Forum · Ada Lovelace · 2019-03-01",
+            "uniform-convergencegeneralization-bounds",
+            &[
+                "Uniform convergence bounds cannot explain why overparameterized networks generalize.",
+                "Convergence of gradient descent is fast in very wide networks.",
+                "Interpolating classifiers can still generalize on noisy data.",
+            ],
+            &[
+                "Two-sided bounds were never going to survive the random label test.",
+                "The gap between the bound and the test error grows with the sample...",
+            ],
+        ),
+    );
+    fx.write(
+        "items/2022/pac.txt",
+        extraction(
+            "Tight bounds at last",
+            "LessWrong · 2022-06-10",
+            "pac-bayes, compression",
+            &[
+                "PAC-Bayes compression bounds can be made non-vacuous for large networks.",
+                "Uniform priors make the bound loose.",
+            ],
+            &["Compression is the whole trick."],
+        ),
+    );
+    fx.write("threads/is-theory-broken/v1.txt", THREAD_V1);
+    fx.write("threads/is-theory-broken/v2.txt", THREAD_V2);
+    fx.write(
+        "feeds/items.jsonl",
+        concat!(
+            r#"{"id": "tim-1", "title": "Scaling notes", "source": "arXiv", "author": "B. Riemann", "date": "2024-05-05", "topics": ["scaling-laws"], "claims": ["Uniform convergence fails for scaling laws as well."], "quotes": [], "threads": ["Is Theory Broken"]}"#,
+            "\n{not json\n",
+            r#"{"id": "tim-2", "title": "Grokking diary", "source": "Substack", "date": "2023-02-02", "claims": ["Grokking appears long after the training loss flattens."]}"#,
+            "\n"
+        ),
+    );
+    fx.write(
+        "raw/comment.txt",
+        "Sharpness notes\nFlat minima are said to generalize better, though reparameterization muddies it.\nOthers reply that convergence speed matters more than flatness.\n",
+    );
+    fx.write("junk/binary.txt", b"GIF89a\x00\x01\x02binary");
+    fx.write("junk/empty.txt", "");
+    fx.write("junk/picture.png", b"\x89PNG");
+    fx
+}
+
+fn query(fx: &Fixture, args: &[&str]) -> Response {
+    let mut all = vec!["query", "--json"];
+    all.extend_from_slice(args);
+    let run = fx.ok(&all);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", run.stdout))
+}
+
+fn indexed() -> Fixture {
+    let fx = corpus();
+    fx.ok(&["index"]);
+    fx
+}
+
+#[test]
+fn index_reports_pages_records_and_every_bad_file_by_name() {
+    let fx = corpus();
+    let run = fx.ok(&["index", "--json"]);
+    let summary: IndexSummary = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary.pages, 6, "{summary:?}");
+    assert!(summary.records >= 20, "{summary:?}");
+    assert!(summary.seconds >= 0.0);
+    let skipped: Vec<_> = summary
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|(p, r)| *p == "junk/binary.txt" && r.contains("binary")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|(p, r)| *p == "junk/empty.txt" && r.contains("empty")),
+        "{skipped:?}"
+    );
+    assert!(
+        !skipped.iter().any(|(p, _)| p.ends_with(".png")),
+        "not a page: {skipped:?}"
+    );
+    let bad_line = summary
+        .warnings
+        .iter()
+        .find(|w| w.path == "feeds/items.jsonl");
+    assert_eq!(
+        bad_line.and_then(|w| w.line),
+        Some(2),
+        "{:?}",
+        summary.warnings
+    );
+    assert!(!bad_line.unwrap().message.is_empty());
+    assert!(run.stderr.contains("junk/binary.txt"), "{}", run.stderr);
+    assert!(run.stderr.contains("items.jsonl:2"), "{}", run.stderr);
+    // the good lines around the bad one are searchable
+    assert_eq!(query(&fx, &["grokking"]).total, 1);
+}
+
+#[test]
+fn records_matching_every_word_rank_above_those_matching_some() {
+    let fx = indexed();
+    let response = query(&fx, &["uniform convergence", "--limit", "50"]);
+    assert_eq!(response.query, "uniform convergence");
+    assert_eq!(response.total, response.hits.len());
+    let both = |h: &Hit| {
+        let t = format!("{} {}", h.text, h.title).to_lowercase();
+        t.contains("uniform") && t.contains("converg")
+    };
+    let first_partial = response
+        .hits
+        .iter()
+        .position(|h| !both(h))
+        .expect("some partial matches");
+    assert!(first_partial >= 3, "{:#?}", response.hits);
+    assert!(
+        response.hits[first_partial..].iter().all(|h| !both(h)),
+        "{:#?}",
+        response.hits
+    );
+    assert!(response.hits.windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+#[test]
+fn facets_count_every_match_not_only_the_page_shown() {
+    let fx = indexed();
+    let all = query(&fx, &["uniform", "--limit", "100"]);
+    let one = query(&fx, &["uniform", "--limit", "1"]);
+    assert_eq!(one.hits.len(), 1);
+    assert_eq!(one.total, all.total);
+    assert_eq!(one.facets.kind, all.facets.kind);
+    let kinds: u64 = one.facets.kind.iter().map(|f| f.count).sum();
+    assert_eq!(kinds as usize, all.total);
+    let claims = all.hits.iter().filter(|h| h.kind == "claim").count() as u64;
+    assert!(one.facets.kind.contains(&FacetCount {
+        value: "claim".into(),
+        count: claims
+    }));
+    assert!(one
+        .facets
+        .source
+        .iter()
+        .any(|f| f.value == "Alignment Forum"));
+    assert!(one
+        .facets
+        .topic
+        .iter()
+        .any(|f| f.value == "uniform-convergence"));
+    // year buckets by default, in date order
+    let years: Vec<_> = all.facets.date.iter().map(|f| f.value.as_str()).collect();
+    assert!(
+        years.contains(&"2019") && years.windows(2).all(|w| w[0] < w[1]),
+        "{years:?}"
+    );
+    let months = query(&fx, &["uniform", "--date-bucket", "month"]);
+    assert!(
+        months.facets.date.iter().any(|f| f.value == "2019-03"),
+        "{:?}",
+        months.facets.date
+    );
+}
+
+#[test]
+fn phrases_and_exclusions_narrow_the_matches() {
+    let fx = indexed();
+    let phrase = query(&fx, &["\"uniform convergence\"", "--limit", "50"]);
+    assert!(!phrase.hits.is_empty());
+    assert!(phrase
+        .hits
+        .iter()
+        .all(|h| !h.text.contains("Uniform priors")));
+    let loose = query(&fx, &["uniform convergence", "--limit", "50"]);
+    assert!(loose.total > phrase.total);
+
+    let excluded = query(&fx, &["uniform -priors", "--limit", "50"]);
+    assert!(!excluded.hits.is_empty());
+    assert!(excluded.hits.iter().all(|h| !h.text.contains("priors")));
+    let with = query(&fx, &["uniform", "--limit", "50"]);
+    assert!(with.hits.iter().any(|h| h.text.contains("priors")));
+}
+
+#[test]
+fn filters_combine_and_are_case_insensitive() {
+    let fx = indexed();
+    let lw = query(&fx, &["bounds", "--source", "lesswrong"]);
+    assert!(!lw.hits.is_empty());
+    assert!(lw
+        .hits
+        .iter()
+        .all(|h| h.source.as_deref() == Some("LessWrong")));
+    assert_eq!(
+        lw.facets.source,
+        vec![FacetCount {
+            value: "LessWrong".into(),
+            count: lw.total as u64
+        }]
+    );
+
+    let two = query(
+        &fx,
+        &[
+            "*",
+            "--source",
+            "LessWrong",
+            "--source",
+            "arXiv",
+            "--limit",
+            "100",
+        ],
+    );
+    let sources: std::collections::BTreeSet<_> =
+        two.hits.iter().filter_map(|h| h.source.clone()).collect();
+    assert_eq!(
+        sources.into_iter().collect::<Vec<_>>(),
+        ["LessWrong", "arXiv"]
+    );
+
+    let quotes = query(&fx, &["*", "--kind", "quote", "--limit", "100"]);
+    assert_eq!(quotes.total, 3);
+    assert!(quotes.hits.iter().any(|h| h.truncated));
+
+    let topic = query(&fx, &["*", "--topic", "pac-bayes", "--kind", "claim"]);
+    assert_eq!(topic.total, 2);
+
+    let recent = query(
+        &fx,
+        &[
+            "*",
+            "--since",
+            "2022-01-01",
+            "--until",
+            "2024-12-31",
+            "--limit",
+            "100",
+        ],
+    );
+    assert!(!recent.hits.is_empty());
+    assert!(recent.hits.iter().all(|h| h
+        .date
+        .as_deref()
+        .is_some_and(|d| ("2022-01-01"..="2024-12-31").contains(&d))));
+
+    let by = query(&fx, &["*", "--author", "ada lovelace", "--limit", "100"]);
+    assert_eq!(
+        by.total, 5,
+        "3 claims, 2 quotes and no summary: {:?}",
+        by.hits
+    );
+}
+
+#[test]
+fn only_the_newest_thread_version_is_shown_unless_asked() {
+    let fx = indexed();
+    let newest = query(&fx, &["workshop", "--kind", "event"]);
+    assert_eq!(newest.total, 1);
+    assert_eq!(newest.hits[0].version, Some(2));
+    assert_eq!(newest.hits[0].thread.as_deref(), Some("Is Theory Broken"));
+    assert_eq!(
+        newest.hits[0].source, None,
+        "thread records are the tracker's own synthesis"
+    );
+    assert_eq!(newest.hits[0].date.as_deref(), Some("2019-01-01"));
+    // [2] in version 2 is the Alignment Forum post: citations resolve per page.
+    assert_eq!(newest.hits[0].cites.len(), 1);
+    assert_eq!(newest.hits[0].cites[0].title, "Uniform bounds revisited");
+    assert_eq!(newest.hits[0].cites[0].date.as_deref(), Some("2019-03-01"));
+
+    let all = query(&fx, &["workshop", "--kind", "event", "--all-versions"]);
+    let mut versions: Vec<_> = all.hits.iter().map(|h| h.version).collect();
+    versions.sort();
+    assert_eq!(versions, [Some(1), Some(2)]);
+
+    let thread = query(
+        &fx,
+        &["*", "--thread", "is theory broken", "--limit", "100"],
+    );
+    assert!(
+        thread
+            .hits
+            .iter()
+            .any(|h| h.item_id.as_deref() == Some("tim-1")),
+        "items appearing in the thread"
+    );
+    assert!(thread.hits.iter().all(|h| h.version.is_none_or(|v| v == 2)));
+}
+
+#[test]
+fn english_stemming_and_item_ids_round_trip() {
+    let fx = indexed();
+    let stem = query(&fx, &["interpolate"]);
+    assert!(stem
+        .hits
+        .iter()
+        .any(|h| h.text.starts_with("Interpolating classifiers")));
+    let scaling = query(&fx, &["scaling laws"]);
+    let hit = &scaling.hits[0];
+    assert_eq!(hit.item_id.as_deref(), Some("tim-1"));
+    assert_eq!(hit.author.as_deref(), Some("B. Riemann"));
+    assert_eq!(hit.date.as_deref(), Some("2024-05-05"));
+    assert!(hit.snippet.contains("<b>"), "{}", hit.snippet);
+}
+
+#[test]
+fn snippets_mark_terms_around_escaped_text() {
+    let fx = Fixture::new();
+    fx.write(
+        "a.txt",
+        extraction(
+            "T",
+            "Blog · 2020-01-01",
+            "x",
+            &["Bounds <b>& uniform</b> convergence"],
+            &["q"],
+        ),
+    );
+    fx.ok(&["index"]);
+    let r = query(&fx, &["uniform"]);
+    assert_eq!(
+        r.hits[0].snippet,
+        "Bounds &lt;b&gt;&amp; <b>uniform</b>&lt;/b&gt; convergence"
+    );
+}
+
+#[test]
+fn bad_queries_and_bad_values_exit_2_with_one_line() {
+    let fx = indexed();
+    for args in [
+        vec!["query", "nosuchfield:foo"],
+        vec!["query", ""],
+        vec!["query", "x", "--since", "2020-13-01"],
+        vec!["query", "x", "--kind", "claims"],
+        vec!["query", "x", "--limit", "0"],
+        vec![
+            "query",
+            "x",
+            "--since",
+            "2021-01-01",
+            "--until",
+            "2020-01-01",
+        ],
+    ] {
+        let run = fx.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    let run = fx.run(&["query", "nosuchfield:foo"]);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_query_without_an_index_builds_it_first() {
+    let fx = corpus();
+    let run = fx.ok(&["query", "grokking"]);
+    assert!(run.stderr.contains("building it from"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Grokking diary — Substack · 2023-02-02"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "no colour when not a terminal"
+    );
+    assert!(run.stdout.contains("1 matches"), "{}", run.stdout);
+    let again = fx.ok(&["query", "grokking"]);
+    assert!(!again.stderr.contains("building"), "{}", again.stderr);
+}
+
+#[test]
+fn stats_count_what_the_index_holds() {
+    let fx = corpus();
+    assert_eq!(fx.run(&["stats"]).code, 1, "no index yet");
+    fx.ok(&["index"]);
+    let run = fx.ok(&["stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(stats["pages"], 6);
+    assert_eq!(stats["first_date"], "2019-01-01");
+    assert_eq!(stats["last_date"], "2026-05-09");
+    assert!(stats["records"].as_u64().unwrap() >= 20);
+    assert!(stats["index_bytes"].as_u64().unwrap() > 0);
+    assert!(fx.ok(&["stats"]).stdout.contains("records"));
+}
+
+#[test]
+fn a_missing_corpus_is_an_error_naming_it() {
+    let fx = Fixture::new();
+    std::fs::remove_dir(fx.corpus()).unwrap();
+    let run = fx.run(&["index"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("corpus"), "{}", run.stderr);
+}
