@@ -1,6 +1,5 @@
-//! Fixture helper: a temporary corpus and index, and the binary run against them.
-
 #![allow(dead_code)]
+//! Fixture helper: a temporary corpus and index, and the binary run against them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,5 @@
+//! The integration tests: one binary, one module per area, one fixture helper.
+
+mod cli;
+mod contract;
+mod util;
