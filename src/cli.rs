@@ -9,11 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use claimsearch::config::{Paths, CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV};
-use claimsearch::ingest::{self, IndexReport, Progress};
+use claimsearch::ingest::{self, IndexReport, Progress, Skipped, Warning};
 use claimsearch::model::{Date, Kind};
 use claimsearch::query::{DateBucket, SearchRequest};
 use claimsearch::render::{self, Style};
-use claimsearch::Index;
+use claimsearch::{Error, Index};
 
 /// Ranked, faceted search over the claims, quotes and thread histories saved by
 /// a discourse tracker.
@@ -30,10 +30,15 @@ pub struct Cli {
 enum Command {
     /// Rebuild the index from every page of the corpus.
     Index(IndexArgs),
+    /// Bring the index in line with the corpus, reading only what changed
+    /// (cron-safe: one commit, exit 75 if another run holds the index).
+    Reindex(ReindexArgs),
     /// Search: ranked claims and quotes with snippets, then facet counts.
     Query(QueryArgs),
     /// What the index holds: records by kind, pages, sources, dates, size.
     Stats(StatsArgs),
+    /// Print every record as JSON Lines (the hit fields, without score and snippet).
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +64,24 @@ struct IndexArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    #[command(flatten)]
+    corpus: CorpusArg,
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Print only problems (for cron mail).
+    #[arg(long, conflicts_with = "json")]
+    quiet: bool,
+    /// Wait up to SECONDS for another run to release the index instead of
+    /// exiting with code 75.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    wait: f64,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +142,12 @@ struct StatsArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    index: IndexDirArg,
+}
+
 impl QueryArgs {
     fn request(&self) -> SearchRequest {
         SearchRequest {
@@ -158,6 +187,24 @@ pub fn run(cli: Cli) -> Result<()> {
                 render::index_summary(&mut out, &report)?;
             }
         }
+        Command::Reindex(args) => {
+            let paths = Paths {
+                corpus: args.corpus.corpus,
+                index: args.index.index,
+            };
+            let wait = std::time::Duration::try_from_secs_f64(args.wait)
+                .map_err(|_| Error::BadRequest("--wait takes a number of seconds".into()))?;
+            let bar = progress_bar(args.quiet);
+            let report = ingest::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
+                .with_context(|| format!("reindexing {}", paths.corpus.display()))?;
+            bar.0.finish_and_clear();
+            report_problems(&paths.corpus, &report.skipped, &report.warnings);
+            if args.json {
+                render::json(&mut out, &report)?;
+            } else if !args.quiet {
+                render::reindex_summary(&mut out, &report)?;
+            }
+        }
         Command::Query(args) => {
             let paths = Paths {
                 corpus: args.corpus.corpus.clone(),
@@ -188,6 +235,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 render::human_stats(&mut out, &stats, style)?;
             }
         }
+        Command::Export(args) => {
+            let index = Index::open(&args.index.index)?;
+            index.for_each_record(|record| {
+                render::json(&mut out, &render::Exported::from(&record))
+                    .map_err(|e| Error::io("stdout", e))
+            })?;
+        }
     }
     out.flush()?;
     Ok(())
@@ -195,40 +249,45 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Full rebuild with a progress bar on a terminal and problems on stderr.
 fn build_index(paths: &Paths) -> Result<IndexReport> {
-    let bar = progress_bar();
-    let on_progress = |p: Progress| match p {
-        Progress::Found(n) => bar.set_length(n as u64),
-        Progress::Parsed(_) => bar.inc(1),
-        Progress::Committing => bar.set_message("committing"),
-    };
-    let report = ingest::build(&paths.corpus, &paths.index, &on_progress)
+    let bar = progress_bar(false);
+    let report = ingest::build(&paths.corpus, &paths.index, &bar.callback())
         .with_context(|| format!("indexing {}", paths.corpus.display()))?;
-    bar.finish_and_clear();
-    report_problems(&paths.corpus, &report);
+    bar.0.finish_and_clear();
+    report_problems(&paths.corpus, &report.skipped, &report.warnings);
     Ok(report)
 }
 
-fn progress_bar() -> ProgressBar {
-    if !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// A progress bar on stderr when it is a terminal (and not `--quiet`).
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn callback(&self) -> impl Fn(Progress) + Sync + '_ {
+        |p: Progress| match p {
+            Progress::Found(n) => self.0.set_length(n as u64),
+            Progress::Parsed(_) => self.0.inc(1),
+            Progress::Committing => self.0.set_message("committing"),
+        }
+    }
+}
+
+fn progress_bar(quiet: bool) -> Bar {
+    if quiet || !io::stderr().is_terminal() {
+        return Bar(ProgressBar::hidden());
     }
     let bar = ProgressBar::new(0);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} pages {msg}") {
         bar.set_style(style);
     }
-    bar
+    Bar(bar)
 }
 
 /// One line per skipped file or warning, naming the file (and line).
-fn report_problems(corpus: &Path, report: &IndexReport) {
-    for s in &report.skipped {
-        eprintln!(
-            "claimsearch: skipped {}: {}",
-            corpus.join(&s.path).display(),
-            s.reason
-        );
+fn report_problems(corpus: &Path, skipped: &[Skipped], warnings: &[Warning]) {
+    for s in skipped {
+        let path = corpus.join(&s.path);
+        eprintln!("claimsearch: skipped {}: {}", path.display(), s.reason);
     }
-    for w in &report.warnings {
+    for w in warnings {
         let place = match w.line {
             Some(line) => format!("{}:{line}", corpus.join(&w.path).display()),
             None => corpus.join(&w.path).display().to_string(),

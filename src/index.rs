@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tantivy::directory::error::LockError;
-use tantivy::{IndexReader, ReloadPolicy, Searcher, TantivyError};
+use tantivy::schema::Value;
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
+use crate::model::Record;
 use crate::query::{SearchRequest, SearchResponse};
 use crate::schema::{self, Fields};
 use crate::stats::Stats;
@@ -66,6 +68,36 @@ impl Index {
     /// Counts what the index holds.
     pub fn stats(&self) -> Result<Stats> {
         crate::stats::collect(self)
+    }
+
+    /// Calls `each` with every record the index holds (every version of every
+    /// thread), in index order: the basis of `claimsearch export`.
+    pub fn for_each_record(&self, mut each: impl FnMut(Record) -> Result<()>) -> Result<()> {
+        let searcher = self.reader.searcher();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in 0..segment.max_doc() {
+                if segment.alive_bitset().is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let address = DocAddress::new(ordinal as u32, doc);
+                each(self.record(&searcher, address)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored record of a document.
+    pub(crate) fn record(&self, searcher: &Searcher, address: DocAddress) -> Result<Record> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let json = doc
+            .get_first(self.fields.record)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        serde_json::from_str(json).map_err(|e| {
+            Error::Index(TantivyError::InternalError(format!(
+                "stored record is not readable ({e}); rebuild with `claimsearch index`"
+            )))
+        })
     }
 
     /// Makes the next search see the latest commit now rather than within the

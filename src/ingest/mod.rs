@@ -1,34 +1,41 @@
 //! Corpus in, index out: walk the corpus, read and parse pages in parallel,
 //! write every record through one `IndexWriter`, commit once.
 //!
-//! The library never prints: problems come back in the report, progress goes
-//! to a callback.
+//! `build` rebuilds everything; `reindex` (in `reindex.rs`) touches only what
+//! changed since the manifest of the last commit. The library never prints:
+//! problems come back in the reports, progress goes to a callback.
 
+mod manifest;
+mod process;
+mod reindex;
 mod walk;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::thread::sleep;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::{IndexWriter, TantivyDocument};
 
 use crate::error::{Error, Result};
 use crate::index::{open_or_create, writer_error};
-use crate::model::Record;
-use crate::page::{self, Parsed};
 use crate::schema::Fields;
+use manifest::Manifest;
+use process::{Done, Job};
 
+pub use reindex::{reindex, ReindexReport};
 pub use walk::{walk, CorpusFile, Walk};
 
 /// Memory the index writer may use for its in-memory segments, in total.
 const WRITER_HEAP_BYTES: usize = 128 * 1024 * 1024;
+/// A file modified this recently may change again within the same clock tick;
+/// its time is not trusted by the next run.
+const RECENT: Duration = Duration::from_secs(2);
 
 /// A step of a long ingest, for progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// The walk found this many candidate files.
+    /// This many files will be read.
     Found(usize),
     /// This many of them have been read and parsed.
     Parsed(usize),
@@ -75,115 +82,117 @@ pub struct IndexReport {
     pub seconds: f64,
 }
 
-/// The outcome of reading and parsing one file.
-pub(crate) enum FileOutcome {
-    Parsed {
-        records: Vec<Record>,
-        warnings: Vec<Warning>,
-    },
-    Skipped(Skipped),
-}
-
 /// Rebuilds the index in `index_dir` from every page under `corpus`.
 ///
 /// The old contents stay searchable until the single commit at the end; a run
-/// that fails or is killed leaves them as they were.
+/// that fails or is killed leaves them as they were. Fails with
+/// [`Error::IndexBusy`] when another process is writing the index.
 pub fn build(
     corpus: &Path,
     index_dir: &Path,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<IndexReport> {
     let started = Instant::now();
+    let corpus = check_corpus(corpus)?;
+    let (index, mut writer) = open_writer(index_dir, Duration::ZERO)?;
+    let fields = Fields::new(&index.schema())?;
+    rebuild(&mut writer, &fields, &corpus, index_dir, progress, started)
+}
+
+/// The body of [`build`], for a caller that already holds the writer.
+fn rebuild(
+    writer: &mut IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    corpus: &Path,
+    index_dir: &Path,
+    progress: &(dyn Fn(Progress) + Sync),
+    started: Instant,
+) -> Result<IndexReport> {
     let Walk { files, skipped } = walk(corpus)?;
     progress(Progress::Found(files.len()));
-
-    let index = open_or_create(index_dir)?;
-    let fields = Fields::new(&index.schema())?;
-    let mut writer: IndexWriter<TantivyDocument> = index
-        .writer(WRITER_HEAP_BYTES)
-        .map_err(|e| writer_error(index_dir, e))?;
     writer.delete_all_documents()?;
+    let jobs: Vec<Job> = files
+        .into_iter()
+        .map(|file| Job { file, old: None })
+        .collect();
+    let done = process::run(&jobs, writer, fields, recent_mtime(), progress)?;
 
-    let mut report = write_files(&files, &writer, &fields, progress)?;
-    report.skipped.extend(skipped);
+    let mut report = IndexReport {
+        skipped,
+        ..IndexReport::default()
+    };
+    let mut manifest = Manifest::default();
+    for outcome in done {
+        match outcome {
+            Done::Indexed {
+                rel,
+                entry,
+                skipped,
+                warnings,
+                ..
+            } => {
+                report.pages += usize::from(skipped.is_none());
+                report.records += entry.records;
+                report.skipped.extend(skipped);
+                report.warnings.extend(warnings);
+                manifest.files.insert(rel, entry);
+            }
+            Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
+            Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
+        }
+    }
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-
     progress(Progress::Committing);
-    commit(
-        &mut writer,
-        &Payload {
-            pages: report.pages,
-        },
-    )?;
+    commit(writer, index_dir, &manifest)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-/// Reads, parses and writes `files` in parallel; one writer, no commit.
-fn write_files(
-    files: &[CorpusFile],
-    writer: &IndexWriter<TantivyDocument>,
-    fields: &Fields,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<IndexReport> {
-    let done = AtomicUsize::new(0);
-    files
-        .par_iter()
-        .map(|file| {
-            let outcome = read_and_parse(file);
-            progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
-            let mut report = IndexReport::default();
-            match outcome {
-                FileOutcome::Parsed { records, warnings } => {
-                    for record in &records {
-                        writer.add_document(fields.document(record))?;
-                    }
-                    report.pages = 1;
-                    report.records = records.len();
-                    report.warnings = warnings;
-                }
-                FileOutcome::Skipped(skipped) => report.skipped.push(skipped),
+/// Opens (or creates) the index and takes its writer lock, retrying for up
+/// to `wait` while another process holds it.
+fn open_writer(
+    index_dir: &Path,
+    wait: Duration,
+) -> Result<(tantivy::Index, IndexWriter<TantivyDocument>)> {
+    let index = open_or_create(index_dir)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match index
+            .writer(WRITER_HEAP_BYTES)
+            .map_err(|e| writer_error(index_dir, e))
+        {
+            Err(Error::IndexBusy(_)) if Instant::now() < deadline => {
+                sleep(Duration::from_millis(100))
             }
-            Ok(report)
-        })
-        .try_reduce(IndexReport::default, |a, b| Ok(merge(a, b)))
-}
-
-fn merge(mut a: IndexReport, b: IndexReport) -> IndexReport {
-    a.pages += b.pages;
-    a.records += b.records;
-    a.skipped.extend(b.skipped);
-    a.warnings.extend(b.warnings);
-    a
-}
-
-/// Reads one file and parses it into records. Never fails: every problem
-/// becomes a skip or a warning naming the file.
-pub(crate) fn read_and_parse(file: &CorpusFile) -> FileOutcome {
-    let skip = |reason: String| {
-        FileOutcome::Skipped(Skipped {
-            path: file.rel.clone(),
-            reason,
-        })
-    };
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(bytes) => bytes,
-        Err(e) => return skip(format!("cannot read: {e}")),
-    };
-    match page::parse_bytes(&file.name(), &bytes) {
-        Ok(Parsed { page, warnings }) => FileOutcome::Parsed {
-            records: page.records(&file.rel),
-            warnings: warnings
-                .into_iter()
-                .map(|w| Warning {
-                    path: file.rel.clone(),
-                    line: w.line,
-                    message: w.message,
-                })
-                .collect(),
-        },
-        Err(reason) => skip(reason.to_string()),
+            Err(e) => return Err(e),
+            Ok(writer) => return Ok((index, writer)),
+        }
     }
+}
+
+/// Writes the manifest beside the index, then commits with its hash as the
+/// payload, then makes it current (see `manifest.rs` for why in that order).
+fn commit(
+    writer: &mut IndexWriter<TantivyDocument>,
+    index_dir: &Path,
+    manifest: &Manifest,
+) -> Result<()> {
+    let hash = manifest.write_next(index_dir)?;
+    let payload = Payload {
+        pages: manifest.pages(),
+        manifest: Some(hash),
+    };
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
+    prepared.commit()?;
+    Manifest::promote(index_dir)
+}
+
+/// Modification times from this instant on are "recent" (see [`RECENT`]).
+fn recent_mtime() -> u128 {
+    (SystemTime::now() - RECENT)
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 /// What each commit records about itself, in Tantivy's commit payload.
@@ -191,6 +200,8 @@ pub(crate) fn read_and_parse(file: &CorpusFile) -> FileOutcome {
 pub(crate) struct Payload {
     /// Pages the committed index holds.
     pub pages: usize,
+    /// Hash of the manifest that describes this commit.
+    pub manifest: Option<String>,
 }
 
 impl Payload {
@@ -201,13 +212,6 @@ impl Payload {
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default()
     }
-}
-
-fn commit(writer: &mut IndexWriter<TantivyDocument>, payload: &Payload) -> Result<()> {
-    let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&serde_json::to_string(payload).expect("payload serializes"));
-    prepared.commit()?;
-    Ok(())
 }
 
 /// The corpus-relative, `/`-separated form of `path`.

@@ -17,6 +17,10 @@ pub struct CorpusFile {
     pub abs: PathBuf,
     /// Its path relative to the corpus root, `/`-separated: its identity in the index.
     pub rel: String,
+    /// Size in bytes, when walked.
+    pub size: u64,
+    /// Modification time in nanoseconds since 1970, when walked.
+    pub mtime: u128,
 }
 
 impl CorpusFile {
@@ -47,10 +51,19 @@ pub fn walk(corpus: &Path) -> Result<Walk> {
     for entry in entries {
         match entry {
             Ok(entry) if entry.file_type().is_file() && is_page(entry.path()) => {
-                found.files.push(CorpusFile {
-                    rel: relative(&root, entry.path()),
-                    abs: entry.into_path(),
-                });
+                let rel = relative(&root, entry.path());
+                match entry.metadata() {
+                    Ok(meta) => found.files.push(CorpusFile {
+                        rel,
+                        size: meta.len(),
+                        mtime: mtime_nanos(&meta),
+                        abs: entry.into_path(),
+                    }),
+                    Err(err) => found.skipped.push(Skipped {
+                        path: rel,
+                        reason: walk_reason(&err),
+                    }),
+                }
             }
             Ok(_) => {}
             Err(err) => found.skipped.push(Skipped {
@@ -64,6 +77,12 @@ pub fn walk(corpus: &Path) -> Result<Walk> {
     }
     found.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(found)
+}
+
+fn mtime_nanos(meta: &std::fs::Metadata) -> u128 {
+    (meta.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 fn walk_reason(err: &walkdir::Error) -> String {

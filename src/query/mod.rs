@@ -8,13 +8,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, FacetCounts, FilterCollector, TopDocs};
-use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Score, Searcher, TantivyDocument};
+use tantivy::{DocAddress, Score, Searcher};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::model::{Cite, Date, Kind, Record};
+use crate::model::{Cite, Date, Kind};
 use crate::schema::{names, thread_of_key};
 
 pub use snippet::Snippet;
@@ -285,16 +284,7 @@ fn hit(
     score: Score,
     address: DocAddress,
 ) -> Result<Hit> {
-    let doc: TantivyDocument = searcher.doc(address)?;
-    let json = doc
-        .get_first(index.fields.record)
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    let record: Record = serde_json::from_str(json).map_err(|e| {
-        Error::Index(tantivy::TantivyError::InternalError(format!(
-            "stored record is not readable ({e}); rebuild with `claimsearch index`"
-        )))
-    })?;
+    let record = index.record(searcher, address)?;
     let snippet = Snippet::new(generator.snippet(&record.text), &record.text, SNIPPET_CHARS);
     Ok(Hit {
         id: record.id,

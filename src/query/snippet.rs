@@ -28,7 +28,15 @@ impl Snippet {
             return Snippet::cut(text, 0..end, Vec::new());
         }
         let highlighted = tantivy::snippet::collapse_overlapped_ranges(found.highlighted());
-        Snippet::cut(text, found.fragment_range(), highlighted)
+        let range = found.fragment_range();
+        if text.chars().count() <= max_chars {
+            // A short record is shown whole, not cut at its last matched word.
+            let whole = highlighted
+                .iter()
+                .map(|r| r.start + range.start..r.end + range.start);
+            return Snippet::cut(text, 0..text.len(), whole.collect());
+        }
+        Snippet::cut(text, range, highlighted)
     }
 
     /// `text[range]` with ellipses where the range stops short of the text.

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::Style;
-use crate::ingest::IndexReport;
+use crate::ingest::{IndexReport, ReindexReport};
 use crate::query::{FacetCount, Hit, SearchResponse};
 use crate::stats::Stats;
 
@@ -106,6 +106,34 @@ pub fn index_summary<W: Write>(out: &mut W, report: &IndexReport) -> io::Result<
     )
 }
 
+/// The one-line summary of `claimsearch reindex`.
+pub fn reindex_summary<W: Write>(out: &mut W, r: &ReindexReport) -> io::Result<()> {
+    let rebuilt = if r.rebuilt { " (full rebuild)" } else { "" };
+    writeln!(
+        out,
+        "added {}, updated {}, deleted {}, unchanged {}, skipped {} — {:.2} s{rebuilt}",
+        thousands(r.added),
+        thousands(r.updated),
+        thousands(r.deleted),
+        thousands(r.unchanged),
+        thousands(r.skipped.len()),
+        r.seconds
+    )
+}
+
+/// `48211` -> `48,211`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `claimsearch stats` for people.
 pub fn stats<W: Write>(out: &mut W, stats: &Stats, style: Style) -> io::Result<()> {
     writeln!(
@@ -189,6 +217,14 @@ mod tests {
         query(&mut out, &response(), 0, Style { color: true }).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\x1b[1;33muniform\x1b[0m bounds"));
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(48_211), "48,211");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 mod cli;
 mod contract;
+mod reindex;
 mod util;

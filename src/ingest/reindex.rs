@@ -1,0 +1,209 @@
+//! Incremental reindex: compare the corpus with the manifest of the last
+//! commit, and write only what was added, changed or removed.
+//!
+//! A file whose size and modification time match the manifest is not read. A
+//! file whose time changed is read and hashed; the same content costs nothing
+//! in the index. Changed files are deleted by path and written again, so the
+//! result equals a clean `build` of the same corpus.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tantivy::Term;
+
+use super::manifest::{Entry, Manifest};
+use super::process::{self, Done, Job};
+use super::{
+    check_corpus, commit, open_writer, rebuild, recent_mtime, walk, Payload, Progress, Skipped,
+    Walk, Warning,
+};
+use crate::error::Result;
+use crate::index;
+use crate::schema::Fields;
+
+/// What a `reindex` run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReindexReport {
+    /// New pages indexed.
+    pub added: usize,
+    /// Pages whose content changed, indexed again.
+    pub updated: usize,
+    /// Pages removed from the index (their file is gone or no longer a page).
+    pub deleted: usize,
+    /// Pages left as they were.
+    pub unchanged: usize,
+    /// Files that yielded nothing or could not be read, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Problems in files that were indexed all the same.
+    pub warnings: Vec<Warning>,
+    /// True when the run rebuilt everything (no index yet, or no manifest
+    /// matching the last commit).
+    pub rebuilt: bool,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// Brings the index in `index_dir` in line with `corpus`, with exactly one
+/// commit when anything changed and none otherwise.
+///
+/// Waits up to `wait` for another writer to finish; after that fails with
+/// [`crate::Error::IndexBusy`].
+pub fn reindex(
+    corpus: &Path,
+    index_dir: &Path,
+    wait: Duration,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ReindexReport> {
+    let started = Instant::now();
+    let corpus = check_corpus(corpus)?;
+    let (index, mut writer) = open_writer(index_dir, wait)?;
+    let fields = Fields::new(&index.schema())?;
+    let payload = Payload::load(&index);
+    let committed = index::exists(index_dir)
+        .then(|| Manifest::load_committed(index_dir, payload.manifest.as_deref()))
+        .flatten();
+    let Some(old) = committed else {
+        let built = rebuild(&mut writer, &fields, &corpus, index_dir, progress, started)?;
+        return Ok(ReindexReport {
+            added: built.pages,
+            skipped: built.skipped,
+            warnings: built.warnings,
+            rebuilt: true,
+            seconds: built.seconds,
+            ..ReindexReport::default()
+        });
+    };
+
+    let walked = walk(&corpus)?;
+    let plan = Plan::new(old, walked);
+    for path in &plan.gone {
+        writer.delete_term(Term::from_field_text(fields.path, path));
+    }
+    progress(Progress::Found(plan.jobs.len()));
+    let done = process::run(&plan.jobs, &writer, &fields, recent_mtime(), progress)?;
+    let (manifest, mut report) = plan.finish(done);
+    if report.changed_anything {
+        progress(Progress::Committing);
+        commit(&mut writer, index_dir, &manifest)?;
+    }
+    report.report.seconds = started.elapsed().as_secs_f64();
+    Ok(report.report)
+}
+
+/// The comparison of the corpus with the manifest.
+struct Plan {
+    /// Entries of files that need not be read.
+    kept: BTreeMap<String, Entry>,
+    /// Files to read: new, or with a different size or time.
+    jobs: Vec<Job>,
+    /// Indexed files that are gone.
+    gone: Vec<String>,
+    /// The walk's own problems.
+    walk_skipped: Vec<Skipped>,
+}
+
+struct Finished {
+    report: ReindexReport,
+    changed_anything: bool,
+}
+
+impl Plan {
+    fn new(mut old: Manifest, walked: Walk) -> Plan {
+        let mut plan = Plan {
+            kept: BTreeMap::new(),
+            jobs: Vec::new(),
+            gone: Vec::new(),
+            walk_skipped: walked.skipped,
+        };
+        for file in walked.files {
+            match old.files.remove(&file.rel) {
+                Some(entry)
+                    if entry.mtime != 0 && (entry.size, entry.mtime) == (file.size, file.mtime) =>
+                {
+                    plan.kept.insert(file.rel, entry);
+                }
+                old => plan.jobs.push(Job { file, old }),
+            }
+        }
+        // What is left was not found. Under a folder the walk could not enter,
+        // keep it: a passing permission problem must not empty the index.
+        for (rel, entry) in old.files {
+            if plan.walk_skipped.iter().any(|s| is_under(&rel, &s.path)) {
+                plan.kept.insert(rel, entry);
+            } else if entry.skipped.is_none() {
+                plan.gone.push(rel);
+            }
+        }
+        plan
+    }
+
+    fn finish(self, done: Vec<Done>) -> (Manifest, Finished) {
+        let mut manifest = Manifest { files: self.kept };
+        let mut report = ReindexReport {
+            unchanged: manifest
+                .files
+                .values()
+                .filter(|e| e.skipped.is_none())
+                .count(),
+            deleted: self.gone.len(),
+            skipped: self.walk_skipped,
+            ..ReindexReport::default()
+        };
+        let mut changed_anything = !self.gone.is_empty();
+        for outcome in done {
+            match outcome {
+                Done::Same { rel, entry } => {
+                    report.unchanged += usize::from(entry.skipped.is_none());
+                    changed_anything = true; // the manifest's times change
+                    manifest.files.insert(rel, entry);
+                }
+                Done::Indexed {
+                    rel,
+                    entry,
+                    was_indexed,
+                    skipped,
+                    warnings,
+                } => {
+                    match (was_indexed, skipped.is_some()) {
+                        (false, false) => report.added += 1,
+                        (true, false) => report.updated += 1,
+                        (true, true) => report.deleted += 1,
+                        (false, true) => {}
+                    }
+                    report.skipped.extend(skipped);
+                    report.warnings.extend(warnings);
+                    changed_anything = true;
+                    manifest.files.insert(rel, entry);
+                }
+                Done::Unreadable { skipped, old } => {
+                    // Keep what is indexed; its time still differs, so the
+                    // next run tries again.
+                    if let Some(old) = old {
+                        manifest.files.insert(skipped.path.clone(), old);
+                    }
+                    report.skipped.push(skipped);
+                }
+            }
+        }
+        report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        (
+            manifest,
+            Finished {
+                report,
+                changed_anything,
+            },
+        )
+    }
+}
+
+/// True when `path` is `folder` or inside it (`.` is the corpus root).
+fn is_under(path: &str, folder: &str) -> bool {
+    folder == "."
+        || path == folder
+        || path
+            .strip_prefix(folder)
+            .is_some_and(|r| r.starts_with('/'))
+}
