@@ -323,3 +323,34 @@ fn change(fx: &Fixture, rng: &mut Rng, pages: u64, round: usize) {
         }
     }
 }
+
+#[test]
+fn a_write_error_fails_the_run_and_keeps_the_last_commit() {
+    let fx = base();
+    fx.ok(&["index"]);
+    fx.write(
+        "items/p0.txt",
+        item("Page 0", "A change that cannot be saved."),
+    );
+    // Make the manifest impossible to write (as root, permissions would not stop it).
+    let blocker = fx.index().join("claimsearch-manifest.next");
+    std::fs::create_dir(&blocker).unwrap();
+    let run = fx.run(&["reindex"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("claimsearch-manifest.next"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert_eq!(
+        search(&fx, &["\"number 0\""]).total,
+        1,
+        "the last commit is intact"
+    );
+    assert_eq!(search(&fx, &["saved"]).total, 0);
+
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(counts(&reindex(&fx)), (0, 1, 0, 4));
+    assert_converged(&fx);
+}
