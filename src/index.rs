@@ -10,6 +10,7 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
+use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
 use crate::query::{SearchRequest, SearchResponse};
 use crate::schema::{self, Fields};
@@ -53,6 +54,27 @@ impl Index {
             dir: dir.to_path_buf(),
             newest: Mutex::new(None),
         })
+    }
+
+    /// Rebuilds the index in `index_dir` from every page under `corpus` (see
+    /// [`crate::ingest::build`]); `progress` is called as files are parsed.
+    pub fn ingest(
+        corpus: &Path,
+        index_dir: &Path,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<IndexReport> {
+        crate::ingest::build(corpus, index_dir, progress)
+    }
+
+    /// Brings the index in `index_dir` in line with `corpus`, reading only what
+    /// changed (see [`crate::ingest::reindex`]).
+    pub fn reindex(
+        corpus: &Path,
+        index_dir: &Path,
+        wait: std::time::Duration,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<ReindexReport> {
+        crate::ingest::reindex(corpus, index_dir, wait, progress)
     }
 
     /// The folder the index lives in.
