@@ -37,6 +37,8 @@ enum Command {
     Query(QueryArgs),
     /// What the index holds: records by kind, pages, sources, dates, size.
     Stats(StatsArgs),
+    /// Serve searches over HTTP as JSON (GET /search, /stats, /health).
+    Serve(ServeArgs),
     /// Print every record as JSON Lines (the hit fields, without score and snippet).
     Export(ExportArgs),
 }
@@ -148,6 +150,15 @@ struct ExportArgs {
     index: IndexDirArg,
 }
 
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Address to listen on; loopback by default.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    addr: std::net::SocketAddr,
+}
+
 impl QueryArgs {
     fn request(&self) -> SearchRequest {
         SearchRequest {
@@ -242,6 +253,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     .map_err(|e| Error::io("stdout", e))
             })?;
         }
+        Command::Serve(args) => claimsearch::serve::run(&args.index.index, args.addr)?,
     }
     out.flush()?;
     Ok(())

@@ -5,17 +5,66 @@
 //! documents → [`ingest`] (one writer, one commit) → [`Index::search`] →
 //! [`query::SearchResponse`] → [`render`].
 //!
-//! ```no_run
-//! use claimsearch::{ingest, Index, SearchRequest};
+//! # The library API
 //!
-//! # fn main() -> claimsearch::Result<()> {
-//! let report = ingest::build("corpus".as_ref(), "index".as_ref(), &|_| {})?;
-//! println!("{} records", report.records);
+//! - [`Index::ingest`]`(corpus, index_dir, &progress)` (the same as
+//!   [`ingest::build`]) rebuilds an index and returns an
+//!   [`ingest::IndexReport`] (pages, records, skipped files, warnings);
+//!   [`Index::reindex`] reads only what changed. The library never prints:
+//!   progress arrives through the callback as [`ingest::Progress`] steps.
+//! - [`Index::open`]`(dir)` opens an index for searching. An `Index` is `Send +
+//!   Sync` and cheap to share (`Arc<Index>`): searches run concurrently, and a
+//!   commit made by another process (`claimsearch index` or `reindex`) is
+//!   picked up by itself within about a second, without reopening.
+//! - [`Index::search`]`(&`[`SearchRequest`]`)` returns a [`SearchResponse`]:
+//!   the hits, the `total` after filters, and facet counts over every match.
+//!   Serialized with serde it is the JSON contract of `claimsearch query
+//!   --json` and of the HTTP server ([`serve`]). [`Index::stats`] counts what
+//!   the index holds.
+//! - Errors are one typed enum, [`Error`], so a caller can react to each case:
+//!   [`Error::BadQuery`] and [`Error::BadRequest`] (the user's input; see
+//!   [`Error::is_user_error`]), [`Error::IndexMissing`], [`Error::IndexBusy`]
+//!   (another process holds the writer), [`Error::Io`] and [`Error::Index`].
 //!
-//! let index = Index::open("index")?;
-//! let response = index.search(&SearchRequest::new("uniform convergence"))?;
+//! A complete program (`examples/embed.rs` is a longer one):
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use claimsearch::model::Kind;
+//! use claimsearch::{Error, Index, SearchRequest};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let work = tempfile::tempdir()?;
+//! # let (corpus, index_dir) = (work.path().join("corpus"), work.path().join("index"));
+//! # std::fs::create_dir_all(&corpus)?;
+//! # std::fs::write(corpus.join("items.jsonl"), concat!(
+//! #     r#"{"title": "Uniform bounds revisited", "source": "arXiv", "date": "2019-03-01", "#,
+//! #     r#""claims": ["Uniform convergence cannot explain generalization."]}"#, "\n"))?;
+//! // Build (or rebuild) the index; progress comes through the callback.
+//! let report = Index::ingest(&corpus, &index_dir, &|_step| {})?;
+//! assert_eq!(report.records, 1);
+//!
+//! // Open it once and share it between threads.
+//! let index = Arc::new(Index::open(&index_dir)?);
+//! let request = SearchRequest {
+//!     sources: vec!["arxiv".into()],
+//!     kinds: vec![Kind::Claim],
+//!     ..SearchRequest::new("uniform convergence")
+//! };
+//! let response = index.search(&request)?;
 //! for hit in &response.hits {
 //!     println!("{:.2} {} — {}", hit.score, hit.text, hit.title);
+//! }
+//! println!("{} matches; by year: {:?}", response.total, response.facets.date);
+//! println!("{}", serde_json::to_string(&response)?); // the JSON contract
+//!
+//! // React to each kind of failure.
+//! match index.search(&SearchRequest::new("nosuchfield:x")) {
+//!     Err(Error::BadQuery(why)) => println!("ask the user again: {why}"),
+//!     Err(Error::IndexMissing(_) | Error::IndexBusy(_)) => println!("try again later"),
+//!     Err(other) => return Err(other.into()),
+//!     Ok(response) => println!("{} matches", response.total),
 //! }
 //! # Ok(())
 //! # }
@@ -31,6 +80,7 @@ pub mod page;
 pub mod query;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -3,4 +3,5 @@
 mod cli;
 mod contract;
 mod reindex;
+mod serve;
 mod util;

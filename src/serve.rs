@@ -1,0 +1,460 @@
+//! The HTTP face over `query`, for programs that cannot link the crate (a web
+//! app, a notebook, a bot): `GET /search`, `/stats` and `/health`, answered in
+//! the CLI's JSON contract, with every error as `{"error": "..."}`.
+//!
+//! The index is opened lazily, so the server may start before `claimsearch
+//! index` has run (503 until it has), and once open it follows new commits by
+//! itself. Searches are CPU-bound: they run on the blocking pool, at most a few
+//! at a time, so the async workers stay free to accept and answer.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::error::Error;
+use crate::index::{self, Index};
+use crate::model::{Date, Kind};
+use crate::query::{SearchRequest, SearchResponse};
+use crate::stats::Stats;
+
+/// The most hits one HTTP request may ask for (`limit`).
+pub const MAX_HTTP_LIMIT: usize = 100;
+/// Hits returned when `limit` is not given.
+const DEFAULT_LIMIT: usize = 10;
+/// A request that takes longer is answered 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest raw query string accepted (a `q` of the longest allowed text,
+/// percent-encoded, fits).
+const MAX_QUERY_STRING_BYTES: usize = 32 * 1024;
+/// Every endpoint is a GET: a body is never read, and a large one is refused.
+const MAX_BODY_BYTES: u64 = 1024;
+/// Parameters that may be repeated (their values combine with OR).
+const LIST_PARAMETERS: [&str; 3] = ["source", "topic", "kind"];
+const PARAMETERS: &str =
+    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions";
+
+/// Serves searches over HTTP on `addr` until SIGINT or SIGTERM.
+///
+/// Prints one line, `claimsearch: listening on http://ADDR` (the bound
+/// address, so port 0 works), then logs each request through `tracing` on
+/// stderr (`RUST_LOG` filters; `info` by default).
+pub fn run(index_dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let served = runtime.block_on(serve(index_dir.to_path_buf(), addr));
+    // In-flight searches finish within the request timeout; do not wait longer.
+    runtime.shutdown_timeout(REQUEST_TIMEOUT);
+    served
+}
+
+/// The routes, middleware and shared state, to mount in another axum app or to
+/// serve with [`run`].
+pub fn router(index_dir: impl Into<PathBuf>) -> Router {
+    let shared = Arc::new(Shared::new(index_dir.into()));
+    Router::new()
+        .route("/search", get(search))
+        .route("/stats", get(stats))
+        .route("/health", get(health))
+        .fallback(not_found)
+        .with_state(shared)
+        .layer(middleware::from_fn(refuse_bodies))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(log_request))
+}
+
+async fn serve(index_dir: PathBuf, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    if !bound.ip().is_loopback() {
+        tracing::warn!(%bound, "listening beyond loopback: anyone who can reach this address can search the index");
+    }
+    eprintln!("claimsearch: listening on http://{bound}");
+    tracing::info!(index = %index_dir.display(), "serving");
+    axum::serve(listener, router(index_dir))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // A host program may already have installed a subscriber: keep it.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .try_init();
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// What every request shares: the index, once it exists, and the slots that
+/// bound how many searches run at once.
+struct Shared {
+    dir: PathBuf,
+    index: OnceLock<Index>,
+    slots: Arc<Semaphore>,
+}
+
+impl Shared {
+    fn new(dir: PathBuf) -> Shared {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Shared {
+            dir,
+            index: OnceLock::new(),
+            slots: Arc::new(Semaphore::new(cores * 2)),
+        }
+    }
+
+    /// The open index, opening it on first use; [`Error::IndexMissing`] until
+    /// `meta.json` appears. Blocking: call on the blocking pool.
+    fn index(&self) -> Result<&Index, Error> {
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        // Two requests may race to open it; the loser's handle is dropped.
+        let opened = Index::open(&self.dir)?;
+        Ok(self.index.get_or_init(|| opened))
+    }
+
+    fn has_index(&self) -> bool {
+        self.index.get().is_some() || index::exists(&self.dir)
+    }
+
+    /// Runs `work` on the open index on the blocking pool, once a slot is free.
+    async fn with_index<T, F>(self: &Arc<Self>, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Index) -> crate::Result<T> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        let shared = Arc::clone(self);
+        let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(shared.index()?)
+        })
+        .await;
+        match joined {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(e) => Err(ApiError::internal(format!("the search failed: {e}"))),
+        }
+    }
+}
+
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let request = search_request(raw.as_deref().unwrap_or(""))?;
+    let response = shared
+        .with_index(move |index| index.search(&request))
+        .await?;
+    Ok(Json(response))
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(shared.with_index(Index::stats).await?))
+}
+
+/// 200 whenever the process is up, so a supervisor can tell "alive, no index
+/// yet" from "down".
+async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "index": shared.has_index() }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not found: the endpoints are GET /search, /stats and /health",
+    )
+}
+
+/// Turns the query string into a validated request, or a 400 saying why not.
+fn search_request(raw: &str) -> Result<SearchRequest, ApiError> {
+    if raw.len() > MAX_QUERY_STRING_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the query string is longer than {MAX_QUERY_STRING_BYTES} bytes"
+        )));
+    }
+    let mut request = SearchRequest {
+        limit: DEFAULT_LIMIT,
+        ..SearchRequest::default()
+    };
+    let mut seen = HashSet::new();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        apply_parameter(&mut request, &name, &value).map_err(ApiError::bad_request)?;
+        if !LIST_PARAMETERS.contains(&name.as_ref()) && !seen.insert(name.clone()) {
+            return Err(ApiError::bad_request(format!(
+                "parameter '{name}' is given more than once"
+            )));
+        }
+    }
+    if !seen.contains("q") {
+        return Err(ApiError::bad_request(
+            "parameter 'q' is required (use q=* to match everything)",
+        ));
+    }
+    if !(1..=MAX_HTTP_LIMIT).contains(&request.limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_HTTP_LIMIT}"
+        )));
+    }
+    request.validate()?;
+    Ok(request)
+}
+
+/// Sets one parameter on `request`; the error says what is wrong with it.
+fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Result<(), String> {
+    if name != "q" && value.trim().is_empty() {
+        return Err(format!("parameter '{name}' has no value"));
+    }
+    let text = || value.trim().to_string();
+    let invalid = |e: String| format!("{name}: {e}");
+    match name {
+        "q" => request.query = value.to_string(),
+        "source" => request.sources.push(text()),
+        "topic" => request.topics.push(text()),
+        "kind" => request.kinds.push(value.parse::<Kind>().map_err(invalid)?),
+        "author" => request.author = Some(text()),
+        "thread" => request.thread = Some(text()),
+        "since" => request.since = Some(value.parse::<Date>().map_err(invalid)?),
+        "until" => request.until = Some(value.parse::<Date>().map_err(invalid)?),
+        "limit" => request.limit = whole_number(name, value)?,
+        "offset" => request.offset = whole_number(name, value)?,
+        "date_bucket" => request.date_bucket = value.parse().map_err(invalid)?,
+        "all_versions" => request.all_versions = boolean(name, value)?,
+        other => return Err(format!("unknown parameter '{other}' (known: {PARAMETERS})")),
+    }
+    Ok(())
+}
+
+fn whole_number(name: &str, value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name} must be a whole number, not '{value}'"))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(format!("{name} must be true, false, 1 or 0, not '{other}'")),
+    }
+}
+
+/// An error answer: a status and `{"error": message}`.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        let status = match &error {
+            e if e.is_user_error() => StatusCode::BAD_REQUEST,
+            Error::IndexMissing(_) | Error::IndexBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(%error, "request failed");
+        }
+        ApiError::new(status, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// One log line per request: method, path, status and latency.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+    tracing::info!(%method, %path, status = response.status().as_u16(), latency_ms, "request");
+    response
+}
+
+/// Gives the error answers made outside the handlers (405 from routing, 503
+/// from the timeout) the same `{"error": ...}` body, keeping their headers.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed: every endpoint is GET".to_string(),
+        StatusCode::SERVICE_UNAVAILABLE => format!(
+            "the request took longer than {} s",
+            REQUEST_TIMEOUT.as_secs()
+        ),
+        other => other.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = json!({ "error": message }).to_string();
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Refuses request bodies over [`MAX_BODY_BYTES`] (and streamed ones) before
+/// anything reads them.
+async fn refuse_bodies(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) || headers.contains_key(TRANSFER_ENCODING) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request bodies are not accepted (at most {MAX_BODY_BYTES} bytes)"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<SearchRequest, String> {
+        search_request(raw).map_err(|e| format!("{} {}", e.status.as_u16(), e.message))
+    }
+
+    #[test]
+    fn every_parameter_lands_in_the_request() {
+        let r = parse(
+            "q=uniform+convergence&source=arXiv&source=LessWrong&topic=a&topic=b&kind=claim&kind=quote\
+             &author=Ada&thread=T&since=2019-01-01&until=2020-12-31&limit=5&offset=10\
+             &date_bucket=month&all_versions=1",
+        )
+        .unwrap();
+        assert_eq!(r.query, "uniform convergence");
+        assert_eq!(r.sources, ["arXiv", "LessWrong"]);
+        assert_eq!(r.topics, ["a", "b"]);
+        assert_eq!(r.kinds, [Kind::Claim, Kind::Quote]);
+        assert_eq!(
+            (r.author.as_deref(), r.thread.as_deref()),
+            (Some("Ada"), Some("T"))
+        );
+        assert_eq!(r.since.unwrap().to_string(), "2019-01-01");
+        assert_eq!(r.until.unwrap().to_string(), "2020-12-31");
+        assert_eq!((r.limit, r.offset), (5, 10));
+        assert_eq!(r.date_bucket, crate::query::DateBucket::Month);
+        assert!(r.all_versions);
+        assert_eq!(parse("q=x").unwrap().limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn bad_parameters_are_400_saying_which() {
+        for (raw, says) in [
+            ("", "'q' is required"),
+            ("q=x&limit=0", "limit must be between 1 and 100"),
+            ("q=x&limit=101", "limit must be between 1 and 100"),
+            ("q=x&limit=ten", "whole number"),
+            ("q=x&since=2020-13-01", "since:"),
+            ("q=x&kind=claims", "unknown kind"),
+            ("q=x&date_bucket=week", "unknown date bucket"),
+            ("q=x&all_versions=yes", "all_versions must be"),
+            ("q=x&colour=red", "unknown parameter 'colour'"),
+            ("q=x&q=y", "more than once"),
+            ("q=x&author=", "has no value"),
+            ("q=", "empty"),
+            ("q=x&since=2021-01-01&until=2020-01-01", "after"),
+        ] {
+            let err = parse(raw).unwrap_err();
+            assert!(
+                err.starts_with("400 ") && err.contains(says),
+                "{raw}: {err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! The HTTP server end to end: the real binary on an ephemeral port, a real
+//! HTTP client, every endpoint, every parameter and every error status; plus
+//! the embedding example, compiled and run.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::contract::*;
+use crate::util::{extraction, Fixture};
+
+/// A running `claimsearch serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(fx: &Fixture) -> Server {
+        let index = fx.index();
+        let mut child = fx
+            .command(&[
+                "serve",
+                "--index",
+                index.to_str().unwrap(),
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start claimsearch serve");
+        // One thread reads stderr to the end, so request logs never block the
+        // server, and hands over the address from the "listening" line.
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        let (address, listening) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("claimsearch: listening on ") {
+                    let _ = address.send(url.trim().to_string());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let base = listening
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("serve did not listen: {}", log.lock().unwrap()));
+        Server { child, base, log }
+    }
+
+    /// GET `path` with `params` (repeatable), returning the status and body.
+    fn get(&self, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        self.get_raw(&format!("{path}?{query}"))
+    }
+
+    fn get_raw(&self, path_and_query: &str) -> (u16, String) {
+        let mut response = agent()
+            .get(&format!("{}{path_and_query}", self.base))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path_and_query}: {e}"));
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap();
+        (status, body)
+    }
+
+    /// GET /search, asserting 200, deserialized strictly.
+    fn search(&self, params: &[(&str, &str)]) -> Response {
+        let (status, body) = self.get("/search", params);
+        assert_eq!(status, 200, "{params:?}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
+    }
+
+    /// GET /search, asserting `status` and a `{"error": "..."}` body; returns the message.
+    fn error(&self, status: u16, params: &[(&str, &str)]) -> String {
+        let (got, body) = self.get("/search", params);
+        assert_eq!(got, status, "{params:?}: {body}");
+        error_message(&body)
+    }
+
+    /// Polls `check` for up to ten seconds.
+    fn eventually(&self, what: &str, mut check: impl FnMut(&Server) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !check(self) {
+            assert!(Instant::now() < deadline, "timed out waiting: {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// The body must be exactly `{"error": "<non-empty>"}`.
+fn error_message(body: &str) -> String {
+    let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let object = value.as_object().expect("an object");
+    assert_eq!(object.len(), 1, "{body}");
+    let message = object["error"].as_str().expect("a string").to_string();
+    assert!(!message.is_empty());
+    message
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn corpus() -> Fixture {
+    let fx = Fixture::new();
+    fx.write(
+        "items/2019/uniform.txt",
+        extraction(
+            "Uniform bounds revisited",
+            "Alignment Forum · Ada Lovelace · 2019-03-01",
+            "uniform-convergence, generalization-bounds",
+            &[
+                "Uniform convergence bounds cannot explain why overparameterized networks generalize.",
+                "Interpolating classifiers can still generalize on noisy data.",
+            ],
+            &["Two-sided bounds were never going to survive the random label test."],
+        ),
+    );
+    fx.write(
+        "items/2022/pac.txt",
+        extraction(
+            "Tight bounds at last",
+            "LessWrong · B. Riemann · 2022-06-10",
+            "pac-bayes, compression",
+            &[
+                "PAC-Bayes compression bounds can be made non-vacuous for large networks.",
+                "Uniform priors make the bound loose.",
+            ],
+            &["Compression is the whole trick."],
+        ),
+    );
+    fx.write(
+        "feeds/items.jsonl",
+        concat!(
+            r#"{"id": "tim-1", "title": "Scaling notes", "source": "arXiv", "author": "C. Gauss", "date": "2024-05-05", "topics": ["scaling-laws"], "claims": ["Uniform convergence fails for scaling laws as well.", "Loss falls as a power law in compute.", "Data and parameters should grow together.", "Emergent abilities may be a metric artefact."], "quotes": ["Bounds scale badly."], "threads": ["Is Theory Broken"]}"#,
+            "\n",
+            r#"{"id": "tim-2", "title": "Grokking diary", "source": "Substack", "date": "2023-02-02", "topics": ["grokking"], "claims": ["Grokking appears long after the training loss flattens."]}"#,
+            "\n"
+        ),
+    );
+    fx.write(
+        "threads/is-theory-broken/v1.txt",
+        "Is Theory Broken · history\nVersion 1\n2026-05-01 09:00 UTC · 3 items\nTimeline\n- 2019-01-01: A workshop paper finds uniform convergence insufficient. [1]\nSources\n- [1] Uniform bounds revisited — Alignment Forum (2019-03-01)\n",
+    );
+    fx.write(
+        "threads/is-theory-broken/v2.txt",
+        "Is Theory Broken · history\nVersion 2\n2026-05-09 18:30 UTC · 7 items\nTimeline\n- 2019-01-01: A workshop paper finds uniform convergence insufficient. [1]\nSources\n- [1] Uniform bounds revisited — Alignment Forum (2019-03-01)\n",
+    );
+    fx
+}
+
+fn indexed_server() -> (Fixture, Server) {
+    let fx = corpus();
+    fx.ok(&["index"]);
+    let server = Server::start(&fx);
+    (fx, server)
+}
+
+#[test]
+fn serve_answers_503_until_an_index_appears_then_200_without_restart() {
+    let fx = corpus();
+    let mut server = Server::start(&fx);
+    let (status, body) = server.get_raw("/health");
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&body),
+        serde_json::json!({"status": "ok", "index": false})
+    );
+    let missing = server.error(503, &[("q", "uniform")]);
+    assert!(missing.starts_with("no index at"), "{missing}");
+    let (status, body) = server.get_raw("/stats");
+    assert_eq!(status, 503);
+    assert!(error_message(&body).starts_with("no index at"));
+    // bad input is still 400, index or not
+    server.error(400, &[("q", "x"), ("limit", "0")]);
+
+    fx.ok(&["index"]);
+    assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+    let (status, body) = server.get_raw("/health");
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&body),
+        serde_json::json!({"status": "ok", "index": true})
+    );
+    assert!(server.child.try_wait().unwrap().is_none(), "still running");
+}
+
+#[test]
+fn serve_search_returns_the_cli_json_contract() {
+    let (fx, server) = indexed_server();
+    let params = [("q", "uniform convergence"), ("limit", "50")];
+    let (status, body) = server.get("/search", &params);
+    assert_eq!(status, 200);
+    let strict: Response = serde_json::from_str(&body).unwrap();
+    assert_eq!(strict.query, "uniform convergence");
+    assert!(strict.total >= 4, "{strict:?}");
+    let cli = fx.ok(&["query", "--json", "--limit", "50", "uniform convergence"]);
+    assert_eq!(json(&body), json(&cli.stdout), "same request, same answer");
+    // the default limit is 10
+    let all = server.search(&[("q", "*")]);
+    assert!(all.total > 10);
+    assert_eq!(all.hits.len(), 10);
+}
+
+#[test]
+fn serve_search_applies_every_parameter() {
+    let (_fx, server) = indexed_server();
+    let all = |extra: &[(&'static str, &'static str)]| {
+        let mut params = vec![("q", "*"), ("limit", "100")];
+        params.extend_from_slice(extra);
+        server.search(&params)
+    };
+
+    let two = all(&[("source", "lesswrong"), ("source", "ARXIV")]);
+    let sources: std::collections::BTreeSet<_> = two
+        .hits
+        .iter()
+        .filter_map(|h| h.source.as_deref())
+        .collect();
+    assert_eq!(
+        sources.into_iter().collect::<Vec<_>>(),
+        ["LessWrong", "arXiv"]
+    );
+    assert_eq!(two.total, two.hits.len());
+
+    let topics = all(&[("topic", "pac-bayes"), ("topic", "grokking")]);
+    assert!(!topics.hits.is_empty());
+    assert!(topics
+        .hits
+        .iter()
+        .all(|h| h.topics.iter().any(|t| t == "pac-bayes" || t == "grokking")));
+    assert!(topics
+        .hits
+        .iter()
+        .any(|h| h.topics.contains(&"grokking".into())));
+
+    let kinds = all(&[("kind", "quote"), ("kind", "event")]);
+    assert!(kinds
+        .hits
+        .iter()
+        .all(|h| h.kind == "quote" || h.kind == "event"));
+    assert!(kinds.hits.iter().any(|h| h.kind == "event"));
+    assert_eq!(kinds.total, 4, "3 quotes and the newest version's event");
+
+    let by = all(&[("author", "ada lovelace")]);
+    assert_eq!(by.total, 3);
+    assert!(by
+        .hits
+        .iter()
+        .all(|h| h.author.as_deref() == Some("Ada Lovelace")));
+
+    let thread = all(&[("thread", "is theory broken")]);
+    assert!(thread
+        .hits
+        .iter()
+        .any(|h| h.item_id.as_deref() == Some("tim-1")));
+    assert!(thread
+        .hits
+        .iter()
+        .all(|h| h.thread.as_deref() == Some("Is Theory Broken")));
+
+    let window = all(&[("since", "2022-01-01"), ("until", "2023-12-31")]);
+    assert!(!window.hits.is_empty());
+    assert!(window.hits.iter().all(|h| h
+        .date
+        .as_deref()
+        .is_some_and(|d| ("2022-01-01"..="2023-12-31").contains(&d))));
+
+    let first = server.search(&[("q", "*"), ("limit", "2")]);
+    let next = server.search(&[("q", "*"), ("limit", "2"), ("offset", "2")]);
+    assert_eq!((first.hits.len(), next.hits.len()), (2, 2));
+    assert_eq!(first.total, next.total);
+    let ids: Vec<_> = first.hits.iter().chain(&next.hits).map(|h| &h.id).collect();
+    let everything = all(&[]);
+    let expected: Vec<_> = everything.hits[..4].iter().map(|h| &h.id).collect();
+    assert_eq!(ids, expected, "offset pages through the same ranking");
+
+    let months = all(&[("date_bucket", "month")]);
+    assert!(months.facets.date.iter().any(|f| f.value == "2019-03"));
+    let days = all(&[("date_bucket", "day")]);
+    assert!(days.facets.date.iter().any(|f| f.value == "2022-06-10"));
+    assert!(everything.facets.date.iter().all(|f| f.value.len() == 4));
+
+    let newest = all(&[("kind", "event")]);
+    assert_eq!(newest.total, 1);
+    for yes in ["true", "1"] {
+        let versions = all(&[("kind", "event"), ("all_versions", yes)]);
+        let mut seen: Vec<_> = versions.hits.iter().map(|h| h.version).collect();
+        seen.sort();
+        assert_eq!(seen, [Some(1), Some(2)]);
+    }
+    for no in ["false", "0"] {
+        assert_eq!(all(&[("kind", "event"), ("all_versions", no)]).total, 1);
+    }
+
+    let phrase = server.search(&[("q", "\"uniform convergence\" -scaling")]);
+    assert!(!phrase.hits.is_empty());
+    assert!(phrase.hits.iter().all(|h| !h.text.contains("scaling")));
+}
+
+#[test]
+fn serve_bad_input_is_400_json_and_unknown_paths_404() {
+    let (_fx, server) = indexed_server();
+    let long = "a".repeat(2001);
+    for (params, says) in [
+        (vec![("q", "nosuchfield:x")], "bad query"),
+        (vec![("q", "x"), ("since", "2020-13-01")], "since"),
+        (vec![("q", "x"), ("until", "yesterday")], "until"),
+        (vec![("q", "x"), ("limit", "0")], "limit"),
+        (vec![("q", "x"), ("limit", "101")], "limit"),
+        (vec![("q", "x"), ("limit", "many")], "limit"),
+        (vec![("q", "x"), ("offset", "-1")], "offset"),
+        (vec![("q", "x"), ("colour", "red")], "unknown parameter"),
+        (vec![("source", "arXiv")], "'q' is required"),
+        (vec![("q", long.as_str())], "longer than"),
+        (vec![("q", "")], "empty"),
+        (vec![("q", "x"), ("kind", "claims")], "kind"),
+        (vec![("q", "x"), ("date_bucket", "week")], "date bucket"),
+        (vec![("q", "x"), ("all_versions", "maybe")], "all_versions"),
+        (vec![("q", "x"), ("q", "y")], "more than once"),
+        (
+            vec![("q", "x"), ("since", "2021-01-01"), ("until", "2020-01-01")],
+            "after",
+        ),
+    ] {
+        let message = server.error(400, &params);
+        assert!(message.contains(says), "{params:?}: {message}");
+    }
+
+    for path in ["/", "/nope", "/search/more"] {
+        let (status, body) = server.get_raw(path);
+        assert_eq!(status, 404, "{path}");
+        assert!(error_message(&body).contains("not found"));
+    }
+    let mut post = agent()
+        .post(&format!("{}/search?q=x", server.base))
+        .send("")
+        .unwrap();
+    assert_eq!(post.status().as_u16(), 405);
+    error_message(&post.body_mut().read_to_string().unwrap());
+    let mut big = agent()
+        .post(&format!("{}/search?q=x", server.base))
+        .send("x".repeat(10_000).as_str())
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    error_message(&big.body_mut().read_to_string().unwrap());
+
+    // nothing above took the server down
+    assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}
+
+#[test]
+fn serve_stats_health_and_request_logs() {
+    let (_fx, server) = indexed_server();
+    let (status, body) = server.get_raw("/stats");
+    assert_eq!(status, 200);
+    let stats = json(&body);
+    assert_eq!(stats["pages"], 5);
+    assert!(stats["records"].as_u64().unwrap() >= 10);
+    assert_eq!(stats["first_date"], "2019-01-01");
+    assert_eq!(stats["sources"], 4);
+    let (status, body) = server.get_raw("/health");
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["index"], true);
+    server.eventually("a log line for /stats", |s| {
+        let log = s.log();
+        log.lines().any(|l| {
+            l.contains("path=/stats") && l.contains("status=200") && l.contains("latency_ms=")
+        })
+    });
+}
+
+#[test]
+fn serve_sees_a_new_commit_without_restart() {
+    let (fx, server) = indexed_server();
+    assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+    fx.write(
+        "items/2025/grok.txt",
+        extraction(
+            "Grokking, again",
+            "Substack · 2025-01-01",
+            "grokking",
+            &["Grokking returns with weight decay."],
+            &["Nothing happens, then everything does."],
+        ),
+    );
+    fx.ok(&["index"]);
+    // the new page's claim and quote (its title says grokking) join the old claim
+    server.eventually("the second commit to be searched", |s| {
+        s.search(&[("q", "grokking")]).total == 3
+    });
+    let (_, body) = server.get_raw("/stats");
+    assert_eq!(json(&body)["pages"], 6);
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_shuts_down_cleanly_on_sigterm() {
+    let (_fx, mut server) = indexed_server();
+    assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    server.eventually("the shutdown log line", |s| {
+        s.log().contains("shutting down")
+    });
+}
+
+/// `cargo test` builds the examples next to the test binary's folder
+/// (target/debug/examples/); build it when this test runs alone
+/// (`cargo test --test it`) or the binary is older than its source.
+fn embed_example() -> PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let folder = deps.parent().unwrap().parent().unwrap().join("examples");
+    let path = folder.join(format!("embed{}", std::env::consts::EXE_SUFFIX));
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/embed.rs");
+    if modified(&path) < modified(&source) {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--example", "embed"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build --example embed");
+        assert!(built.success());
+    }
+    path
+}
+
+#[test]
+fn the_embed_example_runs_to_completion() {
+    let output = Command::new(embed_example())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the embed example");
+    let mut stdout = String::new();
+    output
+        .stdout
+        .as_slice()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    for expected in [
+        "no index yet at",
+        "indexed 1 page(s), 7 records",
+        "2 match(es) for \"bounds\"",
+        "<b>bounds</b>",
+        "facet source: LessWrong 2",
+        "bad query, ask the user again",
+        "bad parameter, fix the request",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
