@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::ingest::Payload;
 use crate::model::Date;
-use crate::query::FacetCount;
+use crate::query::{facet_values, most_frequent_first, FacetCount};
 use crate::schema::names;
 
 /// Counts over the whole index (every version of every thread).
@@ -38,27 +38,14 @@ pub(crate) fn collect(index: &Index) -> Result<Stats> {
         facets.add_facet(dimension);
     }
     let counts = searcher.search(&AllQuery, &facets)?;
-    let values = |dimension: &str| -> Vec<FacetCount> {
-        counts
-            .get(dimension)
-            .map(|(facet, count)| FacetCount {
-                value: facet
-                    .to_path()
-                    .last()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-                count,
-            })
-            .collect()
-    };
-    let mut kinds = values("/kind");
-    kinds.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    let days = values("/day");
+    let values = |dimension: &str| facet_values(&counts, dimension);
+    let kinds = most_frequent_first(values("kind"));
+    let days = values("day");
     Ok(Stats {
         records: searcher.num_docs(),
         kinds,
         pages: Payload::load(&index.tantivy).pages,
-        sources: values("/source").len(),
+        sources: values("source").len(),
         first_date: days.first().and_then(|d| Date::parse(&d.value)),
         last_date: days.last().and_then(|d| Date::parse(&d.value)),
         index_bytes: folder_size(index.dir())?,

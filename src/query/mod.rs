@@ -307,21 +307,9 @@ fn hit(
 }
 
 fn facets(counts: &FacetCounts, bucket: DateBucket) -> Facets {
-    let values = |dimension: &str| -> Vec<FacetCount> {
-        counts
-            .get(format!("/{dimension}").as_str())
-            .map(|(facet, count)| FacetCount {
-                value: facet
-                    .to_path()
-                    .last()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-                count,
-            })
-            .collect()
-    };
-    let by_count = |mut v: Vec<FacetCount>, max: usize| {
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    let values = |dimension: &str| facet_values(counts, dimension);
+    let by_count = |v: Vec<FacetCount>, max: usize| {
+        let mut v = most_frequent_first(v);
         v.truncate(max);
         v
     };
@@ -333,4 +321,21 @@ fn facets(counts: &FacetCounts, bucket: DateBucket) -> Facets {
         kind: by_count(values("kind"), Kind::ALL.len()),
         date,
     }
+}
+
+/// The values under `/<dimension>` with their counts, in facet (value) order.
+pub(crate) fn facet_values(counts: &FacetCounts, dimension: &str) -> Vec<FacetCount> {
+    counts
+        .get(format!("/{dimension}").as_str())
+        .map(|(facet, count)| FacetCount {
+            value: (facet.to_path().last()).map_or_else(String::new, |s| s.to_string()),
+            count,
+        })
+        .collect()
+}
+
+/// Sorts by count, most frequent first, ties by value.
+pub(crate) fn most_frequent_first(mut values: Vec<FacetCount>) -> Vec<FacetCount> {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    values
 }
