@@ -214,8 +214,15 @@ fn date_buckets(date: Date) -> [(&'static str, String); 3] {
 }
 
 /// A calendar date as the index's date value (midnight UTC).
+///
+/// The index counts nanoseconds in an i64, which ends in 2262 and begins in
+/// 1677: a date outside is clamped for the index (filters and sorting), while
+/// the record keeps the date as written.
 pub fn to_datetime(date: Date) -> DateTime {
-    DateTime::from_timestamp_secs(date.days_since_epoch() * 86_400)
+    const LAST_DAY: i64 = 106_750; // 2262-04-10
+    const FIRST_DAY: i64 = -106_751; // 1677-09-22
+    let days = date.days_since_epoch().clamp(FIRST_DAY, LAST_DAY);
+    DateTime::from_timestamp_secs(days * 86_400)
 }
 
 /// Packs a thread's identity and a version into one u64: the top 48 bits are a
