@@ -2,10 +2,14 @@
 //! index on disk, and the reader that picks up new commits by itself.
 
 use std::collections::HashMap;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tantivy::directory::error::LockError;
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError};
 
@@ -40,13 +44,15 @@ impl Index {
         if !exists(dir) {
             return Err(Error::IndexMissing(dir.to_path_buf()));
         }
-        let tantivy = tantivy::Index::open_in_dir(dir)?;
+        let folder = MmapDirectory::open(dir).map_err(TantivyError::from)?;
+        let tantivy = tantivy::Index::open(ReaderDirectory(folder))?;
         schema::register_analyzers(&tantivy);
         let fields = Fields::new(&tantivy.schema())?;
         let reader = tantivy
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .try_into()?;
+            .try_into()
+            .map_err(|e| writer_error(dir, e))?;
         Ok(Index {
             tantivy,
             reader,
@@ -144,6 +150,57 @@ impl Index {
     }
 }
 
+/// The index folder as a reader sees it: Tantivy's memory-mapped folder, except
+/// on a read-only file system, where the lock a reader takes while it opens a
+/// commit (so that a writer does not delete files under it) cannot be created
+/// and is not needed, since no writer can run there. Without this an index on
+/// a read-only mount could not be searched at all.
+#[derive(Clone, Debug)]
+struct ReaderDirectory(MmapDirectory);
+
+impl Directory for ReaderDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.0.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.0.open_write(path)
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        match self.0.acquire_lock(lock) {
+            Err(LockError::IoError(e)) if e.kind() == ErrorKind::ReadOnlyFilesystem => {
+                Ok(DirectoryLock::from(Box::new(())))
+            }
+            other => other,
+        }
+    }
+
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(callback)
+    }
+}
+
 fn scan_newest_versions(searcher: &Searcher) -> Result<HashMap<u64, u64>> {
     let mut newest: HashMap<u64, u64> = HashMap::new();
     for segment in searcher.segment_readers() {
@@ -186,10 +243,15 @@ pub(crate) fn open_or_create(dir: &Path) -> Result<tantivy::Index> {
     Ok(index)
 }
 
-/// Maps Tantivy's "lock busy" to [`Error::IndexBusy`].
+/// Maps Tantivy's "lock busy" to [`Error::IndexBusy`], and a lock file that
+/// cannot be created (a read-only or full file system) to [`Error::Io`] on the
+/// index folder: Tantivy's own message for it suggests another writer.
 pub(crate) fn writer_error(dir: &Path, err: TantivyError) -> Error {
     match err {
         TantivyError::LockFailure(LockError::LockBusy, _) => Error::IndexBusy(dir.to_path_buf()),
+        TantivyError::LockFailure(LockError::IoError(io), _) => {
+            Error::io(dir, std::io::Error::new(io.kind(), io.to_string()))
+        }
         other => Error::Index(other),
     }
 }

@@ -32,9 +32,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line.
+/// The error and its causes on one line; a cause that its parent's message
+/// already quotes is not repeated.
 fn chain(err: &anyhow::Error) -> String {
-    let parts: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain().map(|e| e.to_string()) {
+        if !parts.last().is_some_and(|parent| parent.contains(&cause)) {
+            parts.push(cause);
+        }
+    }
     parts.join(": ")
 }
 

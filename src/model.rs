@@ -4,6 +4,7 @@
 //! [`Record`]s, the unit every later stage (schema, search, rendering) works on.
 //! Nothing here does I/O.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -423,6 +424,21 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
 }
 
 fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
+    // The first source of each number, as `resolve` finds it, without scanning
+    // the list once per citation (a page may hold thousands of both).
+    let mut sources: HashMap<u32, &Source> = HashMap::new();
+    for source in &page.sources {
+        sources.entry(source.n).or_insert(source);
+    }
+    let resolve = |cites: &[u32]| -> Vec<Cite> {
+        (cites.iter().filter_map(|n| sources.get(n)))
+            .map(|s| Cite {
+                title: s.title.clone(),
+                source: s.channel.clone(),
+                date: s.date,
+            })
+            .collect()
+    };
     let base = |kind: Kind, n: usize, text: &str, date: Option<Date>, cites: &[u32]| Record {
         id: format!("{path}#{kind}-{n}"),
         kind,
@@ -436,7 +452,7 @@ fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
         thread: Some(page.title.clone()),
         threads: vec![page.title.clone()],
         version: Some(page.version),
-        cites: page.resolve(cites),
+        cites: resolve(cites),
         path: path.to_string(),
         truncated: false,
     };

@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use std::fs::File;
+use std::io::Write;
+
 use serde::{Deserialize, Serialize};
-use tantivy::{IndexWriter, TantivyDocument};
+use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
 use crate::index::{open_or_create, writer_error};
@@ -97,6 +100,26 @@ pub fn build(
     let (index, mut writer) = open_writer(index_dir, Duration::ZERO)?;
     let fields = Fields::new(&index.schema())?;
     rebuild(&mut writer, &fields, &corpus, index_dir, progress, started)
+        .map_err(|e| explain(index_dir, e))
+}
+
+/// Tantivy reports a write that failed in one of its indexing threads only as
+/// "an index writer was killed": the cause, most often a full disk, is lost.
+/// A small write into the index folder finds it again.
+pub(crate) fn explain(index_dir: &Path, error: Error) -> Error {
+    if !matches!(error, Error::Index(TantivyError::ErrorInThread(_))) {
+        return error;
+    }
+    let probe = index_dir.join(".claimsearch-probe");
+    let written = File::create(&probe).and_then(|mut file| {
+        file.write_all(&[0; 1 << 20])?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    match written {
+        Err(cause) => Error::io(index_dir, cause),
+        Ok(()) => error,
+    }
 }
 
 /// The body of [`build`], for a caller that already holds the writer.
@@ -165,7 +188,15 @@ fn open_writer(
                 sleep(Duration::from_millis(100))
             }
             Err(e) => return Err(e),
-            Ok(writer) => return Ok((index, writer)),
+            Ok(writer) => {
+                // A run killed inside its commit leaves files that no commit
+                // uses. The next run over the same corpus makes the same changes,
+                // reaches the same opstamp and would create the same delete files
+                // (`<segment>.<opstamp>.del`): clear the leftovers first. This
+                // also gives back the space a failed run took on a full disk.
+                writer.garbage_collect_files().wait()?;
+                return Ok((index, writer));
+            }
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The parallel middle of every ingest: read each file, hash it, parse it and
 //! hand its documents to the one writer. Shared by `index` and `reindex`.
 
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -11,6 +14,10 @@ use super::{CorpusFile, Progress, Skipped, Warning};
 use crate::error::Result;
 use crate::page::{self, Parsed};
 use crate::schema::Fields;
+
+/// Files larger than this are not read: the whole file is held in memory while
+/// it is parsed, and a real page is a few kilobytes.
+pub(crate) const MAX_PAGE_BYTES: u64 = 128 << 20;
 
 /// A file to look at, with what the index already holds of it.
 pub(crate) struct Job {
@@ -64,8 +71,9 @@ fn one(
     recent_mtime: u128,
 ) -> Result<Done> {
     let file = &job.file;
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(bytes) => bytes,
+    let bytes = match read_page(&file.abs) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(size)) => return Ok(too_large(job, size, recent_mtime, writer, fields)),
         Err(e) => {
             let skipped = Skipped {
                 path: file.rel.clone(),
@@ -129,4 +137,69 @@ fn one(
             })
             .collect(),
     })
+}
+
+/// The file's bytes, or its size when it is over [`MAX_PAGE_BYTES`] (checked
+/// before reading, and again while reading in case it grows).
+fn read_page(path: &Path) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > MAX_PAGE_BYTES {
+        return Ok(Err(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_PAGE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PAGE_BYTES {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
+}
+
+/// A file too large to read: skipped with a reason, and whatever the index held
+/// of it is deleted, as for a file that turned binary.
+fn too_large(
+    job: &Job,
+    size: u64,
+    recent_mtime: u128,
+    writer: &IndexWriter<TantivyDocument>,
+    fields: &Fields,
+) -> Done {
+    let file = &job.file;
+    let reason = format!(
+        "too large to be a page ({:.1} MiB; the limit is {} MiB)",
+        size as f64 / (1 << 20) as f64,
+        MAX_PAGE_BYTES >> 20
+    );
+    let entry = Entry {
+        size,
+        mtime: if file.mtime >= recent_mtime {
+            0
+        } else {
+            file.mtime
+        },
+        // Not read, so not hashed: the marker changes with the size, and a
+        // page that shrinks back under the limit is read again.
+        hash: format!("too-large-{size}"),
+        records: 0,
+        skipped: Some(reason.clone()),
+    };
+    if let Some(old) = &job.old {
+        if old.hash == entry.hash {
+            return Done::Same {
+                rel: file.rel.clone(),
+                entry,
+            };
+        }
+        writer.delete_term(Term::from_field_text(fields.path, &file.rel));
+    }
+    Done::Indexed {
+        rel: file.rel.clone(),
+        entry,
+        was_indexed: job.old.as_ref().is_some_and(|o| o.skipped.is_none()),
+        skipped: Some(Skipped {
+            path: file.rel.clone(),
+            reason,
+        }),
+        warnings: Vec::new(),
+    }
 }

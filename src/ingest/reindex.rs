@@ -16,8 +16,8 @@ use tantivy::Term;
 use super::manifest::{Entry, Manifest};
 use super::process::{self, Done, Job};
 use super::{
-    check_corpus, commit, open_writer, rebuild, recent_mtime, walk, Payload, Progress, Skipped,
-    Walk, Warning,
+    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, Payload, Progress,
+    Skipped, Walk, Warning,
 };
 use crate::error::Result;
 use crate::index;
@@ -52,6 +52,16 @@ pub struct ReindexReport {
 /// Waits up to `wait` for another writer to finish; after that fails with
 /// [`crate::Error::IndexBusy`].
 pub fn reindex(
+    corpus: &Path,
+    index_dir: &Path,
+    wait: Duration,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ReindexReport> {
+    incremental(corpus, index_dir, wait, progress).map_err(|e| explain(index_dir, e))
+}
+
+/// The body of [`reindex`].
+fn incremental(
     corpus: &Path,
     index_dir: &Path,
     wait: Duration,

@@ -10,6 +10,7 @@
 
 mod extraction;
 mod jsonl;
+mod limits;
 mod raw;
 mod text;
 mod thread;
@@ -108,7 +109,8 @@ pub fn parse_str(name: &str, text: &str) -> Result<Parsed, Skip> {
     }
     let text = text::normalize_newlines(text);
     let mut warnings = Vec::new();
-    let page = detect_and_parse(name, &text, &mut warnings);
+    let mut page = detect_and_parse(name, &text, &mut warnings);
+    limits::apply(&mut page, &mut warnings);
     Ok(Parsed { page, warnings })
 }
 

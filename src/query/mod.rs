@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, FacetCounts, FilterCollector, TopDocs};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Score, Searcher};
+use tantivy::{DocAddress, Score, Searcher, TantivyError};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -252,7 +252,9 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
         move |key: u64| is_shown(key, newest.as_deref()),
         (top, facet_collector, Count),
     );
-    let (top_docs, facet_counts, total) = searcher.search(&*built.ranked, &collector)?;
+    let (top_docs, facet_counts, total) = searcher
+        .search(&*built.ranked, &collector)
+        .map_err(unanswerable)?;
 
     let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, index.fields.text)?;
     generator.set_max_num_chars(SNIPPET_CHARS);
@@ -266,6 +268,22 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
         hits,
         facets: facets(&facet_counts, request.date_bucket),
     })
+}
+
+/// A query the schema cannot answer is the user's error, not the index's:
+/// `title:*` asks which records have a title, which Tantivy can tell only for
+/// fast fields, and `nosuch:*` names no field; both fail only when the search
+/// starts, as a schema or missing-field error.
+fn unanswerable(error: TantivyError) -> Error {
+    match error {
+        TantivyError::SchemaError(why) => Error::BadQuery(format!(
+            "this query cannot be answered ({why}); `field:*` works only on date"
+        )),
+        TantivyError::FieldNotFound(field) => {
+            Error::BadQuery(format!("the field '{field}' does not exist"))
+        }
+        other => Error::Index(other),
+    }
 }
 
 /// Whether a record with this `thread_version` key is shown: records outside

@@ -2,6 +2,9 @@
 
 mod cli;
 mod contract;
+mod faults;
+mod fuzz;
+mod hostile;
 mod reindex;
 mod serve;
 mod util;
