@@ -1,23 +1,37 @@
 //! Turning a [`SearchRequest`] into one Tantivy query: the user's words,
 //! ranked, and the filters, which match or not but never change a score.
+//!
+//! Each plain word is scored by BM25F over the record's text, its item's
+//! title and its topics (see [`bm25f`]): one saturation for all three, so a
+//! word found in both text and title counts more than in either, but not
+//! twice. Phrases, `field:value`, ranges and `*` go through Tantivy's parser.
+//! EVALUATION.md has the measurements behind every weight here.
 
 use std::ops::Bound;
 
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, QueryParser,
+    RangeQuery, TermSetQuery,
 };
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::Field;
+use tantivy::tokenizer::TokenizerManager;
 use tantivy::Term;
 
 use super::SearchRequest;
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::schema::to_datetime;
+use crate::model::Kind;
+use crate::schema::{query_tokenizers, to_datetime, Fields, TEXT_ANALYZER};
 
-/// Weight of a match in the title, relative to one in the record's own text.
-const TITLE_BOOST: f32 = 0.5;
+/// Weight of a match in the title, relative to one in the record's own text:
+/// the title says what the item is about, not what this claim or quote says.
+const TITLE_WEIGHT: f32 = 0.5;
+/// Weight of a title match in a summary record. A summary stands for the
+/// whole item, so the item's title is its own heading, as telling as its text.
+const SUMMARY_TITLE_WEIGHT: f32 = 3.0;
 /// Weight of a match in the topic words.
-const TOPICS_BOOST: f32 = 0.3;
+const TOPICS_WEIGHT: f32 = 0.3;
 /// Added to the score of records that match every query word, so that they
 /// rank above records matching only some (BM25 sums stay far below it).
 pub(crate) const ALL_WORDS_BONUS: f32 = 1_000.0;
@@ -46,12 +60,10 @@ pub(super) fn query(index: &Index, request: &SearchRequest) -> Result<Built> {
 /// The user's query, tiered: any record matching some words, and a bonus for
 /// those matching all of them.
 fn user_query(index: &Index, text: &str) -> Result<Box<dyn Query>> {
-    let any = parser(index, false)
-        .parse_query(text)
-        .map_err(|e| Error::BadQuery(e.to_string()))?;
-    let all = parser(index, true)
-        .parse_query(text)
-        .map_err(|e| Error::BadQuery(e.to_string()))?;
+    let ast = query_grammar::parse_query(text)
+        .map_err(|_| Error::BadQuery(format!("Syntax Error: {text}")))?;
+    let any = Words::new(index, false).query(ast.clone())?;
+    let all = Words::new(index, true).query(ast)?;
     // One word, a phrase, or an explicit OR: both readings are the same query.
     if format!("{any:?}") == format!("{all:?}") {
         return Ok(any);
@@ -63,11 +75,151 @@ fn user_query(index: &Index, text: &str) -> Result<Box<dyn Query>> {
     ])))
 }
 
+/// Builds the query for the parsed user input, reading words without an
+/// operator as `default` (Should for "any word", Must for "every word").
+struct Words<'a> {
+    index: &'a Index,
+    parser: QueryParser,
+    tokenizers: TokenizerManager,
+    default: Occur,
+}
+
+impl<'a> Words<'a> {
+    fn new(index: &'a Index, conjunction: bool) -> Words<'a> {
+        let default = if conjunction {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
+        Words {
+            index,
+            parser: parser(index, conjunction),
+            tokenizers: query_tokenizers(),
+            default,
+        }
+    }
+
+    fn query(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
+        match ast {
+            UserInputAst::Clause(clauses) if has_positive(&clauses) => self.clause(clauses),
+            UserInputAst::Boost(sub, boost) => Ok(Box::new(BoostQuery::new(
+                self.query(*sub)?,
+                boost.into_inner() as f32,
+            ))),
+            UserInputAst::Leaf(leaf) => match plain(&leaf) {
+                Some(literal) if !self.analyse(&literal.phrase).is_empty() => {
+                    Ok(self.plain_word(literal))
+                }
+                _ => self.parsed(UserInputAst::Leaf(leaf)),
+            },
+            other => self.parsed(other),
+        }
+    }
+
+    /// Sub-queries combined by their operators; words that analyse to nothing
+    /// (stop words) are left out, as the parser does.
+    fn clause(&self, clauses: Vec<(Option<Occur>, UserInputAst)>) -> Result<Box<dyn Query>> {
+        let mut out = Vec::with_capacity(clauses.len());
+        for (occur, sub) in clauses {
+            if let UserInputAst::Leaf(leaf) = &sub {
+                if plain(leaf).is_some_and(|l| self.analyse(&l.phrase).is_empty()) {
+                    continue;
+                }
+            }
+            out.push((occur.unwrap_or(self.default), self.query(sub)?));
+        }
+        Ok(Box::new(BooleanQuery::new(out)))
+    }
+
+    /// A word typed without quotes or field. One the analyzer splits
+    /// (`pac-bayes`, `kb/min`) is its parts as separate words, and a
+    /// hyphenated one may also be written closed (`non-vacuous` finds
+    /// `nonvacuous`): the better-scoring reading counts.
+    fn plain_word(&self, literal: &UserInputLiteral) -> Box<dyn Query> {
+        let tokens = self.analyse(&literal.phrase);
+        if let [token] = tokens.as_slice() {
+            return self.word(token);
+        }
+        let parts: Box<dyn Query> = Box::new(BooleanQuery::new(
+            tokens
+                .iter()
+                .map(|t| (self.default, self.word(t)))
+                .collect(),
+        ));
+        let closed = self.analyse(&literal.phrase.replace('-', ""));
+        match closed.as_slice() {
+            [token] if literal.phrase.contains('-') => {
+                Box::new(DisjunctionMaxQuery::new(vec![parts, self.word(token)]))
+            }
+            _ => parts,
+        }
+    }
+
+    fn word(&self, token: &str) -> Box<dyn Query> {
+        word_query(&self.index.fields, token)
+    }
+
+    fn analyse(&self, text: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.tokenizers.get(TEXT_ANALYZER) else {
+            return Vec::new();
+        };
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while let Some(token) = stream.next() {
+            tokens.push(token.text.clone());
+        }
+        tokens
+    }
+
+    fn parsed(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
+        self.parser
+            .build_query_from_user_input_ast(ast)
+            .map_err(|e| Error::BadQuery(e.to_string()))
+    }
+}
+
+/// One analysed word, scored by BM25F over text, title and topics.
+fn word_query(f: &Fields, token: &str) -> Box<dyn Query> {
+    let term = |field| Term::from_field_text(field, token);
+    let fields = vec![
+        bm25f::Field::new(term(f.text), 1.0, 1.0),
+        bm25f::Field::new(term(f.title), TITLE_WEIGHT, SUMMARY_TITLE_WEIGHT),
+        bm25f::Field::new(term(f.topics), TOPICS_WEIGHT, TOPICS_WEIGHT),
+    ];
+    let summaries = Term::from_field_text(f.kind, Kind::Summary.as_str());
+    Box::new(bm25f::WordQuery::new(fields, summaries))
+}
+
+/// The literal of a plain word: no field, no quotes, no `*`.
+fn plain(leaf: &UserInputLeaf) -> Option<&UserInputLiteral> {
+    match leaf {
+        UserInputLeaf::Literal(l)
+            if l.field_name.is_none() && l.delimiter == Delimiter::None && !l.prefix =>
+        {
+            Some(l)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a clause list has a clause that can match by itself (the parser
+/// keeps its own reading of a query made only of exclusions).
+fn has_positive(clauses: &[(Option<Occur>, UserInputAst)]) -> bool {
+    clauses
+        .iter()
+        .any(|(occur, _)| *occur != Some(Occur::MustNot))
+}
+
+/// The parser for what is not a plain word, with the same field weights.
 fn parser(index: &Index, conjunction: bool) -> QueryParser {
     let f = &index.fields;
-    let mut parser = QueryParser::for_index(&index.tantivy, vec![f.text, f.title, f.topics]);
-    parser.set_field_boost(f.title, TITLE_BOOST);
-    parser.set_field_boost(f.topics, TOPICS_BOOST);
+    let mut parser = QueryParser::new(
+        index.tantivy.schema(),
+        vec![f.text, f.title, f.topics],
+        query_tokenizers(),
+    );
+    parser.set_field_boost(f.title, TITLE_WEIGHT);
+    parser.set_field_boost(f.topics, TOPICS_WEIGHT);
     if conjunction {
         parser.set_conjunction_by_default();
     }
@@ -118,4 +270,375 @@ fn date_range(field: Field, request: &SearchRequest) -> Option<Box<dyn Query>> {
         bound(request.since),
         bound(request.until),
     )))
+}
+
+/// BM25F (Robertson, Zaragoza and Taylor, 2004): one word scored over several
+/// fields as if they were one document, each field's occurrences counted
+/// `weight` times and normalised by that field's own length, then saturated
+/// once. Tantivy's BM25 scores each field apart and adds the scores, which
+/// rewards a word found in a short title as much as a second word found.
+mod bm25f {
+    use std::sync::Arc;
+
+    use tantivy::fieldnorm::FieldNormReader;
+    use tantivy::postings::{Postings, SegmentPostings};
+    use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
+
+    /// Term-frequency saturation (Tantivy's and Lucene's default).
+    const K1: Score = 1.2;
+    /// Strength of the field-length normalisation (idem).
+    const B: Score = 0.75;
+
+    /// The word in one field, with its weight in records of any kind but
+    /// summaries, and in summaries.
+    #[derive(Clone, Debug)]
+    pub struct Field {
+        term: Term,
+        weight: Score,
+        summary_weight: Score,
+    }
+
+    impl Field {
+        pub fn new(term: Term, weight: Score, summary_weight: Score) -> Field {
+            Field {
+                term,
+                weight,
+                summary_weight,
+            }
+        }
+    }
+
+    /// One analysed word in several fields.
+    #[derive(Clone, Debug)]
+    pub struct WordQuery {
+        fields: Vec<Field>,
+        /// The `kind:summary` term: which records are summaries.
+        summaries: Term,
+    }
+
+    impl WordQuery {
+        pub fn new(fields: Vec<Field>, summaries: Term) -> WordQuery {
+            WordQuery { fields, summaries }
+        }
+    }
+
+    impl Query for WordQuery {
+        fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+            let mut idf = 0.0;
+            let mut averages = vec![1.0; self.fields.len()];
+            if let EnableScoring::Enabled {
+                statistics_provider: stats,
+                ..
+            } = scoring
+            {
+                let docs = stats.total_num_docs()?.max(1);
+                // The word's document frequency is that of its most common
+                // field: exact for the union would cost a pass over postings.
+                let mut doc_freq = 0;
+                for (field, average) in self.fields.iter().zip(&mut averages) {
+                    doc_freq = doc_freq.max(stats.doc_freq(&field.term)?);
+                    let tokens = stats.total_num_tokens(field.term.field())?;
+                    *average = (tokens as Score / docs as Score).max(1.0);
+                }
+                idf = idf_of(doc_freq.min(docs), docs);
+            }
+            let parts = self
+                .fields
+                .iter()
+                .zip(averages)
+                .map(|(field, average)| WeightedField {
+                    term: field.term.clone(),
+                    norms: norm_table(field.weight, average),
+                    summary_norms: norm_table(field.summary_weight, average),
+                })
+                .collect();
+            Ok(Box::new(WordWeight {
+                parts,
+                idf,
+                summaries: self.summaries.clone(),
+            }))
+        }
+
+        fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+            for field in &self.fields {
+                visitor(&field.term, false);
+            }
+        }
+    }
+
+    /// BM25's inverse document frequency, as Tantivy and Lucene compute it.
+    fn idf_of(doc_freq: u64, docs: u64) -> Score {
+        let rest = (docs - doc_freq) as Score + 0.5;
+        (1.0 + rest / (doc_freq as Score + 0.5)).ln()
+    }
+
+    /// `weight / (1 - B + B * length / average)` for each of the 256 field
+    /// length codes Tantivy stores.
+    fn norm_table(weight: Score, average: Score) -> Arc<[Score; 256]> {
+        let mut table = [0.0; 256];
+        for (code, slot) in table.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(code as u8) as Score;
+            *slot = weight / (1.0 - B + B * length / average);
+        }
+        Arc::new(table)
+    }
+
+    struct WeightedField {
+        term: Term,
+        norms: Arc<[Score; 256]>,
+        summary_norms: Arc<[Score; 256]>,
+    }
+
+    struct WordWeight {
+        parts: Vec<WeightedField>,
+        idf: Score,
+        summaries: Term,
+    }
+
+    impl WordWeight {
+        fn word_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<WordScorer> {
+            let mut parts = Vec::with_capacity(self.parts.len());
+            for part in &self.parts {
+                let field = part.term.field();
+                let postings = reader
+                    .inverted_index(field)?
+                    .read_postings(&part.term, IndexRecordOption::WithFreqs)?;
+                if let Some(postings) = postings {
+                    parts.push(FieldPostings {
+                        postings,
+                        lengths: reader.get_fieldnorms_reader(field)?,
+                        norms: Arc::clone(&part.norms),
+                        summary_norms: Arc::clone(&part.summary_norms),
+                        kind_matters: part.norms != part.summary_norms,
+                    });
+                }
+            }
+            let summaries = reader
+                .inverted_index(self.summaries.field())?
+                .read_postings(&self.summaries, IndexRecordOption::Basic)?;
+            Ok(WordScorer::new(parts, summaries, self.idf * boost))
+        }
+    }
+
+    impl Weight for WordWeight {
+        fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+            Ok(Box::new(self.word_scorer(reader, boost)?))
+        }
+
+        fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+            let mut scorer = self.word_scorer(reader, 1.0)?;
+            if scorer.seek(doc) != doc {
+                return Err(TantivyError::InvalidArgument(format!(
+                    "document #{doc} does not match"
+                )));
+            }
+            Ok(Explanation::new("BM25F", scorer.score()))
+        }
+    }
+
+    struct FieldPostings {
+        postings: SegmentPostings,
+        lengths: FieldNormReader,
+        norms: Arc<[Score; 256]>,
+        summary_norms: Arc<[Score; 256]>,
+        /// Whether this field weighs differently in summaries (only then is
+        /// the record's kind looked up).
+        kind_matters: bool,
+    }
+
+    impl FieldPostings {
+        /// The field's term frequency at `doc`, weighted and length-normalised.
+        fn weighted_tf(&self, doc: DocId, summary: bool) -> Score {
+            let norms = if summary {
+                &self.summary_norms
+            } else {
+                &self.norms
+            };
+            self.postings.term_freq() as Score * norms[self.lengths.fieldnorm_id(doc) as usize]
+        }
+    }
+
+    /// Walks the union of the word's postings in each field.
+    struct WordScorer {
+        parts: Vec<FieldPostings>,
+        summaries: Option<SegmentPostings>,
+        idf: Score,
+        doc: DocId,
+    }
+
+    impl WordScorer {
+        fn new(
+            parts: Vec<FieldPostings>,
+            summaries: Option<SegmentPostings>,
+            idf: Score,
+        ) -> WordScorer {
+            let mut scorer = WordScorer {
+                parts,
+                summaries,
+                idf,
+                doc: TERMINATED,
+            };
+            scorer.doc = scorer.lowest();
+            scorer
+        }
+
+        fn lowest(&self) -> DocId {
+            (self.parts.iter().map(|p| p.postings.doc()))
+                .min()
+                .unwrap_or(TERMINATED)
+        }
+
+        /// Whether the current record is a summary (documents are visited in
+        /// order, so the summaries' postings only move forward).
+        fn is_summary(&mut self) -> bool {
+            let doc = self.doc;
+            match &mut self.summaries {
+                Some(summaries) if summaries.doc() <= doc => summaries.seek(doc) == doc,
+                _ => false,
+            }
+        }
+    }
+
+    impl DocSet for WordScorer {
+        fn advance(&mut self) -> DocId {
+            let doc = self.doc;
+            for part in &mut self.parts {
+                if part.postings.doc() == doc {
+                    part.postings.advance();
+                }
+            }
+            self.doc = self.lowest();
+            self.doc
+        }
+
+        fn seek(&mut self, target: DocId) -> DocId {
+            for part in &mut self.parts {
+                if part.postings.doc() < target {
+                    part.postings.seek(target);
+                }
+            }
+            self.doc = self.lowest();
+            self.doc
+        }
+
+        fn doc(&self) -> DocId {
+            self.doc
+        }
+
+        fn size_hint(&self) -> u32 {
+            self.parts.iter().map(|p| p.postings.size_hint()).sum()
+        }
+    }
+
+    impl Scorer for WordScorer {
+        fn score(&mut self) -> Score {
+            let doc = self.doc;
+            let here = |p: &&FieldPostings| p.postings.doc() == doc;
+            let summary =
+                self.parts.iter().filter(here).any(|p| p.kind_matters) && self.is_summary();
+            let tf: Score = (self.parts.iter().filter(here))
+                .map(|p| p.weighted_tf(doc, summary))
+                .sum();
+            self.idf * tf * (K1 + 1.0) / (tf + K1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::TopDocs;
+
+    use super::*;
+    use crate::model::Record;
+    use crate::schema;
+
+    fn record(kind: Kind, title: &str, text: &str) -> Record {
+        Record {
+            id: text.to_string(),
+            kind,
+            text: text.to_string(),
+            title: title.to_string(),
+            source: None,
+            author: None,
+            date: None,
+            item_id: None,
+            topics: Vec::new(),
+            thread: None,
+            threads: Vec::new(),
+            version: None,
+            cites: Vec::new(),
+            path: "p.txt".to_string(),
+            truncated: false,
+        }
+    }
+
+    /// (position in `records`, score) of the records matching `word`, best first.
+    fn ranked(records: &[Record], word: &str) -> Vec<(usize, f32)> {
+        let index = tantivy::Index::create_in_ram(schema::build());
+        schema::register_analyzers(&index);
+        let fields = Fields::new(&index.schema()).unwrap();
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for record in records {
+            writer.add_document(fields.document(record)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let top = TopDocs::with_limit(10).order_by_score();
+        let hits = searcher.search(&*word_query(&fields, word), &top).unwrap();
+        hits.into_iter()
+            .map(|(score, address)| (address.doc_id as usize, score))
+            .collect()
+    }
+
+    #[test]
+    fn text_and_title_rank_above_either_and_saturate_together() {
+        let records = [
+            record(
+                Kind::Claim,
+                "Grokking notes",
+                "grokking appears late in training",
+            ),
+            record(
+                Kind::Claim,
+                "Other notes",
+                "grokking appears late in training",
+            ),
+            record(
+                Kind::Claim,
+                "Grokking notes",
+                "memorization appears late in training",
+            ),
+        ];
+        let hits = ranked(&records, "grokk");
+        let order: Vec<usize> = hits.iter().map(|(i, _)| *i).collect();
+        assert_eq!(order, [0, 1, 2]);
+        // One saturation: the word in both fields counts less than the sum of each.
+        assert!(hits[0].1 < hits[1].1 + hits[2].1, "{hits:?}");
+    }
+
+    #[test]
+    fn a_summary_counts_its_items_title_as_its_heading() {
+        let records = [
+            record(
+                Kind::Claim,
+                "Grokking notes",
+                "memorization appears late in training",
+            ),
+            record(
+                Kind::Summary,
+                "Grokking notes",
+                "memorization appears late in training",
+            ),
+            record(
+                Kind::Claim,
+                "Other notes",
+                "grokking appears late in training",
+            ),
+        ];
+        let order: Vec<usize> = ranked(&records, "grokk").iter().map(|(i, _)| *i).collect();
+        // The claim's own text beats its title, the summary's title is as good as text.
+        assert_eq!(order, [1, 2, 0]);
+    }
 }

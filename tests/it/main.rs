@@ -6,5 +6,6 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod reindex;
+mod relevance;
 mod serve;
 mod util;
