@@ -358,6 +358,30 @@ pub struct Record {
     pub truncated: bool,
 }
 
+impl Record {
+    /// A record with only its own text and title: no source, author, date,
+    /// topics, thread or citations (raw passages, and tests).
+    pub(crate) fn plain(id: String, kind: Kind, text: &str, title: &str, path: &str) -> Record {
+        Record {
+            id,
+            kind,
+            text: text.to_string(),
+            title: title.to_string(),
+            source: None,
+            author: None,
+            date: None,
+            item_id: None,
+            topics: Vec::new(),
+            thread: None,
+            threads: Vec::new(),
+            version: None,
+            cites: Vec::new(),
+            path: path.to_string(),
+            truncated: false,
+        }
+    }
+}
+
 impl Page {
     /// Flattens a parsed page into its search records; `path` is the page's
     /// corpus-relative path and the stem of every record id.
@@ -373,22 +397,9 @@ impl Page {
                 .passages
                 .iter()
                 .enumerate()
-                .map(|(i, text)| Record {
-                    id: format!("{path}#passage-{}", i + 1),
-                    kind: Kind::Passage,
-                    text: text.clone(),
-                    title: raw.title.clone(),
-                    source: None,
-                    author: None,
-                    date: None,
-                    item_id: None,
-                    topics: Vec::new(),
-                    thread: None,
-                    threads: Vec::new(),
-                    version: None,
-                    cites: Vec::new(),
-                    path: path.to_string(),
-                    truncated: false,
+                .map(|(i, text)| {
+                    let id = format!("{path}#passage-{}", i + 1);
+                    Record::plain(id, Kind::Passage, text, &raw.title, path)
                 })
                 .collect(),
         }

@@ -555,23 +555,7 @@ mod tests {
     use crate::schema;
 
     fn record(kind: Kind, title: &str, text: &str) -> Record {
-        Record {
-            id: text.to_string(),
-            kind,
-            text: text.to_string(),
-            title: title.to_string(),
-            source: None,
-            author: None,
-            date: None,
-            item_id: None,
-            topics: Vec::new(),
-            thread: None,
-            threads: Vec::new(),
-            version: None,
-            cites: Vec::new(),
-            path: "p.txt".to_string(),
-            truncated: false,
-        }
+        Record::plain(text.to_string(), kind, text, title, "p.txt")
     }
 
     /// (position in `records`, score) of the records matching `word`, best first.
