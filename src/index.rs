@@ -46,7 +46,8 @@ impl Index {
         }
         let folder = MmapDirectory::open(dir).map_err(TantivyError::from)?;
         let tantivy = tantivy::Index::open(ReaderDirectory(folder))?;
-        schema::register_analyzers(&tantivy);
+        check_schema(dir, &tantivy)?;
+        crate::analyzer::register_analyzers(&tantivy);
         let fields = Fields::new(&tantivy.schema())?;
         let reader = tantivy
             .reader_builder()
@@ -233,14 +234,21 @@ pub(crate) fn open_or_create(dir: &Path) -> Result<tantivy::Index> {
     } else {
         tantivy::Index::create_in_dir(dir, schema::build())?
     };
-    if index.schema() != schema::build() {
-        return Err(Error::BadRequest(format!(
-            "the index at {} was built by another version of claimsearch; remove it and run `claimsearch index`",
-            dir.display()
-        )));
-    }
-    schema::register_analyzers(&index);
+    check_schema(dir, &index)?;
+    crate::analyzer::register_analyzers(&index);
     Ok(index)
+}
+
+/// Refuses an index whose schema is not this version's: its documents lack
+/// fields (or columns) that searches and facets read.
+fn check_schema(dir: &Path, index: &tantivy::Index) -> Result<()> {
+    if index.schema() == schema::build() {
+        return Ok(());
+    }
+    Err(Error::BadRequest(format!(
+        "the index at {} was built by another version of claimsearch; remove it and run `claimsearch index`",
+        dir.display()
+    )))
 }
 
 /// Maps Tantivy's "lock busy" to [`Error::IndexBusy`], and a lock file that

@@ -71,6 +71,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod analyzer;
 pub mod config;
 pub mod error;
 pub mod index;

@@ -1,15 +1,13 @@
 //! What the index holds: records by kind, pages, sources, date range, size.
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::FacetCollector;
 use tantivy::query::AllQuery;
 
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::ingest::Payload;
 use crate::model::Date;
-use crate::query::{facet_values, most_frequent_first, FacetCount};
-use crate::schema::names;
+use crate::query::{most_frequent_first, DateBucket, FacetCount, FacetCounter};
 
 /// Counts over the whole index (every version of every thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,21 +31,19 @@ pub struct Stats {
 
 pub(crate) fn collect(index: &Index) -> Result<Stats> {
     let searcher = index.reader.searcher();
-    let mut facets = FacetCollector::for_field(names::FACETS);
-    for dimension in ["/kind", "/source", "/day"] {
-        facets.add_facet(dimension);
-    }
-    let counts = searcher.search(&AllQuery, &facets)?;
-    let values = |dimension: &str| facet_values(&counts, dimension);
-    let kinds = most_frequent_first(values("kind"));
-    let days = values("day");
+    let counter = FacetCounter {
+        bucket: DateBucket::Day,
+    };
+    let counts = searcher.search(&AllQuery, &counter)?;
+    let mut days: Vec<&String> = counts.date.keys().collect();
+    days.sort();
     Ok(Stats {
         records: searcher.num_docs(),
-        kinds,
+        kinds: most_frequent_first(counts.kind.clone()),
         pages: Payload::load(&index.tantivy).pages,
-        sources: values("source").len(),
-        first_date: days.first().and_then(|d| Date::parse(&d.value)),
-        last_date: days.last().and_then(|d| Date::parse(&d.value)),
+        sources: counts.source.len(),
+        first_date: days.first().and_then(|d| Date::parse(d)),
+        last_date: days.last().and_then(|d| Date::parse(d)),
         index_bytes: folder_size(index.dir())?,
     })
 }

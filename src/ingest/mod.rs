@@ -212,7 +212,7 @@ fn commit(
     let payload = Payload {
         pages: manifest.pages(),
         manifest: Some(hash),
-        analyzer: crate::schema::ANALYZER_VERSION,
+        analyzer: crate::analyzer::ANALYZER_VERSION,
     };
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
@@ -234,7 +234,7 @@ pub(crate) struct Payload {
     pub pages: usize,
     /// Hash of the manifest that describes this commit.
     pub manifest: Option<String>,
-    /// [`crate::schema::ANALYZER_VERSION`] of the analyzers that built the
+    /// [`crate::analyzer::ANALYZER_VERSION`] of the analyzers that built the
     /// commit; a different one makes `reindex` rebuild everything.
     #[serde(default)]
     pub analyzer: u32,

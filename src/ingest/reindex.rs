@@ -72,7 +72,7 @@ fn incremental(
     let (index, mut writer) = open_writer(index_dir, wait)?;
     let fields = Fields::new(&index.schema())?;
     let payload = Payload::load(&index);
-    let same_analyzers = payload.analyzer == crate::schema::ANALYZER_VERSION;
+    let same_analyzers = payload.analyzer == crate::analyzer::ANALYZER_VERSION;
     let committed = (index::exists(index_dir) && same_analyzers)
         .then(|| Manifest::load_committed(index_dir, payload.manifest.as_deref()))
         .flatten();

@@ -19,10 +19,11 @@ use tantivy::tokenizer::TokenizerManager;
 use tantivy::Term;
 
 use super::SearchRequest;
+use crate::analyzer::{query_tokenizers, TEXT_ANALYZER};
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::model::Kind;
-use crate::schema::{query_tokenizers, to_datetime, Fields, TEXT_ANALYZER};
+use crate::schema::{to_datetime, Fields};
 
 /// Weight of a match in the title, relative to one in the record's own text:
 /// the title says what the item is about, not what this claim or quote says.
@@ -36,43 +37,51 @@ const TOPICS_WEIGHT: f32 = 0.3;
 /// rank above records matching only some (BM25 sums stay far below it).
 pub(crate) const ALL_WORDS_BONUS: f32 = 1_000.0;
 
-/// The query to rank with (also the one snippets highlight).
+/// The queries for one request, filters included.
 pub(super) struct Built {
+    /// Records with any of the words, those with every word scoring
+    /// [`ALL_WORDS_BONUS`] more; also the query snippets highlight.
     pub ranked: Box<dyn Query>,
+    /// Records with every word, unscored bonus aside the same ranking; `None`
+    /// when that is `ranked` itself (one word, a phrase, an explicit `OR`).
+    pub every_word: Option<Box<dyn Query>>,
 }
 
 pub(super) fn query(index: &Index, request: &SearchRequest) -> Result<Built> {
-    let words = user_query(index, &request.query)?;
+    let ast = query_grammar::parse_query(&request.query)
+        .map_err(|_| Error::BadQuery(format!("Syntax Error: {}", request.query)))?;
+    let any = Words::new(index, false).query(ast.clone())?;
+    let all = Words::new(index, true).query(ast)?;
+    let filtered = |words| with_filters(index, request, words);
+    if format!("{any:?}") == format!("{all:?}") {
+        return Ok(Built {
+            ranked: filtered(any),
+            every_word: None,
+        });
+    }
+    let bonus: Box<dyn Query> = Box::new(ConstScoreQuery::new(all.box_clone(), ALL_WORDS_BONUS));
+    let tiered = Box::new(BooleanQuery::new(vec![
+        (Occur::Should, any),
+        (Occur::Should, bonus),
+    ]));
+    Ok(Built {
+        ranked: filtered(tiered),
+        every_word: Some(filtered(all)),
+    })
+}
+
+/// `words`, kept to the records the request's filters allow.
+fn with_filters(index: &Index, request: &SearchRequest, words: Box<dyn Query>) -> Box<dyn Query> {
     let filters = filters(index, request);
     if filters.is_empty() {
-        return Ok(Built { ranked: words });
+        return words;
     }
     let mut clauses = vec![(Occur::Must, words)];
     for filter in filters {
         let unscored: Box<dyn Query> = Box::new(ConstScoreQuery::new(filter, 0.0));
         clauses.push((Occur::Must, unscored));
     }
-    Ok(Built {
-        ranked: Box::new(BooleanQuery::new(clauses)),
-    })
-}
-
-/// The user's query, tiered: any record matching some words, and a bonus for
-/// those matching all of them.
-fn user_query(index: &Index, text: &str) -> Result<Box<dyn Query>> {
-    let ast = query_grammar::parse_query(text)
-        .map_err(|_| Error::BadQuery(format!("Syntax Error: {text}")))?;
-    let any = Words::new(index, false).query(ast.clone())?;
-    let all = Words::new(index, true).query(ast)?;
-    // One word, a phrase, or an explicit OR: both readings are the same query.
-    if format!("{any:?}") == format!("{all:?}") {
-        return Ok(any);
-    }
-    let bonus: Box<dyn Query> = Box::new(ConstScoreQuery::new(all, ALL_WORDS_BONUS));
-    Ok(Box::new(BooleanQuery::new(vec![
-        (Occur::Should, any),
-        (Occur::Should, bonus),
-    ])))
+    Box::new(BooleanQuery::new(clauses))
 }
 
 /// Builds the query for the parsed user input, reading words without an
@@ -561,7 +570,7 @@ mod tests {
     /// (position in `records`, score) of the records matching `word`, best first.
     fn ranked(records: &[Record], word: &str) -> Vec<(usize, f32)> {
         let index = tantivy::Index::create_in_ram(schema::build());
-        schema::register_analyzers(&index);
+        crate::analyzer::register_analyzers(&index);
         let fields = Fields::new(&index.schema()).unwrap();
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         for record in records {

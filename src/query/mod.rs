@@ -1,13 +1,22 @@
 //! Request in, results out: parse the query, apply filters, rank, count facets
 //! over every match and cut snippets. No formatting happens here.
+//!
+//! A query of several words matches the records that contain every word (in
+//! their text, title or topics). When those do not fill the requested page,
+//! records with some of the words match too, ranked after them, and `total`
+//! and the facets count those as well (`relaxed`). Either way, each word is
+//! scored by BM25F; records with every word rank first.
 
 mod build;
+mod facets;
 mod snippet;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, FacetCounts, FilterCollector, TopDocs};
+use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::query::Query;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, Searcher, TantivyError};
 
@@ -15,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::model::{Cite, Date, Kind};
 use crate::schema::{names, thread_of_key};
+pub(crate) use facets::{Counts, FacetCounter};
 
 pub use snippet::Snippet;
 
@@ -38,16 +48,6 @@ pub enum DateBucket {
     Month,
     /// `2026-04-26`
     Day,
-}
-
-impl DateBucket {
-    fn dimension(self) -> &'static str {
-        match self {
-            DateBucket::Year => "year",
-            DateBucket::Month => "month",
-            DateBucket::Day => "day",
-        }
-    }
 }
 
 impl std::str::FromStr for DateBucket {
@@ -223,6 +223,9 @@ pub struct SearchResponse {
     pub query: String,
     /// Matches after filters.
     pub total: usize,
+    /// True when fewer records than the page asked for contain every query
+    /// word, so records with only some of them match too (and are counted).
+    pub relaxed: bool,
     /// The requested page of hits, best first.
     pub hits: Vec<Hit>,
     /// Facet counts over all matches.
@@ -234,40 +237,74 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
     request.validate()?;
     let searcher = index.reader.searcher();
     let built = build::query(index, request)?;
-
-    let mut facet_collector = FacetCollector::for_field(names::FACETS);
-    for dimension in ["source", "topic", "kind", request.date_bucket.dimension()] {
-        facet_collector.add_facet(format!("/{dimension}").as_str());
-    }
-    let top = TopDocs::with_limit(request.limit)
-        .and_offset(request.offset)
-        .order_by_score();
     let newest = if request.all_versions {
         None
     } else {
         Some(index.newest_versions(&searcher)?)
     };
-    let collector = FilterCollector::new(
-        names::THREAD_VERSION.to_string(),
-        move |key: u64| is_shown(key, newest.as_deref()),
-        (top, facet_collector, Count),
-    );
-    let (top_docs, facet_counts, total) = searcher
-        .search(&*built.ranked, &collector)
-        .map_err(unanswerable)?;
+    let page = request.offset + request.limit;
+    let strict = match &built.every_word {
+        Some(every_word) => {
+            let found = matches(&searcher, &**every_word, request, newest.clone())?;
+            // The tiered query would rank these same records first, each
+            // with the bonus for having every word.
+            (found.total >= page).then(|| Found {
+                top: (found.top.into_iter())
+                    .map(|(score, doc)| (score + build::ALL_WORDS_BONUS, doc))
+                    .collect(),
+                ..found
+            })
+        }
+        None => None,
+    };
+    let relaxed = built.every_word.is_some() && strict.is_none();
+    let found = match strict {
+        Some(found) => found,
+        None => matches(&searcher, &*built.ranked, request, newest)?,
+    };
 
     let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, index.fields.text)?;
     generator.set_max_num_chars(SNIPPET_CHARS);
-    let hits = top_docs
-        .into_iter()
+    let hits = (found.top.into_iter())
         .map(|(score, address)| hit(index, &searcher, &generator, score, address))
         .collect::<Result<Vec<_>>>()?;
     Ok(SearchResponse {
         query: request.query.clone(),
-        total,
+        total: found.total,
+        relaxed,
         hits,
-        facets: facets(&facet_counts, request.date_bucket),
+        facets: facets(found.counts),
     })
+}
+
+/// The requested page of `query`'s matches, their number and their facets.
+struct Found {
+    top: Vec<(Score, DocAddress)>,
+    total: usize,
+    counts: Counts,
+}
+
+/// One pass over the matches of `query`, hiding older thread versions
+/// unless `newest` is `None`.
+fn matches(
+    searcher: &Searcher,
+    query: &dyn Query,
+    request: &SearchRequest,
+    newest: Option<Arc<HashMap<u64, u64>>>,
+) -> Result<Found> {
+    let top = TopDocs::with_limit(request.limit)
+        .and_offset(request.offset)
+        .order_by_score();
+    let counter = FacetCounter {
+        bucket: request.date_bucket,
+    };
+    let collector = FilterCollector::new(
+        names::THREAD_VERSION.to_string(),
+        move |key: u64| is_shown(key, newest.as_deref()),
+        (top, counter, Count),
+    );
+    let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+    Ok(Found { top, total, counts })
 }
 
 /// A query the schema cannot answer is the user's error, not the index's:
@@ -324,36 +361,31 @@ fn hit(
     })
 }
 
-fn facets(counts: &FacetCounts, bucket: DateBucket) -> Facets {
-    let values = |dimension: &str| facet_values(counts, dimension);
-    let by_count = |v: Vec<FacetCount>, max: usize| {
-        let mut v = most_frequent_first(v);
-        v.truncate(max);
-        v
+fn facets(counts: Counts) -> Facets {
+    let listed = |values: HashMap<String, u64>, max: usize| {
+        let mut values = most_frequent_first(values);
+        values.truncate(max);
+        values
     };
-    let mut date = values(bucket.dimension());
+    let mut date = into_counts(counts.date);
     date.sort_by(|a, b| a.value.cmp(&b.value));
     Facets {
-        source: by_count(values("source"), FACET_VALUES),
-        topic: by_count(values("topic"), FACET_VALUES),
-        kind: by_count(values("kind"), Kind::ALL.len()),
+        source: listed(counts.source, FACET_VALUES),
+        topic: listed(counts.topic, FACET_VALUES),
+        kind: listed(counts.kind, Kind::ALL.len()),
         date,
     }
 }
 
-/// The values under `/<dimension>` with their counts, in facet (value) order.
-pub(crate) fn facet_values(counts: &FacetCounts, dimension: &str) -> Vec<FacetCount> {
-    counts
-        .get(format!("/{dimension}").as_str())
-        .map(|(facet, count)| FacetCount {
-            value: (facet.to_path().last()).map_or_else(String::new, |s| s.to_string()),
-            count,
-        })
+fn into_counts(values: HashMap<String, u64>) -> Vec<FacetCount> {
+    (values.into_iter())
+        .map(|(value, count)| FacetCount { value, count })
         .collect()
 }
 
 /// Sorts by count, most frequent first, ties by value.
-pub(crate) fn most_frequent_first(mut values: Vec<FacetCount>) -> Vec<FacetCount> {
+pub(crate) fn most_frequent_first(values: HashMap<String, u64>) -> Vec<FacetCount> {
+    let mut values = into_counts(values);
     values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     values
 }

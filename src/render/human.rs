@@ -70,7 +70,12 @@ fn byline(hit: &Hit) -> String {
 
 fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -> io::Result<()> {
     let total = style.paint(BOLD, &format!("{} matches", response.total));
-    writeln!(out, "{total}")?;
+    if response.relaxed {
+        let note = style.paint(DIM, "(fewer records have every word; these have some)");
+        writeln!(out, "{total} {note}")?;
+    } else {
+        writeln!(out, "{total}")?;
+    }
     let f = &response.facets;
     for (name, values) in [
         ("kind", &f.kind),
@@ -168,6 +173,7 @@ mod tests {
         SearchResponse {
             query: "uniform".into(),
             total: 1,
+            relaxed: false,
             hits: vec![Hit {
                 id: "a.txt#claim-1".into(),
                 score: 1.0,

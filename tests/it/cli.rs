@@ -194,6 +194,44 @@ fn records_matching_every_word_rank_above_those_matching_some() {
 }
 
 #[test]
+fn several_words_match_records_with_every_word_while_they_fill_the_page() {
+    let fx = indexed();
+    let every = query(&fx, &["uniform AND convergence", "--limit", "100"]);
+    let any = query(&fx, &["uniform OR convergence", "--limit", "100"]);
+    assert!(
+        every.total >= 2 && any.total > every.total,
+        "{} {}",
+        every.total,
+        any.total
+    );
+
+    // A page the records with every word fill: they are the matches.
+    let strict = query(&fx, &["uniform convergence", "--limit", "2"]);
+    assert!(!strict.relaxed);
+    assert_eq!(strict.total, every.total);
+    let kinds: u64 = strict.facets.kind.iter().map(|f| f.count).sum();
+    assert_eq!(kinds as usize, every.total);
+    assert_eq!(strict.facets, every.facets);
+    assert!(strict.hits.iter().all(|h| h.score > 1000.0));
+
+    // A page they cannot fill: records with some of the words follow, and count.
+    let limit = (every.total + 1).to_string();
+    let relaxed = query(&fx, &["uniform convergence", "--limit", &limit]);
+    assert!(relaxed.relaxed);
+    assert_eq!(relaxed.total, any.total);
+    assert_eq!(relaxed.facets, any.facets);
+    let scores: Vec<f32> = relaxed.hits.iter().map(|h| h.score).collect();
+    assert!(
+        scores[..every.total].iter().all(|&s| s > 1000.0),
+        "{scores:?}"
+    );
+    assert!(scores[every.total] < 1000.0, "{scores:?}");
+    // The first hits are the same either way.
+    let ids = |r: &Response| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&strict), ids(&relaxed)[..2]);
+}
+
+#[test]
 fn facets_count_every_match_not_only_the_page_shown() {
     let fx = indexed();
     let all = query(&fx, &["uniform", "--limit", "100"]);

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct Response {
     pub query: String,
     pub total: usize,
+    pub relaxed: bool,
     pub hits: Vec<Hit>,
     pub facets: Facets,
 }
@@ -43,7 +44,7 @@ pub struct Cite {
     pub date: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Facets {
     pub source: Vec<FacetCount>,
