@@ -2,13 +2,15 @@
 //! terms the index stores. One analyzer for every searchable field, one for
 //! the exact-match filter fields.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use std::cell::RefCell;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
     Token, TokenStream, Tokenizer, TokenizerManager,
 };
+
+use rustc_hash::FxHashMap;
 use tantivy::Index;
 
 /// Bumped whenever an analyzer changes how text becomes terms, so that an index
@@ -56,16 +58,22 @@ fn register(manager: &TokenizerManager, closed_forms: bool) {
 /// Words longer than this many bytes are dropped (long runs of letters are
 /// identifiers, hashes or base64, not words anyone types).
 const LONGEST_WORD: usize = 40;
-/// Distinct spellings a tokenizer remembers before it starts afresh.
+/// Distinct spellings a thread remembers before it starts afresh.
 const REMEMBERED: usize = 100_000;
 
+thread_local! {
+    /// Each thread's normalizer, shared by every tokenizer on the thread (an
+    /// indexing thread's fields, a server thread's queries and snippets).
+    static NORMALIZER: RefCell<Normalizer> = RefCell::new(Normalizer::new());
+}
+
 /// One word to its term: lowercased, accents folded, stemmed; `None` for a
-/// stop word. English text repeats a small vocabulary, so each tokenizer
+/// stop word. English text repeats a small vocabulary, so each thread
 /// remembers the spellings it has seen: stemming is most of the cost of
 /// indexing otherwise, and the terms are the same either way.
 struct Normalizer {
     chain: TextAnalyzer,
-    seen: HashMap<Box<str>, Option<Box<str>>>,
+    seen: FxHashMap<Box<str>, Option<Box<str>>>,
 }
 
 impl Normalizer {
@@ -80,7 +88,7 @@ impl Normalizer {
             .build();
         Normalizer {
             chain,
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
         }
     }
 
@@ -95,16 +103,6 @@ impl Normalizer {
             self.seen.insert(word.into(), term);
         }
         self.seen.get(word).and_then(|t| t.as_deref())
-    }
-}
-
-impl Clone for Normalizer {
-    /// A clone starts with nothing remembered (each indexing thread has its own).
-    fn clone(&self) -> Normalizer {
-        Normalizer {
-            chain: self.chain.clone(),
-            seen: HashMap::new(),
-        }
     }
 }
 
@@ -141,8 +139,10 @@ const STOP_WORDS: &[&str] = &[
 #[derive(Clone)]
 struct WordTokenizer {
     closed_forms: bool,
-    normalizer: Normalizer,
-    /// The terms of the text being tokenized, one after the other.
+    // Buffers for the text being tokenized, kept to save allocations.
+    words: Vec<(usize, usize)>,
+    pieces: Vec<Piece>,
+    /// Its terms, one after the other.
     terms: String,
     tokens: Vec<Term>,
     closed: String,
@@ -178,7 +178,8 @@ impl WordTokenizer {
     fn new(closed_forms: bool) -> WordTokenizer {
         WordTokenizer {
             closed_forms,
-            normalizer: Normalizer::new(),
+            words: Vec::new(),
+            pieces: Vec::new(),
             terms: String::new(),
             tokens: Vec::new(),
             closed: String::new(),
@@ -189,35 +190,39 @@ impl WordTokenizer {
 impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
-        let words = words(text);
+        words(text, &mut self.words);
+        pieces(text, &self.words, self.closed_forms, &mut self.pieces);
+        let words = &self.words;
         self.terms.clear();
         self.tokens.clear();
-        for piece in pieces(text, &words, self.closed_forms) {
-            let (from, to) = (words[piece.first].0, words[piece.last].1);
-            let word = if piece.first == piece.last {
-                &text[from..to]
-            } else {
-                self.closed.clear();
-                for &(a, b) in &words[piece.first..=piece.last] {
-                    self.closed.push_str(&text[a..b]);
+        NORMALIZER.with_borrow_mut(|normalizer| {
+            for piece in &self.pieces {
+                let (from, to) = (words[piece.first].0, words[piece.last].1);
+                let word = if piece.first == piece.last {
+                    &text[from..to]
+                } else {
+                    self.closed.clear();
+                    for &(a, b) in &words[piece.first..=piece.last] {
+                        self.closed.push_str(&text[a..b]);
+                    }
+                    &self.closed
+                };
+                if word.len() >= LONGEST_WORD {
+                    continue;
                 }
-                &self.closed
-            };
-            if word.len() >= LONGEST_WORD {
-                continue;
+                if let Some(term) = normalizer.term(word) {
+                    let start = self.terms.len();
+                    self.terms.push_str(term);
+                    self.tokens.push(Term {
+                        start,
+                        end: self.terms.len(),
+                        offset_from: from,
+                        offset_to: to,
+                        position: piece.position,
+                    });
+                }
             }
-            if let Some(term) = self.normalizer.term(word) {
-                let start = self.terms.len();
-                self.terms.push_str(term);
-                self.tokens.push(Term {
-                    start,
-                    end: self.terms.len(),
-                    offset_from: from,
-                    offset_to: to,
-                    position: piece.position,
-                });
-            }
-        }
+        });
         WordTokenStream {
             terms: &self.terms,
             tokens: self.tokens.iter(),
@@ -250,19 +255,27 @@ impl TokenStream for WordTokenStream<'_> {
     }
 }
 
-/// Byte ranges of the words of `text`.
-fn words(text: &str) -> Vec<(usize, usize)> {
-    let mut words = Vec::new();
+/// Byte ranges of the words of `text`, into `words`. ASCII is classified
+/// byte by byte; other characters are decoded.
+fn words(text: &str, words: &mut Vec<(usize, usize)>) {
+    words.clear();
+    let bytes = text.as_bytes();
+    let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     let mut start = None;
-    let mut previous = ' ';
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map_or(' ', |&(_, n)| n);
-        let decimal_point = c == '.' && previous.is_ascii_digit() && next.is_ascii_digit();
-        match (
-            c.is_alphanumeric() || (decimal_point && start.is_some()),
-            start,
-        ) {
+    let mut i = 0;
+    while i < bytes.len() {
+        let (in_word, width) = match bytes[i] {
+            b'.' => {
+                let decimal_point = i > 0 && digit_at(i - 1) && digit_at(i + 1);
+                (decimal_point && start.is_some(), 1)
+            }
+            b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_alphanumeric(), c.len_utf8())
+            }
+        };
+        match (in_word, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 words.push((s, i));
@@ -270,22 +283,21 @@ fn words(text: &str) -> Vec<(usize, usize)> {
             }
             _ => {}
         }
-        previous = c;
+        i += width;
     }
     if let Some(s) = start {
         words.push((s, text.len()));
     }
-    words
 }
 
 /// The tokens to hand out: every word, and after each hyphenated compound
 /// with a letter in it its closed form, when `closed_forms`.
-fn pieces(text: &str, words: &[(usize, usize)], closed_forms: bool) -> Vec<Piece> {
+fn pieces(text: &str, words: &[(usize, usize)], closed_forms: bool, pieces: &mut Vec<Piece>) {
     let hyphen = |a: (usize, usize), b: (usize, usize)| {
         matches!(&text[a.1..b.0], "-" | "\u{2010}" | "\u{2011}")
     };
     let has_letter = |&(from, to): &(usize, usize)| text[from..to].contains(char::is_alphabetic);
-    let mut pieces = Vec::with_capacity(words.len());
+    pieces.clear();
     let mut first = 0;
     for i in 0..words.len() {
         pieces.push(Piece {
@@ -306,7 +318,6 @@ fn pieces(text: &str, words: &[(usize, usize)], closed_forms: bool) -> Vec<Piece
         }
         first = i + 1;
     }
-    pieces
 }
 
 #[cfg(test)]
@@ -387,6 +398,43 @@ mod tests {
                 tokens.push((token.position, token.text.clone()));
             }
             assert_eq!(tokens, pairs(&expected), "{round}");
+        }
+    }
+
+    /// The words of `text` as the tokenizer first defined them, char by char.
+    fn words_by_char(text: &str) -> Vec<(usize, usize)> {
+        let mut words = Vec::new();
+        let mut start = None;
+        let mut previous = ' ';
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let next = chars.peek().map_or(' ', |&(_, n)| n);
+            let decimal_point = c == '.' && previous.is_ascii_digit() && next.is_ascii_digit();
+            match (
+                c.is_alphanumeric() || (decimal_point && start.is_some()),
+                start,
+            ) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    words.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+        if let Some(s) = start {
+            words.push((s, text.len()));
+        }
+        words
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_are_split_as_by_characters(text in "[a-z0-9 .,\\-é٣\u{2010}α🙂]{0,40}") {
+            let mut words = Vec::new();
+            super::words(&text, &mut words);
+            proptest::prop_assert_eq!(words, words_by_char(&text));
         }
     }
 }

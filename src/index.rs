@@ -16,7 +16,7 @@ use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, 
 use crate::error::{Error, Result};
 use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
-use crate::query::{SearchRequest, SearchResponse};
+use crate::query::{Labels, SearchRequest, SearchResponse, SegmentLabels};
 use crate::schema::{self, Fields};
 use crate::stats::Stats;
 
@@ -33,6 +33,8 @@ pub struct Index {
     dir: PathBuf,
     /// Newest version of each thread, for the searcher generation it was computed on.
     newest: Mutex<Option<(u64, NewestVersions)>>,
+    /// Facet labels of each segment, for the searcher generation they are of.
+    labels: Mutex<Option<(u64, Arc<SegmentLabels>)>>,
 }
 
 impl Index {
@@ -60,6 +62,7 @@ impl Index {
             fields,
             dir: dir.to_path_buf(),
             newest: Mutex::new(None),
+            labels: Mutex::new(None),
         })
     }
 
@@ -149,6 +152,30 @@ impl Index {
         *cache = Some((generation, Arc::clone(&map)));
         Ok(map)
     }
+
+    /// The facet labels of every segment of this searcher, read once per
+    /// segment (segments never change; a commit only adds or merges them).
+    pub(crate) fn facet_labels(&self, searcher: &Searcher) -> Result<Arc<SegmentLabels>> {
+        let generation = searcher.generation().generation_id();
+        let mut cache = self.labels.lock().unwrap_or_else(|e| e.into_inner());
+        let old = match cache.as_ref() {
+            Some((cached, labels)) if *cached == generation => return Ok(Arc::clone(labels)),
+            Some((_, labels)) => Arc::clone(labels),
+            None => Arc::default(),
+        };
+        let mut labels = SegmentLabels::new();
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id();
+            let read = match old.get(&id) {
+                Some(known) => Arc::clone(known),
+                None => Arc::new(Labels::read(segment)?),
+            };
+            labels.insert(id, read);
+        }
+        let labels = Arc::new(labels);
+        *cache = Some((generation, Arc::clone(&labels)));
+        Ok(labels)
+    }
 }
 
 /// The index folder as a reader sees it: Tantivy's memory-mapped folder, except
@@ -204,17 +231,25 @@ impl Directory for ReaderDirectory {
 
 fn scan_newest_versions(searcher: &Searcher) -> Result<HashMap<u64, u64>> {
     let mut newest: HashMap<u64, u64> = HashMap::new();
+    let mut thread_records = Vec::new();
     for segment in searcher.segment_readers() {
         let column = segment.fast_fields().u64(schema::names::THREAD_VERSION)?;
+        // Only thread records have a key. Without deletions every key
+        // counts; with some, the documents whose key is alive.
         let alive = segment.alive_bitset();
-        for doc in 0..segment.max_doc() {
-            if alive.is_some_and(|a| !a.is_alive(doc)) {
-                continue;
+        let keys: Box<dyn Iterator<Item = u64>> = match alive {
+            None => column.values.iter(),
+            Some(alive) => {
+                thread_records.clear();
+                let all = 0..segment.max_doc();
+                column.get_docids_for_value_range(1..=u64::MAX, all, &mut thread_records);
+                thread_records.retain(|&doc| alive.is_alive(doc));
+                Box::new(thread_records.iter().filter_map(|&doc| column.first(doc)))
             }
-            for key in column.values_for_doc(doc).filter(|k| *k != 0) {
-                let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
-                *entry = (*entry).max(key);
-            }
+        };
+        for key in keys {
+            let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
+            *entry = (*entry).max(key);
         }
     }
     Ok(newest)
@@ -232,7 +267,10 @@ pub(crate) fn open_or_create(dir: &Path) -> Result<tantivy::Index> {
     let index = if exists(dir) {
         tantivy::Index::open_in_dir(dir)?
     } else {
-        tantivy::Index::create_in_dir(dir, schema::build())?
+        tantivy::Index::builder()
+            .schema(schema::build())
+            .settings(schema::settings())
+            .create_in_dir(dir)?
     };
     check_schema(dir, &index)?;
     crate::analyzer::register_analyzers(&index);

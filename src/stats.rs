@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::ingest::Payload;
 use crate::model::Date;
-use crate::query::{most_frequent_first, DateBucket, FacetCount, FacetCounter};
+use crate::query::{most_frequent, DateBucket, FacetCount, FacetCounter};
 
 /// Counts over the whole index (every version of every thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,13 +33,14 @@ pub(crate) fn collect(index: &Index) -> Result<Stats> {
     let searcher = index.reader.searcher();
     let counter = FacetCounter {
         bucket: DateBucket::Day,
+        labels: index.facet_labels(&searcher)?,
     };
     let counts = searcher.search(&AllQuery, &counter)?;
     let mut days: Vec<&String> = counts.date.keys().collect();
     days.sort();
     Ok(Stats {
         records: searcher.num_docs(),
-        kinds: most_frequent_first(counts.kind.clone()),
+        kinds: most_frequent(counts.kind.clone(), usize::MAX),
         pages: Payload::load(&index.tantivy).pages,
         sources: counts.source.len(),
         first_date: days.first().and_then(|d| Date::parse(d)),

@@ -5,9 +5,13 @@
 //! columns the filters and the date range need anyway are all it takes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::DateBucket;
@@ -17,11 +21,11 @@ use crate::schema::names;
 /// Every value of each dimension with its count, in no particular order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Counts {
-    pub source: HashMap<String, u64>,
-    pub topic: HashMap<String, u64>,
-    pub kind: HashMap<String, u64>,
+    pub source: FxHashMap<String, u64>,
+    pub topic: FxHashMap<String, u64>,
+    pub kind: FxHashMap<String, u64>,
     /// Keyed by bucket (`2026`, `2026-04` or `2026-04-26`).
-    pub date: HashMap<String, u64>,
+    pub date: FxHashMap<String, u64>,
 }
 
 impl Counts {
@@ -39,9 +43,46 @@ impl Counts {
     }
 }
 
+/// The values of one segment's `source`, `topic` and `kind` columns, by
+/// term ordinal. Read once per segment and kept (see [`crate::Index`]):
+/// reading a value back from the column's dictionary costs a block
+/// decompression, far more than counting.
+#[derive(Debug, Default)]
+pub(crate) struct Labels {
+    source: Vec<String>,
+    topic: Vec<String>,
+    kind: Vec<String>,
+}
+
+impl Labels {
+    pub(crate) fn read(reader: &SegmentReader) -> tantivy::Result<Labels> {
+        let fast = reader.fast_fields();
+        let values = |name: &str| -> tantivy::Result<Vec<String>> {
+            let Some(column) = fast.str(name)? else {
+                return Ok(Vec::new());
+            };
+            let mut values = Vec::with_capacity(column.num_terms());
+            let mut terms = column.dictionary().stream()?;
+            while terms.advance() {
+                values.push(String::from_utf8_lossy(terms.key()).into_owned());
+            }
+            Ok(values)
+        };
+        Ok(Labels {
+            source: values(names::SOURCE)?,
+            topic: values(names::TOPIC)?,
+            kind: values(names::KIND)?,
+        })
+    }
+}
+
+/// Labels of every segment of a searcher.
+pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Labels>>;
+
 /// Counts the facets of the documents it is given.
 pub(crate) struct FacetCounter {
     pub bucket: DateBucket,
+    pub labels: Arc<SegmentLabels>,
 }
 
 impl Collector for FacetCounter {
@@ -54,6 +95,10 @@ impl Collector for FacetCounter {
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
         let fast = reader.fast_fields();
+        let labels = match self.labels.get(&reader.segment_id()) {
+            Some(labels) => Arc::clone(labels),
+            None => Arc::new(Labels::read(reader)?),
+        };
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
         Ok(SegmentCounter {
             source: Ordinals::open(fast.str(names::SOURCE)?),
@@ -61,6 +106,7 @@ impl Collector for FacetCounter {
             kind: Ordinals::open(fast.str(names::KIND)?),
             dates,
             bucket: self.bucket,
+            labels,
         })
     }
 
@@ -69,7 +115,8 @@ impl Collector for FacetCounter {
     }
 
     fn merge_fruits(&self, fruits: Vec<Counts>) -> tantivy::Result<Counts> {
-        let mut all = Counts::default();
+        let mut fruits = fruits.into_iter();
+        let mut all = fruits.next().unwrap_or_default();
         for fruit in fruits {
             all.add(fruit);
         }
@@ -84,6 +131,7 @@ pub(crate) struct SegmentCounter {
     kind: Option<Ordinals>,
     dates: Option<DayCounts>,
     bucket: DateBucket,
+    labels: Arc<Labels>,
 }
 
 impl SegmentCollector for SegmentCounter {
@@ -102,11 +150,13 @@ impl SegmentCollector for SegmentCounter {
     }
 
     fn harvest(self) -> Counts {
-        let text = |o: Option<Ordinals>| o.map(Ordinals::into_values).unwrap_or_default();
+        let text = |o: Option<Ordinals>, labels: &[String]| {
+            o.map(|o| o.into_values(labels)).unwrap_or_default()
+        };
         Counts {
-            source: text(self.source),
-            topic: text(self.topic),
-            kind: text(self.kind),
+            source: text(self.source, &self.labels.source),
+            topic: text(self.topic, &self.labels.topic),
+            kind: text(self.kind, &self.labels.kind),
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
@@ -116,7 +166,6 @@ impl SegmentCollector for SegmentCounter {
 
 /// A string column's term ordinals, counted.
 struct Ordinals {
-    column: StrColumn,
     ords: Column<u64>,
     counts: Vec<u64>,
     /// Every document has exactly one value (read without the column index).
@@ -130,7 +179,6 @@ impl Ordinals {
         let single = matches!(ords.index, tantivy::columnar::ColumnIndex::Full);
         Some(Ordinals {
             counts: vec![0; column.num_terms()],
-            column,
             ords,
             single,
         })
@@ -146,18 +194,13 @@ impl Ordinals {
         }
     }
 
-    /// The text of every ordinal counted at least once, with its count.
-    fn into_values(self) -> HashMap<String, u64> {
-        let mut values = HashMap::new();
-        for (ord, &count) in self.counts.iter().enumerate() {
-            let mut text = String::new();
-            if count > 0
-                && self
-                    .column
-                    .ord_to_str(ord as u64, &mut text)
-                    .unwrap_or(false)
-            {
-                values.insert(text, count);
+    /// The label of every ordinal counted at least once, with its count.
+    fn into_values(self, labels: &[String]) -> FxHashMap<String, u64> {
+        let counted = self.counts.iter().filter(|&&count| count > 0).count();
+        let mut values = FxHashMap::with_capacity_and_hasher(counted, Default::default());
+        for (&count, label) in self.counts.iter().zip(labels) {
+            if count > 0 {
+                values.insert(label.clone(), count);
             }
         }
         values
@@ -204,21 +247,51 @@ impl DayCounts {
         }
     }
 
-    fn into_buckets(self, bucket: DateBucket) -> HashMap<String, u64> {
-        let dense = (self.dense.iter().enumerate())
-            .filter(|(_, &count)| count > 0)
-            .map(|(offset, &count)| (self.first + offset as i64, count));
-        let mut buckets = HashMap::new();
-        for (day, count) in dense.chain(self.sparse) {
-            let date = Date::from_days_since_epoch(day).to_string();
-            let key = match bucket {
-                DateBucket::Year => &date[..4],
-                DateBucket::Month => &date[..7],
-                DateBucket::Day => &date[..],
-            };
-            *buckets.entry(key.to_string()).or_insert(0) += count;
+    /// The counts summed per bucket: each run of days in one bucket is
+    /// added up before its label is written.
+    fn into_buckets(self, bucket: DateBucket) -> FxHashMap<String, u64> {
+        let mut buckets = FxHashMap::default();
+        let end = self.first + self.dense.len() as i64;
+        let mut day = self.first;
+        while day < end {
+            let date = Date::from_days_since_epoch(day);
+            let next = next_bucket(date, bucket).min(end);
+            let from = (day - self.first) as usize;
+            let count: u64 = self.dense[from..(next - self.first) as usize].iter().sum();
+            if count > 0 {
+                *buckets.entry(label(date, bucket)).or_insert(0) += count;
+            }
+            day = next;
+        }
+        for (day, count) in self.sparse {
+            let date = Date::from_days_since_epoch(day);
+            *buckets.entry(label(date, bucket)).or_insert(0) += count;
         }
         buckets
+    }
+}
+
+/// The first day (since the epoch) of the bucket after `date`'s.
+fn next_bucket(date: Date, bucket: DateBucket) -> i64 {
+    let (year, month) = match bucket {
+        DateBucket::Day => return date.days_since_epoch() + 1,
+        DateBucket::Month if date.month < 12 => (date.year, date.month + 1),
+        DateBucket::Month | DateBucket::Year => (date.year + 1, 1),
+    };
+    Date {
+        year,
+        month: if bucket == DateBucket::Year { 1 } else { month },
+        day: 1,
+    }
+    .days_since_epoch()
+}
+
+/// `2026`, `2026-04` or `2026-04-26`.
+fn label(date: Date, bucket: DateBucket) -> String {
+    match bucket {
+        DateBucket::Year => format!("{:04}", date.year),
+        DateBucket::Month => format!("{:04}-{:02}", date.year, date.month),
+        DateBucket::Day => date.to_string(),
     }
 }
 

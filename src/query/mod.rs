@@ -9,13 +9,16 @@
 
 mod build;
 mod facets;
+mod shown;
 mod snippet;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FilterCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, Searcher, TantivyError};
@@ -23,8 +26,8 @@ use tantivy::{DocAddress, Score, Searcher, TantivyError};
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::model::{Cite, Date, Kind};
-use crate::schema::{names, thread_of_key};
-pub(crate) use facets::{Counts, FacetCounter};
+pub(crate) use facets::{Counts, FacetCounter, Labels, SegmentLabels};
+use shown::Shown;
 
 pub use snippet::Snippet;
 
@@ -242,10 +245,11 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
     } else {
         Some(index.newest_versions(&searcher)?)
     };
+    let labels = index.facet_labels(&searcher)?;
     let page = request.offset + request.limit;
     let strict = match &built.every_word {
         Some(every_word) => {
-            let found = matches(&searcher, &**every_word, request, newest.clone())?;
+            let found = matches(&searcher, &**every_word, request, &labels, newest.clone())?;
             // The tiered query would rank these same records first, each
             // with the bonus for having every word.
             (found.total >= page).then(|| Found {
@@ -260,7 +264,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
     let relaxed = built.every_word.is_some() && strict.is_none();
     let found = match strict {
         Some(found) => found,
-        None => matches(&searcher, &*built.ranked, request, newest)?,
+        None => matches(&searcher, &*built.ranked, request, &labels, newest)?,
     };
 
     let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, index.fields.text)?;
@@ -290,6 +294,7 @@ fn matches(
     searcher: &Searcher,
     query: &dyn Query,
     request: &SearchRequest,
+    labels: &Arc<SegmentLabels>,
     newest: Option<Arc<HashMap<u64, u64>>>,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit)
@@ -297,12 +302,12 @@ fn matches(
         .order_by_score();
     let counter = FacetCounter {
         bucket: request.date_bucket,
+        labels: Arc::clone(labels),
     };
-    let collector = FilterCollector::new(
-        names::THREAD_VERSION.to_string(),
-        move |key: u64| is_shown(key, newest.as_deref()),
-        (top, counter, Count),
-    );
+    let collector = Shown {
+        inner: (top, counter, Count),
+        newest,
+    };
     let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
     Ok(Found { top, total, counts })
 }
@@ -320,15 +325,6 @@ fn unanswerable(error: TantivyError) -> Error {
             Error::BadQuery(format!("the field '{field}' does not exist"))
         }
         other => Error::Index(other),
-    }
-}
-
-/// Whether a record with this `thread_version` key is shown: records outside
-/// threads always, thread records only in their thread's newest version.
-fn is_shown(key: u64, newest: Option<&HashMap<u64, u64>>) -> bool {
-    match newest {
-        Some(newest) if key != 0 => newest.get(&thread_of_key(key)) == Some(&key),
-        _ => true,
     }
 }
 
@@ -362,30 +358,31 @@ fn hit(
 }
 
 fn facets(counts: Counts) -> Facets {
-    let listed = |values: HashMap<String, u64>, max: usize| {
-        let mut values = most_frequent_first(values);
-        values.truncate(max);
-        values
-    };
     let mut date = into_counts(counts.date);
     date.sort_by(|a, b| a.value.cmp(&b.value));
     Facets {
-        source: listed(counts.source, FACET_VALUES),
-        topic: listed(counts.topic, FACET_VALUES),
-        kind: listed(counts.kind, Kind::ALL.len()),
+        source: most_frequent(counts.source, FACET_VALUES),
+        topic: most_frequent(counts.topic, FACET_VALUES),
+        kind: most_frequent(counts.kind, Kind::ALL.len()),
         date,
     }
 }
 
-fn into_counts(values: HashMap<String, u64>) -> Vec<FacetCount> {
+fn into_counts(values: FxHashMap<String, u64>) -> Vec<FacetCount> {
     (values.into_iter())
         .map(|(value, count)| FacetCount { value, count })
         .collect()
 }
 
-/// Sorts by count, most frequent first, ties by value.
-pub(crate) fn most_frequent_first(values: HashMap<String, u64>) -> Vec<FacetCount> {
+/// The `max` most frequent values, most frequent first, ties by value.
+pub(crate) fn most_frequent(values: FxHashMap<String, u64>, max: usize) -> Vec<FacetCount> {
+    let order =
+        |a: &FacetCount, b: &FacetCount| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value));
     let mut values = into_counts(values);
-    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    if values.len() > max {
+        values.select_nth_unstable_by(max, order);
+        values.truncate(max);
+    }
+    values.sort_by(order);
     values
 }
