@@ -10,8 +10,11 @@ use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWrite
 use tantivy::directory::{
     Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
 };
+use tantivy::index::SegmentId;
 use tantivy::schema::Value;
-use tantivy::{DocAddress, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError};
+use tantivy::{
+    DocAddress, DocId, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError,
+};
 
 use crate::error::{Error, Result};
 use crate::ingest::{IndexReport, Progress, ReindexReport};
@@ -20,8 +23,29 @@ use crate::query::{Labels, SearchRequest, SearchResponse, SegmentLabels};
 use crate::schema::{self, Fields};
 use crate::stats::Stats;
 
-/// Thread hash -> the `thread_version` key of the thread's newest version.
-pub(crate) type NewestVersions = Arc<HashMap<u64, u64>>;
+/// For each segment, the documents a search hides unless asked for every
+/// version: records of a thread version older than the thread's newest.
+pub(crate) type Hidden = Arc<HashMap<SegmentId, DocSet>>;
+
+/// A set of document ids, one bit each.
+#[derive(Debug, Default)]
+pub(crate) struct DocSet(Vec<u64>);
+
+impl DocSet {
+    fn insert(&mut self, doc: DocId) {
+        let (word, bit) = (doc as usize / 64, doc % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    /// Whether `doc` is in the set.
+    pub(crate) fn contains(&self, doc: DocId) -> bool {
+        let (word, bit) = (doc as usize / 64, doc % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
 
 /// An open index, cheap to share between threads (`Arc<Index>`): searches run
 /// concurrently, and commits by another process (`reindex`) become visible
@@ -31,8 +55,8 @@ pub struct Index {
     pub(crate) reader: IndexReader,
     pub(crate) fields: Fields,
     dir: PathBuf,
-    /// Newest version of each thread, for the searcher generation it was computed on.
-    newest: Mutex<Option<(u64, NewestVersions)>>,
+    /// Older-version records, for the searcher generation they were found in.
+    hidden: Mutex<Option<(u64, Hidden)>>,
     /// Facet labels of each segment, for the searcher generation they are of.
     labels: Mutex<Option<(u64, Arc<SegmentLabels>)>>,
 }
@@ -61,7 +85,7 @@ impl Index {
             reader,
             fields,
             dir: dir.to_path_buf(),
-            newest: Mutex::new(None),
+            hidden: Mutex::new(None),
             labels: Mutex::new(None),
         })
     }
@@ -138,19 +162,19 @@ impl Index {
         Ok(self.reader.reload()?)
     }
 
-    /// The newest version of every thread in this searcher's snapshot, keyed by
-    /// the thread part of `thread_version`. Computed once per commit and cached.
-    pub(crate) fn newest_versions(&self, searcher: &Searcher) -> Result<NewestVersions> {
+    /// The records of older thread versions in this searcher's snapshot.
+    /// Found once per commit and cached.
+    pub(crate) fn hidden(&self, searcher: &Searcher) -> Result<Hidden> {
         let generation = searcher.generation().generation_id();
-        let mut cache = self.newest.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((cached, map)) = cache.as_ref() {
+        let mut cache = self.hidden.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, hidden)) = cache.as_ref() {
             if *cached == generation {
-                return Ok(Arc::clone(map));
+                return Ok(Arc::clone(hidden));
             }
         }
-        let map = Arc::new(scan_newest_versions(searcher)?);
-        *cache = Some((generation, Arc::clone(&map)));
-        Ok(map)
+        let hidden = Arc::new(older_versions(searcher)?);
+        *cache = Some((generation, Arc::clone(&hidden)));
+        Ok(hidden)
     }
 
     /// The facet labels of every segment of this searcher, read once per
@@ -229,30 +253,37 @@ impl Directory for ReaderDirectory {
     }
 }
 
-fn scan_newest_versions(searcher: &Searcher) -> Result<HashMap<u64, u64>> {
+/// The alive records of every thread version but each thread's newest. Only
+/// thread records have a `thread_version` key: those are read, nothing else.
+fn older_versions(searcher: &Searcher) -> Result<HashMap<SegmentId, DocSet>> {
+    let mut keyed = Vec::new();
     let mut newest: HashMap<u64, u64> = HashMap::new();
-    let mut thread_records = Vec::new();
     for segment in searcher.segment_readers() {
         let column = segment.fast_fields().u64(schema::names::THREAD_VERSION)?;
-        // Only thread records have a key. Without deletions every key
-        // counts; with some, the documents whose key is alive.
+        let mut docs = Vec::new();
+        column.get_docids_for_value_range(1..=u64::MAX, 0..segment.max_doc(), &mut docs);
         let alive = segment.alive_bitset();
-        let keys: Box<dyn Iterator<Item = u64>> = match alive {
-            None => column.values.iter(),
-            Some(alive) => {
-                thread_records.clear();
-                let all = 0..segment.max_doc();
-                column.get_docids_for_value_range(1..=u64::MAX, all, &mut thread_records);
-                thread_records.retain(|&doc| alive.is_alive(doc));
-                Box::new(thread_records.iter().filter_map(|&doc| column.first(doc)))
-            }
-        };
-        for key in keys {
+        docs.retain(|&doc| alive.is_none_or(|a| a.is_alive(doc)));
+        let keys: Vec<(DocId, u64)> = (docs.into_iter())
+            .filter_map(|doc| Some((doc, column.first(doc)?)))
+            .collect();
+        for &(_, key) in &keys {
             let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
             *entry = (*entry).max(key);
         }
+        keyed.push((segment.segment_id(), keys));
     }
-    Ok(newest)
+    let mut hidden = HashMap::new();
+    for (segment, keys) in keyed {
+        let mut older = DocSet::default();
+        for (doc, key) in keys {
+            if newest.get(&schema::thread_of_key(key)) != Some(&key) {
+                older.insert(doc);
+            }
+        }
+        hidden.insert(segment, older);
+    }
+    Ok(hidden)
 }
 
 /// True when `dir` holds a committed index.

@@ -12,7 +12,6 @@ mod facets;
 mod shown;
 mod snippet;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -24,7 +23,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, Searcher, TantivyError};
 
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Hidden, Index};
 use crate::model::{Cite, Date, Kind};
 pub(crate) use facets::{Counts, FacetCounter, Labels, SegmentLabels};
 use shown::Shown;
@@ -240,16 +239,16 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
     request.validate()?;
     let searcher = index.reader.searcher();
     let built = build::query(index, request)?;
-    let newest = if request.all_versions {
+    let hidden = if request.all_versions {
         None
     } else {
-        Some(index.newest_versions(&searcher)?)
+        Some(index.hidden(&searcher)?)
     };
     let labels = index.facet_labels(&searcher)?;
     let page = request.offset + request.limit;
     let strict = match &built.every_word {
         Some(every_word) => {
-            let found = matches(&searcher, &**every_word, request, &labels, newest.clone())?;
+            let found = matches(&searcher, &**every_word, request, &labels, hidden.clone())?;
             // The tiered query would rank these same records first, each
             // with the bonus for having every word.
             (found.total >= page).then(|| Found {
@@ -264,7 +263,7 @@ pub(crate) fn run(index: &Index, request: &SearchRequest) -> Result<SearchRespon
     let relaxed = built.every_word.is_some() && strict.is_none();
     let found = match strict {
         Some(found) => found,
-        None => matches(&searcher, &*built.ranked, request, &labels, newest)?,
+        None => matches(&searcher, &*built.ranked, request, &labels, hidden)?,
     };
 
     let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, index.fields.text)?;
@@ -289,13 +288,13 @@ struct Found {
 }
 
 /// One pass over the matches of `query`, hiding older thread versions
-/// unless `newest` is `None`.
+/// unless `hidden` is `None`.
 fn matches(
     searcher: &Searcher,
     query: &dyn Query,
     request: &SearchRequest,
     labels: &Arc<SegmentLabels>,
-    newest: Option<Arc<HashMap<u64, u64>>>,
+    hidden: Option<Hidden>,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit)
         .and_offset(request.offset)
@@ -306,7 +305,7 @@ fn matches(
     };
     let collector = Shown {
         inner: (top, counter, Count),
-        newest,
+        hidden,
     };
     let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
     Ok(Found { top, total, counts })

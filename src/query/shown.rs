@@ -1,19 +1,16 @@
 //! Which matches a search shows: every record but those of older versions
-//! of a thread, decided from the `thread_version` column, which only thread
-//! records have (so most documents are passed without reading anything).
+//! of a thread (found once per commit, see [`crate::Index`]).
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::index::NewestVersions;
-use crate::schema::{names, thread_of_key};
+use crate::index::Hidden;
 
-/// Passes the documents a search shows on to `inner`; with `newest` `None`,
+/// Passes the documents a search shows on to `inner`; with `hidden` `None`,
 /// every document (`--all-versions`).
 pub(crate) struct Shown<C> {
     pub inner: C,
-    pub newest: Option<NewestVersions>,
+    pub hidden: Option<Hidden>,
 }
 
 impl<C: Collector> Collector for Shown<C> {
@@ -25,17 +22,10 @@ impl<C: Collector> Collector for Shown<C> {
         ordinal: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        let inner = self.inner.for_segment(ordinal, reader)?;
-        let keys = match &self.newest {
-            Some(_) => reader.fast_fields().u64(names::THREAD_VERSION).ok(),
-            None => None,
-        };
-        // A segment without thread records has nothing to hide.
-        let keys = keys.filter(|keys| keys.values.num_vals() > 0);
         Ok(ShownSegment {
-            inner,
-            keys,
-            newest: self.newest.clone().unwrap_or_default(),
+            inner: self.inner.for_segment(ordinal, reader)?,
+            hidden: self.hidden.clone(),
+            segment: reader.segment_id(),
         })
     }
 
@@ -53,20 +43,18 @@ impl<C: Collector> Collector for Shown<C> {
 
 pub(crate) struct ShownSegment<S> {
     inner: S,
-    keys: Option<Column<u64>>,
-    newest: NewestVersions,
+    hidden: Option<Hidden>,
+    segment: tantivy::index::SegmentId,
 }
 
 impl<S: SegmentCollector> SegmentCollector for ShownSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(key) = self.keys.as_ref().and_then(|keys| keys.first(doc)) {
-            if self.newest.get(&thread_of_key(key)) != Some(&key) {
-                return;
-            }
+        let hidden = (self.hidden.as_ref()).and_then(|h| h.get(&self.segment));
+        if !hidden.is_some_and(|h| h.contains(doc)) {
+            self.inner.collect(doc, score);
         }
-        self.inner.collect(doc, score);
     }
 
     fn harvest(self) -> S::Fruit {
