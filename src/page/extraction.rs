@@ -42,11 +42,14 @@ struct Meta {
 /// True when the page has the extraction structure: at least three of the `Extraction`,
 /// `Claims` and `Key quotes` headings and the `Topics:` line.
 pub(crate) fn looks_like(lines: &[Line]) -> bool {
-    let has = |name: &str| lines.iter().any(|l| text::is_heading(l.text, name));
-    let topics = lines
-        .iter()
-        .any(|l| text::strip_label(l.text, "Topics:").is_some());
-    let found = [has("Extraction"), has("Claims"), has("Key quotes"), topics];
+    let mut found = [false; 4];
+    for line in lines {
+        let heading = text::heading_text(line.text);
+        for (found, name) in found.iter_mut().zip(["Extraction", "Claims", "Key quotes"]) {
+            *found |= heading.eq_ignore_ascii_case(name);
+        }
+        found[3] |= text::strip_label(line.text, "Topics:").is_some();
+    }
     found.iter().filter(|f| **f).count() >= 3
 }
 
@@ -112,7 +115,10 @@ fn heading(line: &str) -> Option<Section> {
         ("Claims", Section::Claims),
         ("Key quotes", Section::Quotes),
     ];
-    let found = names.iter().find(|(name, _)| text::is_heading(line, name));
+    let line = text::heading_text(line);
+    let found = names
+        .iter()
+        .find(|(name, _)| line.eq_ignore_ascii_case(name));
     found.map(|(_, section)| *section)
 }
 
@@ -164,7 +170,7 @@ pub(crate) fn is_placeholder(summary: &str) -> bool {
 
 fn entries(lines: &[Line]) -> Vec<String> {
     (text::list_entries(lines).into_iter())
-        .map(|e| text::clean_ws(&e.text))
+        .map(|e| text::clean_ws_owned(e.text))
         .filter(|t| !t.is_empty())
         .collect()
 }
@@ -179,7 +185,7 @@ pub(crate) fn quote(line: &str) -> Quote {
 }
 
 /// The page's own words, which teach the topic splitter its unusual words.
-fn vocabulary(item: &Item) -> Vocabulary {
+fn vocabulary(item: &Item) -> Vocabulary<'_> {
     let texts = [&item.title].into_iter().chain(&item.summary);
     let lists = (item.claims.iter()).chain(&item.threads);
     let quotes = item.quotes.iter().map(|q| &q.text);

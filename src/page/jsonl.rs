@@ -4,8 +4,7 @@
 
 use serde::Deserialize;
 
-use super::extraction;
-use super::Warning;
+use super::{extraction, text, Warning};
 use crate::model::{Date, Item};
 
 /// One line as written. Unknown fields are ignored; `null` is as good as absent.
@@ -34,12 +33,12 @@ enum Id {
 
 /// Parses every line; returns the good items with their 1-based line numbers.
 pub(crate) fn parse(text: &str, warnings: &mut Vec<Warning>) -> Vec<(usize, Item)> {
-    let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
+    let lines = text::lines(text).into_iter().filter(|l| !l.text.is_empty());
     let mut items = Vec::new();
-    for (no, line) in lines.filter(|(_, l)| !l.is_empty()) {
-        match parse_line(line) {
-            Ok(item) => items.push((no, item)),
-            Err(reason) => warnings.push(Warning::at(no, reason)),
+    for line in lines {
+        match parse_line(line.text) {
+            Ok(item) => items.push((line.no, item)),
+            Err(reason) => warnings.push(Warning::at(line.no, reason)),
         }
     }
     items

@@ -77,15 +77,15 @@ impl Warning {
 /// [`Skip::Binary`] when the bytes hold a NUL; [`Skip::Empty`] when there is nothing but
 /// whitespace.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, Skip> {
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return Err(Skip::Binary);
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse_str(name, text),
+        Ok(text) => parse_text(name, text),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            let mut parsed = parse_str(name, &text)?;
+            let mut parsed = parse_text(name, &text)?;
             let note = Warning::file("not valid UTF-8; decoded as Windows-1252");
             parsed.warnings.insert(0, note);
             Ok(parsed)
@@ -100,9 +100,15 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, Skip> {
 ///
 /// As [`parse_bytes`]: [`Skip::Binary`] for a NUL, [`Skip::Empty`] for whitespace only.
 pub fn parse_str(name: &str, text: &str) -> Result<Parsed, Skip> {
-    if text.contains('\0') {
+    if memchr::memchr(0, text.as_bytes()).is_some() {
         return Err(Skip::Binary);
     }
+    parse_text(name, text)
+}
+
+/// [`parse_str`] once the text is known to hold no NUL (Windows-1252 decodes none from bytes
+/// without one), so that [`parse_bytes`] scans for it only once.
+fn parse_text(name: &str, text: &str) -> Result<Parsed, Skip> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(Skip::Empty);

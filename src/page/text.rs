@@ -5,6 +5,7 @@
 //! differences so the parsers can match on content alone. Nothing here slices a string at a
 //! computed byte offset without checking that it is a char boundary.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::model::{Cited, Date};
@@ -16,27 +17,42 @@ pub(crate) struct Line<'a> {
     pub text: &'a str,
 }
 
-/// Splits LF-normalised text into trimmed, numbered lines, keeping blank ones (as "").
+/// Splits text into trimmed, numbered lines at LFs, keeping blank ones (as ""), like
+/// [`str::lines`] (a final LF ends the last line; a CR before an LF is trimmed).
 pub(crate) fn lines(text: &str) -> Vec<Line<'_>> {
-    (text.lines().enumerate())
-        .map(|(i, l)| Line {
-            no: i + 1,
-            text: l.trim(),
-        })
-        .collect()
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        // An LF is ASCII: cutting at it and after it keeps to char boundaries.
+        let (line, after) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (rest, ""),
+        };
+        lines.push(Line {
+            no: lines.len() + 1,
+            text: line.trim(),
+        });
+        rest = after;
+    }
+    lines
 }
 
-/// Turns CRLF and lone CR line endings into LF, so every parser sees one convention.
-pub(crate) fn normalize_newlines(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
+/// Turns CRLF and lone CR line endings into LF, so every parser sees one convention. Text
+/// without a CR (the usual case) is returned as it is, uncopied.
+pub(crate) fn normalize_newlines(text: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-/// True when `line` is the heading `name`, ignoring case, Markdown `#`s and a trailing colon
-/// (renderers add either).
-pub(crate) fn is_heading(line: &str, name: &str) -> bool {
+/// `line` without Markdown `#`s and a trailing colon (renderers add either): the line is the
+/// heading `name` when this equals `name`, ignoring ASCII case. Computed once per line, it makes
+/// checking several names cheap.
+pub(crate) fn heading_text(line: &str) -> &str {
     let line = line.trim_start_matches('#').trim();
-    let line = line.strip_suffix(':').unwrap_or(line).trim_end();
-    line.eq_ignore_ascii_case(name)
+    line.strip_suffix(':').unwrap_or(line).trim_end()
 }
 
 /// The rest of `line` after `label` (compared ignoring ASCII case), trimmed.
@@ -120,7 +136,39 @@ pub(crate) fn list_entries(lines: &[Line]) -> Vec<Entry> {
 
 /// Collapses every run of whitespace to one space and trims the ends.
 pub(crate) fn clean_ws(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    if is_clean(text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// True when [`clean_ws`] would return `text` unchanged: no whitespace but single ASCII
+/// spaces between words. Written as whole-text scans that vectorise, not a char-by-char loop.
+fn is_clean(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Tab, LF, vertical tab, form feed, CR: the ASCII whitespace besides the space.
+    let controls = (bytes.iter()).fold(false, |found, b| found | matches!(b, b'\t'..=b'\r'));
+    let pairs = bytes.iter().zip(bytes.get(1..).unwrap_or_default());
+    let doubled = pairs.fold(false, |found, (a, b)| found | (*a == b' ' && *b == b' '));
+    let spaces_ok = !text.starts_with(' ') && !text.ends_with(' ') && !doubled;
+    let unicode_ok = text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && c.is_whitespace());
+    !controls && spaces_ok && unicode_ok
+}
+
+/// [`clean_ws`] for a string already owned: returned as it is when there is nothing to clean.
+pub(crate) fn clean_ws_owned(text: String) -> String {
+    if is_clean(&text) {
+        text
+    } else {
+        clean_ws(&text)
+    }
 }
 
 /// True when a quote or title was cut short by the renderer (`...` or `…` at the end).
@@ -129,11 +177,26 @@ pub(crate) fn is_truncated(text: &str) -> bool {
     text.ends_with("...") || text.ends_with('…')
 }
 
-/// Lowercase letter/digit runs of `text`: the words a vocabulary is built from.
-pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+/// The letter/digit runs of `text`, as written: the words a vocabulary is built from.
+pub(crate) fn raw_words(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let mut chars = text.char_indices();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.find(|(_, c)| c.is_alphanumeric())?;
+        let end = (chars.find(|(_, c)| !c.is_alphanumeric())).map_or(text.len(), |(i, _)| i);
+        text.get(start..end)
+    })
+}
+
+/// `word` in lowercase; borrowed when it is lowercase ASCII already (most words are).
+pub(crate) fn lowercase(word: &str) -> Cow<'_, str> {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(word.to_lowercase())
+    }
 }
 
 /// The `n` of a `[n]` marker at the start of `text`, and the text after it. Only the digits
@@ -216,6 +279,14 @@ pub(crate) fn file_stem(name: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn is_heading(line: &str, name: &str) -> bool {
+        heading_text(line).eq_ignore_ascii_case(name)
+    }
+
+    fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+        raw_words(text).map(lowercase)
+    }
+
     #[test]
     fn lines_are_trimmed_and_numbered_from_one() {
         let got = lines("  a \n\n\tb");
@@ -223,6 +294,24 @@ mod tests {
         assert_eq!((got[0].no, got[0].text), (1, "a"));
         assert_eq!((got[1].no, got[1].text), (2, ""));
         assert_eq!((got[2].no, got[2].text), (3, "b"));
+    }
+
+    #[test]
+    fn lines_split_like_str_lines() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\n\nb",
+            "a\r\nb\r\n",
+            " x \n\n",
+            "é\nü",
+        ] {
+            let want: Vec<&str> = text.lines().map(str::trim).collect();
+            let got: Vec<&str> = lines(text).iter().map(|l| l.text).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]
@@ -313,5 +402,32 @@ mod tests {
     fn words_are_lowercase_alphanumeric_runs() {
         let w: Vec<_> = words("Zhang's CIFAR-10, ok").collect();
         assert_eq!(w, ["zhang", "s", "cifar", "10", "ok"]);
+    }
+
+    #[test]
+    fn clean_ws_matches_split_and_join() {
+        let cases = [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a b",
+            "a b ",
+            "a  b",
+            "a\tb",
+            "a\nb",
+            "a\u{b}b",
+            "a\u{1f}b",
+            "a\u{a0}b",
+            "caf\u{e9} \u{2014} ok",
+            "x\u{3000}y\u{2009}z",
+            "\u{85}lead",
+            "trail\u{2028}",
+            "\u{feff}bom stays",
+        ];
+        for case in cases {
+            let want = case.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(clean_ws(case), want, "{case:?}");
+        }
     }
 }

@@ -118,7 +118,11 @@ fn split_sections<'a>(body: &[Line<'a>], warnings: &mut Vec<Warning>) -> [Vec<Li
     let mut sections: [Vec<Line<'a>>; 5] = Default::default();
     let mut current: Option<usize> = None;
     for line in body.iter().filter(|l| !l.text.is_empty()) {
-        if let Some(i) = SECTIONS.iter().position(|h| text::is_heading(line.text, h)) {
+        let heading = text::heading_text(line.text);
+        if let Some(i) = SECTIONS
+            .iter()
+            .position(|h| heading.eq_ignore_ascii_case(h))
+        {
             current = Some(i);
         } else if let Some(i) = current {
             sections[i].push(*line);
