@@ -237,6 +237,9 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 render::human_query(&mut out, &response, args.offset, style)?;
             }
+            // The process ends here: unmapping the index's files one by one
+            // would only add to a one-shot query's time.
+            std::mem::forget(index);
         }
         Command::Stats(args) => {
             let stats = Index::open(&args.index.index)?.stats()?;

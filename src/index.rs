@@ -71,8 +71,11 @@ impl Index {
             return Err(Error::IndexMissing(dir.to_path_buf()));
         }
         let folder = MmapDirectory::open(dir).map_err(TantivyError::from)?;
-        let tantivy = tantivy::Index::open(ReaderDirectory(folder))?;
+        let mut tantivy = tantivy::Index::open(ReaderDirectory(folder))?;
         check_schema(dir, &tantivy)?;
+        // A search visits the segments on every core: most of its time is
+        // spent per match, in scoring and facet counting.
+        tantivy.set_default_multithread_executor()?;
         crate::analyzer::register_analyzers(&tantivy);
         let fields = Fields::new(&tantivy.schema())?;
         let reader = tantivy

@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
+use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
@@ -134,18 +135,21 @@ fn rebuild(
     let Walk { files, skipped } = walk(corpus)?;
     progress(Progress::Found(files.len()));
     writer.delete_all_documents()?;
+    // A full build writes every segment once: merging them while the build
+    // runs rewrote most of a large index again and held several segments in
+    // memory at once (1M pages: most of the build's peak memory). Later
+    // reindex runs merge with Tantivy's default policy.
+    writer.set_merge_policy(Box::new(NoMergePolicy));
     let jobs: Vec<Job> = files
         .into_iter()
         .map(|file| Job { file, old: None })
         .collect();
-    let done = process::run(&jobs, writer, fields, recent_mtime(), progress)?;
-
     let mut report = IndexReport {
         skipped,
         ..IndexReport::default()
     };
     let mut manifest = Manifest::default();
-    for outcome in done {
+    process::run_each(&jobs, writer, fields, recent_mtime(), progress, |outcome| {
         match outcome {
             Done::Indexed {
                 rel,
@@ -163,7 +167,8 @@ fn rebuild(
             Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
             Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
         }
-    }
+        Ok(())
+    })?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     progress(Progress::Committing);
     commit(writer, index_dir, &manifest)?;

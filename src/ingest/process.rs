@@ -45,6 +45,11 @@ pub(crate) enum Done {
     },
 }
 
+/// Files processed in parallel at a time: the outcomes of one batch are
+/// handed on before the next starts, so a full build holds the outcomes of a
+/// batch, not of the whole corpus.
+const BATCH: usize = 4096;
+
 /// Processes `jobs` in parallel. Modification times at or after
 /// `recent_mtime` are recorded as 0, so the next run checks the content again.
 pub(crate) fn run(
@@ -54,14 +59,38 @@ pub(crate) fn run(
     recent_mtime: u128,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Vec<Done>> {
+    let mut all = Vec::with_capacity(jobs.len());
+    run_each(jobs, writer, fields, recent_mtime, progress, |done| {
+        all.push(done);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// [`run`], handing each outcome to `each`, in the order of `jobs`.
+pub(crate) fn run_each(
+    jobs: &[Job],
+    writer: &IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    recent_mtime: u128,
+    progress: &(dyn Fn(Progress) + Sync),
+    mut each: impl FnMut(Done) -> Result<()>,
+) -> Result<()> {
     let done = AtomicUsize::new(0);
-    jobs.par_iter()
-        .map(|job| {
-            let outcome = one(job, writer, fields, recent_mtime);
-            progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
-            outcome
-        })
-        .collect()
+    for batch in jobs.chunks(BATCH) {
+        let outcomes: Vec<Result<Done>> = batch
+            .par_iter()
+            .map(|job| {
+                let outcome = one(job, writer, fields, recent_mtime);
+                progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
+                outcome
+            })
+            .collect();
+        for outcome in outcomes {
+            each(outcome?)?;
+        }
+    }
+    Ok(())
 }
 
 fn one(
