@@ -92,17 +92,22 @@ impl Normalizer {
         }
     }
 
-    /// The term of `word`, if it has one.
-    fn term(&mut self, word: &str) -> Option<&str> {
-        if !self.seen.contains_key(word) {
-            if self.seen.len() >= REMEMBERED {
-                self.seen.clear();
-            }
-            let mut stream = self.chain.token_stream(word);
-            let term = stream.next().map(|t| t.text.as_str().into());
-            self.seen.insert(word.into(), term);
+    /// Appends the term of `word` to `terms`; false when it has none. A
+    /// word seen before costs one lookup.
+    fn push_term(&mut self, word: &str, terms: &mut String) -> bool {
+        if let Some(term) = self.seen.get(word) {
+            terms.push_str(term.as_deref().unwrap_or(""));
+            return term.is_some();
         }
-        self.seen.get(word).and_then(|t| t.as_deref())
+        if self.seen.len() >= REMEMBERED {
+            self.seen.clear();
+        }
+        let mut stream = self.chain.token_stream(word);
+        let term: Option<Box<str>> = stream.next().map(|t| t.text.as_str().into());
+        terms.push_str(term.as_deref().unwrap_or(""));
+        let found = term.is_some();
+        self.seen.insert(word.into(), term);
+        found
     }
 }
 
@@ -210,9 +215,8 @@ impl Tokenizer for WordTokenizer {
                 if word.len() >= LONGEST_WORD {
                     continue;
                 }
-                if let Some(term) = normalizer.term(word) {
-                    let start = self.terms.len();
-                    self.terms.push_str(term);
+                let start = self.terms.len();
+                if normalizer.push_term(word, &mut self.terms) {
                     self.tokens.push(Term {
                         start,
                         end: self.terms.len(),

@@ -25,7 +25,7 @@ use crate::stats::Stats;
 
 /// For each segment, the documents a search hides unless asked for every
 /// version: records of a thread version older than the thread's newest.
-pub(crate) type Hidden = Arc<HashMap<SegmentId, DocSet>>;
+pub(crate) type Hidden = Arc<HashMap<SegmentId, Arc<DocSet>>>;
 
 /// A set of document ids, one bit each.
 #[derive(Debug, Default)]
@@ -258,7 +258,7 @@ impl Directory for ReaderDirectory {
 
 /// The alive records of every thread version but each thread's newest. Only
 /// thread records have a `thread_version` key: those are read, nothing else.
-fn older_versions(searcher: &Searcher) -> Result<HashMap<SegmentId, DocSet>> {
+fn older_versions(searcher: &Searcher) -> Result<HashMap<SegmentId, Arc<DocSet>>> {
     let mut keyed = Vec::new();
     let mut newest: HashMap<u64, u64> = HashMap::new();
     for segment in searcher.segment_readers() {
@@ -284,7 +284,7 @@ fn older_versions(searcher: &Searcher) -> Result<HashMap<SegmentId, DocSet>> {
                 older.insert(doc);
             }
         }
-        hidden.insert(segment, older);
+        hidden.insert(segment, Arc::new(older));
     }
     Ok(hidden)
 }

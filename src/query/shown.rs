@@ -1,10 +1,12 @@
 //! Which matches a search shows: every record but those of older versions
 //! of a thread (found once per commit, see [`crate::Index`]).
 
+use std::sync::Arc;
+
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::index::Hidden;
+use crate::index::{DocSet, Hidden};
 
 /// Passes the documents a search shows on to `inner`; with `hidden` `None`,
 /// every document (`--all-versions`).
@@ -22,10 +24,10 @@ impl<C: Collector> Collector for Shown<C> {
         ordinal: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
+        let hidden = (self.hidden.as_ref()).and_then(|h| h.get(&reader.segment_id()));
         Ok(ShownSegment {
             inner: self.inner.for_segment(ordinal, reader)?,
-            hidden: self.hidden.clone(),
-            segment: reader.segment_id(),
+            hidden: hidden.cloned(),
         })
     }
 
@@ -43,16 +45,15 @@ impl<C: Collector> Collector for Shown<C> {
 
 pub(crate) struct ShownSegment<S> {
     inner: S,
-    hidden: Option<Hidden>,
-    segment: tantivy::index::SegmentId,
+    /// This segment's hidden documents, looked up once.
+    hidden: Option<Arc<DocSet>>,
 }
 
 impl<S: SegmentCollector> SegmentCollector for ShownSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let hidden = (self.hidden.as_ref()).and_then(|h| h.get(&self.segment));
-        if !hidden.is_some_and(|h| h.contains(doc)) {
+        if !self.hidden.as_ref().is_some_and(|h| h.contains(doc)) {
             self.inner.collect(doc, score);
         }
     }
