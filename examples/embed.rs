@@ -73,8 +73,8 @@ fn search_with_filters(index: &Arc<Index>) -> Result<(), Box<dyn std::error::Err
 
     println!("{} match(es) for {:?}", response.total, response.query);
     for hit in &response.hits {
-        let date = hit.date.map(|d| d.to_string()).unwrap_or_default();
-        let source = hit.source.as_deref().unwrap_or("-");
+        let date = hit.record.date.map(|d| d.to_string()).unwrap_or_default();
+        let source = hit.record.source.as_deref().unwrap_or("-");
         println!(
             "  {:7.2}  {}  [{} · {}]",
             hit.score,

@@ -87,7 +87,7 @@ fn run(index: &Index, query: &Query) -> Result<(String, Duration), Box<dyn std::
     let docs = response
         .hits
         .iter()
-        .filter_map(|hit| Some((hit.item_id.as_deref()?, hit.score)))
+        .filter_map(|hit| Some((hit.record.item_id.as_deref()?, hit.score)))
         .filter(|(doc, _)| seen.insert(*doc));
     for (rank, (doc, score)) in docs.enumerate() {
         lines += &format!("{} Q0 {doc} {} {score} claimsearch\n", query.id, rank + 1);

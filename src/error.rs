@@ -15,6 +15,13 @@ pub enum Error {
     /// There is no index at the given folder.
     #[error("no index at {}: run `claimsearch index` first", .0.display())]
     IndexMissing(PathBuf),
+    /// The index was built by another version of claimsearch (another
+    /// schema): `claimsearch index` (or `reindex`) rebuilds it.
+    #[error("the index at {} was built by another version of claimsearch: run `claimsearch index` to rebuild it", .0.display())]
+    IndexVersion(PathBuf),
+    /// A stored record could not be read back.
+    #[error("a stored record of the index is not readable ({0}): run `claimsearch index` to rebuild it")]
+    StoredRecord(String),
     /// Another process holds the index's writer lock.
     #[error("another process is writing the index at {} (index busy)", .0.display())]
     IndexBusy(PathBuf),

@@ -54,7 +54,7 @@
 //! };
 //! let response = index.search(&request)?;
 //! for hit in &response.hits {
-//!     println!("{:.2} {} — {}", hit.score, hit.text, hit.title);
+//!     println!("{:.2} {} — {}", hit.score, hit.record.text, hit.record.title);
 //! }
 //! println!("{} matches; by year: {:?}", response.total, response.facets.date);
 //! println!("{}", serde_json::to_string(&response)?); // the JSON contract
@@ -81,8 +81,10 @@ pub mod page;
 pub mod query;
 pub mod render;
 pub mod schema;
+#[cfg(feature = "server")]
 pub mod serve;
 pub mod stats;
+pub mod storage;
 
 pub use error::{Error, Result};
 pub use index::Index;

@@ -295,9 +295,27 @@ impl ThreadPage {
     /// Resolves page-local citation numbers through this page's own Sources list;
     /// a number with no source is dropped.
     pub fn resolve(&self, cites: &[u32]) -> Vec<Cite> {
-        cites
-            .iter()
-            .filter_map(|n| self.sources.iter().find(|s| s.n == *n))
+        self.citations().resolve(cites)
+    }
+
+    /// This page's Sources list by number, to resolve many citations.
+    pub fn citations(&self) -> Citations<'_> {
+        let mut by_number: HashMap<u32, &Source> = HashMap::new();
+        for source in &self.sources {
+            by_number.entry(source.n).or_insert(source);
+        }
+        Citations(by_number)
+    }
+}
+
+/// A page's Sources list by number: the first source of each number (a page
+/// may hold thousands of both sources and citations).
+pub struct Citations<'a>(HashMap<u32, &'a Source>);
+
+impl Citations<'_> {
+    /// Resolves page-local citation numbers; a number with no source is dropped.
+    pub fn resolve(&self, cites: &[u32]) -> Vec<Cite> {
+        (cites.iter().filter_map(|n| self.0.get(n)))
             .map(|s| Cite {
                 title: s.title.clone(),
                 source: s.channel.clone(),
@@ -343,9 +361,11 @@ pub struct Cite {
 
 /// One search record: everything a reader needs to judge a claim without opening the page.
 ///
-/// This is what the index stores and what a search hit carries (plus score and snippet).
+/// This is the one record view: what the index stores, what `export` prints
+/// and what a search hit carries beside its score and snippet. Stored records
+/// are read back leniently (an unknown field is ignored), so an index written
+/// by an older version stays readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Record {
     /// Stable id: the page path, `#`, and the record's place in the page
     /// (`threads/dl.txt#event-3`, `items.jsonl#12/claim-1`).
@@ -368,8 +388,6 @@ pub struct Record {
     pub topics: Vec<String>,
     /// The thread: a thread record's own, or the first thread an item appears in.
     pub thread: Option<String>,
-    /// Every thread the record belongs to (its own, or all an item appears in).
-    pub threads: Vec<String>,
     /// The thread version, for thread records.
     pub version: Option<u32>,
     /// What the record cites, resolved through its page's Sources list.
@@ -395,7 +413,6 @@ impl Record {
             item_id: None,
             topics: Vec::new(),
             thread: None,
-            threads: Vec::new(),
             version: None,
             cites: Vec::new(),
             path: path.to_string(),
@@ -404,28 +421,56 @@ impl Record {
     }
 }
 
+/// A record as the index takes it: the record, and every thread it belongs
+/// to (its own, or all its item appears in), which `--thread` matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexable {
+    /// The record.
+    pub record: Record,
+    /// Every thread it belongs to.
+    pub threads: Vec<String>,
+}
+
 impl Page {
     /// Flattens a parsed page into its search records; `path` is the page's
     /// corpus-relative path and the stem of every record id.
     pub fn records(&self, path: &str) -> Vec<Record> {
+        self.indexables(path).into_iter().map(|i| i.record).collect()
+    }
+
+    /// [`Page::records`], each with the threads it belongs to.
+    pub fn indexables(&self, path: &str) -> Vec<Indexable> {
         match self {
-            Page::Extraction(item) => item_records(item, path, ""),
-            Page::Items(items) => items
-                .iter()
-                .flat_map(|(line, item)| item_records(item, path, &format!("{line}/")))
-                .collect(),
-            Page::Thread(page) => thread_records(page, path),
-            Page::Raw(raw) => raw
-                .passages
-                .iter()
-                .enumerate()
-                .map(|(i, text)| {
-                    let id = format!("{path}#passage-{}", i + 1);
-                    Record::plain(id, Kind::Passage, text, &raw.title, path)
+            Page::Extraction(item) => with_threads(item_records(item, path, ""), &item.threads),
+            Page::Items(items) => (items.iter())
+                .flat_map(|(line, item)| {
+                    let records = item_records(item, path, &format!("{line}/"));
+                    with_threads(records, &item.threads)
                 })
                 .collect(),
+            Page::Thread(page) => {
+                with_threads(thread_records(page, path), std::slice::from_ref(&page.title))
+            }
+            Page::Raw(raw) => {
+                let passages = (raw.passages.iter().enumerate())
+                    .map(|(i, text)| {
+                        let id = format!("{path}#passage-{}", i + 1);
+                        Record::plain(id, Kind::Passage, text, &raw.title, path)
+                    })
+                    .collect();
+                with_threads(passages, &[])
+            }
         }
     }
+}
+
+fn with_threads(records: Vec<Record>, threads: &[String]) -> Vec<Indexable> {
+    (records.into_iter())
+        .map(|record| Indexable {
+            record,
+            threads: threads.to_vec(),
+        })
+        .collect()
 }
 
 fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
@@ -440,7 +485,6 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
         item_id: item.id.clone(),
         topics: item.topics.clone(),
         thread: item.threads.first().cloned(),
-        threads: item.threads.clone(),
         version: None,
         cites: Vec::new(),
         path: path.to_string(),
@@ -457,21 +501,7 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
 }
 
 fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
-    // The first source of each number, as `resolve` finds it, without scanning
-    // the list once per citation (a page may hold thousands of both).
-    let mut sources: HashMap<u32, &Source> = HashMap::new();
-    for source in &page.sources {
-        sources.entry(source.n).or_insert(source);
-    }
-    let resolve = |cites: &[u32]| -> Vec<Cite> {
-        (cites.iter().filter_map(|n| sources.get(n)))
-            .map(|s| Cite {
-                title: s.title.clone(),
-                source: s.channel.clone(),
-                date: s.date,
-            })
-            .collect()
-    };
+    let citations = page.citations();
     let base = |kind: Kind, n: usize, text: &str, date: Option<Date>, cites: &[u32]| Record {
         id: format!("{path}#{kind}-{n}"),
         kind,
@@ -483,9 +513,8 @@ fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
         item_id: None,
         topics: Vec::new(),
         thread: Some(page.title.clone()),
-        threads: vec![page.title.clone()],
         version: Some(page.version),
-        cites: resolve(cites),
+        cites: citations.resolve(cites),
         path: path.to_string(),
         truncated: false,
     };

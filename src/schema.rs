@@ -2,14 +2,14 @@
 //! indexed, fast or stored, and how a [`Record`] becomes a document.
 
 use tantivy::schema::{
-    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    DateOptions, Value, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
     STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};
 
 use crate::analyzer::{KEYWORD_ANALYZER, TEXT_ANALYZER};
-
+use crate::error::{Error, Result};
 use crate::model::{Date, Record};
 
 /// Handles to every field, resolved once from the schema.
@@ -34,8 +34,8 @@ pub struct Fields {
     pub topic: Field,
     /// The page's corpus-relative path: reindex deletes a page's records by this term.
     pub path: Field,
-    /// Midnight UTC of the record's date: indexed and fast for `--since`/`--until`
-    /// ranges, fast also so results can later be sorted by date.
+    /// Midnight UTC of the record's date: indexed for `--since`/`--until`
+    /// ranges, fast for the date facet.
     pub date: Field,
     /// `thread hash << 16 | version`, for thread records only. Fast, so the
     /// searcher can tell the newest version of each thread at read time (see `query`).
@@ -138,8 +138,9 @@ impl Fields {
         })
     }
 
-    /// Turns a record into its index document.
-    pub fn document(&self, record: &Record) -> TantivyDocument {
+    /// Turns a record into its index document; `threads` are every thread
+    /// it belongs to (see [`crate::model::Indexable`]).
+    pub fn document(&self, record: &Record, threads: &[String]) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_text(self.text, &record.text);
         doc.add_text(self.title, &record.title);
@@ -155,7 +156,7 @@ impl Fields {
         if let Some(author) = &record.author {
             doc.add_text(self.author, author);
         }
-        for thread in &record.threads {
+        for thread in threads {
             doc.add_text(self.thread, thread);
         }
         if let Some(date) = record.date {
@@ -168,6 +169,15 @@ impl Fields {
         doc.add_text(self.record, json);
         doc
     }
+}
+
+/// The record a document stores.
+pub(crate) fn stored_record(fields: &Fields, doc: &TantivyDocument) -> Result<Record> {
+    let json = doc
+        .get_first(fields.record)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    serde_json::from_str(json).map_err(|e| Error::StoredRecord(e.to_string()))
 }
 
 /// A calendar date as the index's date value (midnight UTC).

@@ -8,13 +8,11 @@
 //! at a time, so the async workers stay free to accept and answer.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
@@ -28,17 +26,14 @@ use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::error::Error;
-use crate::index::{self, Index};
+use crate::index::Index;
+use crate::storage;
 use crate::model::{Date, Kind};
-use crate::query::{SearchRequest, SearchResponse};
+use crate::query::{Front, SearchRequest, SearchResponse};
 use crate::stats::Stats;
 
-/// The most hits one HTTP request may ask for (`limit`).
-pub const MAX_HTTP_LIMIT: usize = 100;
-/// Hits returned when `limit` is not given.
-const DEFAULT_LIMIT: usize = 10;
 /// A request that takes longer is answered 503.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest raw query string accepted (a `q` of the longest allowed text,
 /// percent-encoded, fits).
 const MAX_QUERY_STRING_BYTES: usize = 32 * 1024;
@@ -49,25 +44,8 @@ const LIST_PARAMETERS: [&str; 3] = ["source", "topic", "kind"];
 const PARAMETERS: &str =
     "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions";
 
-/// Serves searches over HTTP on `addr` until SIGINT or SIGTERM.
-///
-/// Prints one line, `claimsearch: listening on http://ADDR` (the bound
-/// address, so port 0 works), then logs each request through `tracing` on
-/// stderr (`RUST_LOG` filters; `info` by default).
-pub fn run(index_dir: &Path, addr: SocketAddr) -> anyhow::Result<()> {
-    init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let served = runtime.block_on(serve(index_dir.to_path_buf(), addr));
-    // In-flight searches finish within the request timeout; do not wait longer.
-    runtime.shutdown_timeout(REQUEST_TIMEOUT);
-    served
-}
-
 /// The routes, middleware and shared state, to mount in another axum app or to
-/// serve with [`run`].
+/// serve with [`serve`].
 pub fn router(index_dir: impl Into<PathBuf>) -> Router {
     let shared = Arc::new(Shared::new(index_dir.into()));
     Router::new()
@@ -85,60 +63,22 @@ pub fn router(index_dir: impl Into<PathBuf>) -> Router {
         .layer(middleware::from_fn(log_request))
 }
 
-async fn serve(index_dir: PathBuf, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr().context("reading the bound address")?;
-    if !bound.ip().is_loopback() {
-        tracing::warn!(%bound, "listening beyond loopback: anyone who can reach this address can search the index");
-    }
-    eprintln!("claimsearch: listening on http://{bound}");
+/// Serves searches over HTTP on `listener` until `shutdown` resolves, then
+/// lets the requests in flight finish. Each request is logged through
+/// `tracing` (method, path, status, latency): the program that calls this
+/// installs the subscriber and the runtime.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    index_dir: impl Into<PathBuf>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let index_dir = index_dir.into();
     tracing::info!(index = %index_dir.display(), "serving");
     axum::serve(listener, router(index_dir))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+        .with_graceful_shutdown(shutdown)
+        .await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    // A host program may already have installed a subscriber: keep it.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .try_init();
-}
-
-/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// What every request shares: the index, once it exists, and the slots that
@@ -171,7 +111,7 @@ impl Shared {
     }
 
     fn has_index(&self) -> bool {
-        self.index.get().is_some() || index::exists(&self.dir)
+        self.index.get().is_some() || storage::exists(&self.dir)
     }
 
     /// Runs `work` on the open index on the blocking pool, once a slot is free.
@@ -232,10 +172,7 @@ fn search_request(raw: &str) -> Result<SearchRequest, ApiError> {
             "the query string is longer than {MAX_QUERY_STRING_BYTES} bytes"
         )));
     }
-    let mut request = SearchRequest {
-        limit: DEFAULT_LIMIT,
-        ..SearchRequest::default()
-    };
+    let mut request = SearchRequest::default();
     let mut seen = HashSet::new();
     for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
         apply_parameter(&mut request, &name, &value).map_err(ApiError::bad_request)?;
@@ -250,12 +187,7 @@ fn search_request(raw: &str) -> Result<SearchRequest, ApiError> {
             "parameter 'q' is required (use q=* to match everything)",
         ));
     }
-    if !(1..=MAX_HTTP_LIMIT).contains(&request.limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_HTTP_LIMIT}"
-        )));
-    }
-    request.validate()?;
+    request.validate_for(Front::Http)?;
     Ok(request)
 }
 
@@ -327,7 +259,9 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> ApiError {
         let status = match &error {
             e if e.is_user_error() => StatusCode::BAD_REQUEST,
-            Error::IndexMissing(_) | Error::IndexBusy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::IndexMissing(_) | Error::IndexBusy(_) | Error::IndexVersion(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -430,7 +364,7 @@ mod tests {
         assert_eq!((r.limit, r.offset), (5, 10));
         assert_eq!(r.date_bucket, crate::query::DateBucket::Month);
         assert!(r.all_versions);
-        assert_eq!(parse("q=x").unwrap().limit, DEFAULT_LIMIT);
+        assert_eq!(parse("q=x").unwrap().limit, crate::query::DEFAULT_LIMIT);
     }
 
     #[test]
@@ -448,7 +382,10 @@ mod tests {
             ("q=x&q=y", "more than once"),
             ("q=x&author=", "has no value"),
             ("q=", "empty"),
-            ("q=x&since=2021-01-01&until=2020-01-01", "after"),
+            (
+                "q=x&since=2021-01-01&until=2020-01-01",
+                "since 2021-01-01 is after until 2020-01-01",
+            ),
         ] {
             let err = parse(raw).unwrap_err();
             assert!(

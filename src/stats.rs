@@ -1,13 +1,13 @@
 //! What the index holds: records by kind, pages, sources, date range, size.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use tantivy::query::AllQuery;
 
 use crate::error::{Error, Result};
-use crate::index::Index;
-use crate::ingest::Payload;
 use crate::model::Date;
-use crate::query::{most_frequent, DateBucket, FacetCount, FacetCounter};
+use crate::query::{most_frequent, DateBucket, FacetCount, FacetCounter, Reader};
 
 /// Counts over the whole index (every version of every thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,11 +29,13 @@ pub struct Stats {
     pub index_bytes: u64,
 }
 
-pub(crate) fn collect(index: &Index) -> Result<Stats> {
-    let searcher = index.reader.searcher();
+/// Counts what `reader`'s latest commit holds; `pages` and `dir` are the
+/// commit's page count and the index folder.
+pub(crate) fn collect(reader: &Reader, pages: usize, dir: &std::path::Path) -> Result<Stats> {
+    let searcher = reader.searcher();
     let counter = FacetCounter {
         bucket: DateBucket::Day,
-        labels: index.facet_labels(&searcher)?,
+        labels: Arc::clone(&reader.state(&searcher)?.labels),
     };
     let counts = searcher.search(&AllQuery, &counter)?;
     let mut days: Vec<&String> = counts.date.keys().collect();
@@ -41,11 +43,11 @@ pub(crate) fn collect(index: &Index) -> Result<Stats> {
     Ok(Stats {
         records: searcher.num_docs(),
         kinds: most_frequent(counts.kind.clone(), usize::MAX),
-        pages: Payload::load(&index.tantivy).pages,
+        pages,
         sources: counts.source.len(),
         first_date: days.first().and_then(|d| Date::parse(d)),
         last_date: days.last().and_then(|d| Date::parse(d)),
-        index_bytes: folder_size(index.dir())?,
+        index_bytes: folder_size(dir)?,
     })
 }
 

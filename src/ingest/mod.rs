@@ -22,9 +22,11 @@ use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
-use crate::index::{open_or_create, writer_error};
+use crate::storage::{open_for_writing, writer_error, Payload};
 use crate::schema::Fields;
 use manifest::Manifest;
+
+pub use crate::page::Warning;
 use process::{Done, Job};
 
 pub use reindex::{reindex, ReindexReport};
@@ -47,7 +49,8 @@ pub enum Progress {
     Committing,
 }
 
-/// A file that yielded nothing, and why.
+/// A file that yielded nothing, and why. The manifest keeps the same reason
+/// for a file it knows yields nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Skipped {
@@ -58,16 +61,15 @@ pub struct Skipped {
 }
 
 /// A problem in a file that was indexed all the same (a bad JSON Lines line,
-/// a file decoded as Windows-1252).
+/// a file decoded as Windows-1252): the parser's [`Warning`] and the file.
+/// Serialized flat: `{"path", "line", "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Warning {
+pub struct FileWarning {
     /// The file, relative to the corpus root.
     pub path: String,
-    /// The 1-based line, when the problem has one.
-    pub line: Option<usize>,
-    /// What is wrong.
-    pub message: String,
+    /// The problem.
+    #[serde(flatten)]
+    pub warning: Warning,
 }
 
 /// What a full `index` run did.
@@ -81,7 +83,7 @@ pub struct IndexReport {
     /// Files that yielded nothing, with the reason.
     pub skipped: Vec<Skipped>,
     /// Problems in files that were indexed all the same.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<FileWarning>,
     /// Wall time of the run.
     pub seconds: f64,
 }
@@ -182,7 +184,7 @@ fn open_writer(
     index_dir: &Path,
     wait: Duration,
 ) -> Result<(tantivy::Index, IndexWriter<TantivyDocument>)> {
-    let index = open_or_create(index_dir)?;
+    let index = open_for_writing(index_dir)?;
     let deadline = Instant::now() + wait;
     loop {
         match index
@@ -230,29 +232,6 @@ fn recent_mtime() -> u128 {
     (SystemTime::now() - RECENT)
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
-}
-
-/// What each commit records about itself, in Tantivy's commit payload.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Payload {
-    /// Pages the committed index holds.
-    pub pages: usize,
-    /// Hash of the manifest that describes this commit.
-    pub manifest: Option<String>,
-    /// [`crate::analyzer::ANALYZER_VERSION`] of the analyzers that built the
-    /// commit; a different one makes `reindex` rebuild everything.
-    #[serde(default)]
-    pub analyzer: u32,
-}
-
-impl Payload {
-    /// Reads the payload of the last commit of `index`.
-    pub(crate) fn load(index: &tantivy::Index) -> Payload {
-        (index.load_metas().ok())
-            .and_then(|meta| meta.payload)
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or_default()
-    }
 }
 
 /// The corpus-relative, `/`-separated form of `path`.

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::manifest::{content_hash, Entry};
-use super::{CorpusFile, Progress, Skipped, Warning};
+use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
 use crate::page::{self, Parsed};
 use crate::schema::Fields;
@@ -36,7 +36,7 @@ pub(crate) enum Done {
         entry: Entry,
         was_indexed: bool,
         skipped: Option<Skipped>,
-        warnings: Vec<Warning>,
+        warnings: Vec<FileWarning>,
     },
     /// Could not be read: what the index holds of it is left alone.
     Unreadable {
@@ -136,9 +136,9 @@ fn one(
     }
     let (skipped, warnings) = match page::parse_bytes(&file.name(), &bytes) {
         Ok(Parsed { page, warnings }) => {
-            let records = page.records(&file.rel);
-            for record in &records {
-                writer.add_document(fields.document(record))?;
+            let records = page.indexables(&file.rel);
+            for indexable in &records {
+                writer.add_document(fields.document(&indexable.record, &indexable.threads))?;
             }
             entry.records = records.len();
             (None, warnings)
@@ -159,10 +159,9 @@ fn one(
         skipped,
         warnings: warnings
             .into_iter()
-            .map(|w| Warning {
+            .map(|warning| FileWarning {
                 path: file.rel.clone(),
-                line: w.line,
-                message: w.message,
+                warning,
             })
             .collect(),
     })

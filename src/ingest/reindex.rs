@@ -16,11 +16,11 @@ use tantivy::Term;
 use super::manifest::{Entry, Manifest};
 use super::process::{self, Done, Job};
 use super::{
-    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, Payload, Progress,
-    Skipped, Walk, Warning,
+    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, FileWarning, Progress,
+    Skipped, Walk,
 };
 use crate::error::Result;
-use crate::index;
+use crate::storage::{self, Payload};
 use crate::schema::Fields;
 
 /// What a `reindex` run did.
@@ -38,7 +38,7 @@ pub struct ReindexReport {
     /// Files that yielded nothing or could not be read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Problems in files that were indexed all the same.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<FileWarning>,
     /// True when the run rebuilt everything (no index yet, or no manifest
     /// matching the last commit).
     pub rebuilt: bool,
@@ -73,7 +73,7 @@ fn incremental(
     let fields = Fields::new(&index.schema())?;
     let payload = Payload::load(&index);
     let same_analyzers = payload.analyzer == crate::analyzer::ANALYZER_VERSION;
-    let committed = (index::exists(index_dir) && same_analyzers)
+    let committed = (storage::exists(index_dir) && same_analyzers)
         .then(|| Manifest::load_committed(index_dir, payload.manifest.as_deref()))
         .flatten();
     let Some(old) = committed else {

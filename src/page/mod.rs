@@ -19,6 +19,8 @@ mod topics;
 #[cfg(test)]
 mod golden_tests;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::Page;
 
 /// A parsed file: its page, and the problems that did not stop parsing.
@@ -31,7 +33,8 @@ pub struct Parsed {
 }
 
 /// A problem that did not stop parsing, e.g. a bad JSON Lines line or a non-UTF-8 file.
-#[derive(Debug, Clone, PartialEq)]
+/// Reports name the file beside it (`ingest::FileWarning`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// The 1-based line it concerns, when it concerns one.
     pub line: Option<usize>,

@@ -1,18 +1,18 @@
 //! Which matches a search shows: every record but those of older versions
-//! of a thread (found once per commit, see [`crate::Index`]).
+//! of a thread (found once per commit, see [`super::warm`]).
 
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use crate::index::{DocSet, Hidden};
+use super::warm::{CommitState, DocBits};
 
 /// Passes the documents a search shows on to `inner`; with `hidden` `None`,
 /// every document (`--all-versions`).
 pub(crate) struct Shown<C> {
     pub inner: C,
-    pub hidden: Option<Hidden>,
+    pub hidden: Option<Arc<CommitState>>,
 }
 
 impl<C: Collector> Collector for Shown<C> {
@@ -24,7 +24,7 @@ impl<C: Collector> Collector for Shown<C> {
         ordinal: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        let hidden = (self.hidden.as_ref()).and_then(|h| h.get(&reader.segment_id()));
+        let hidden = (self.hidden.as_ref()).and_then(|h| h.hidden.get(&reader.segment_id()));
         Ok(ShownSegment {
             inner: self.inner.for_segment(ordinal, reader)?,
             hidden: hidden.cloned(),
@@ -46,7 +46,7 @@ impl<C: Collector> Collector for Shown<C> {
 pub(crate) struct ShownSegment<S> {
     inner: S,
     /// This segment's hidden documents, looked up once.
-    hidden: Option<Arc<DocSet>>,
+    hidden: Option<Arc<DocBits>>,
 }
 
 impl<S: SegmentCollector> SegmentCollector for ShownSegment<S> {

@@ -37,7 +37,7 @@ fn hit_lines<W: Write>(out: &mut W, rank: usize, hit: &Hit, style: Style) -> io:
     } else {
         hit.snippet.marked("", "", one_line)
     };
-    let kind = style.paint(CYAN, &format!("{:<11}", hit.kind.as_str()));
+    let kind = style.paint(CYAN, &format!("{:<11}", hit.record.kind.as_str()));
     writeln!(out, "{rank:>3}. {kind} {snippet}")?;
     writeln!(out, "     {}", style.paint(DIM, &byline(hit)))?;
     Ok(())
@@ -46,6 +46,7 @@ fn hit_lines<W: Write>(out: &mut W, rank: usize, hit: &Hit, style: Style) -> io:
 /// `title — source · author · date`, or for thread records
 /// `thread (version N) · date · cites …`.
 fn byline(hit: &Hit) -> String {
+    let hit = &hit.record;
     let mut parts: Vec<String> = Vec::new();
     parts.extend(hit.source.clone());
     parts.extend(hit.author.clone());
@@ -166,7 +167,7 @@ pub fn stats<W: Write>(out: &mut W, stats: &Stats, style: Style) -> io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Date, Kind};
+    use crate::model::{Date, Kind, Record};
     use crate::query::{Facets, Snippet};
 
     fn response() -> SearchResponse {
@@ -175,25 +176,22 @@ mod tests {
             total: 1,
             relaxed: false,
             hits: vec![Hit {
-                id: "a.txt#claim-1".into(),
+                record: Record {
+                    source: Some("LessWrong".into()),
+                    date: Date::parse("2019-02-01"),
+                    ..Record::plain(
+                        "a.txt#claim-1".into(),
+                        Kind::Claim,
+                        "uniform bounds fail",
+                        "A post",
+                        "a.txt",
+                    )
+                },
                 score: 1.0,
-                kind: Kind::Claim,
-                text: "uniform bounds fail".into(),
                 snippet: Snippet {
                     fragment: "uniform bounds fail".into(),
                     highlighted: std::iter::once(0..7).collect(),
                 },
-                title: "A post".into(),
-                source: Some("LessWrong".into()),
-                author: None,
-                date: Date::parse("2019-02-01"),
-                item_id: None,
-                topics: vec![],
-                thread: None,
-                version: None,
-                cites: vec![],
-                path: "a.txt".into(),
-                truncated: false,
             }],
             facets: Facets {
                 kind: vec![FacetCount {

@@ -9,7 +9,6 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::model::{Cite, Date, Kind, Record};
 
 pub use human::{index_summary, query as human_query, reindex_summary, stats as human_stats};
 
@@ -41,45 +40,4 @@ impl Style {
 pub fn json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, value)?;
     writeln!(out)
-}
-
-/// A record as `claimsearch export` writes it: the hit fields of the JSON
-/// contract without `score` and `snippet`, one object per line.
-#[derive(Debug, Serialize)]
-pub struct Exported<'a> {
-    id: &'a str,
-    kind: Kind,
-    text: &'a str,
-    title: &'a str,
-    source: Option<&'a str>,
-    author: Option<&'a str>,
-    date: Option<Date>,
-    item_id: Option<&'a str>,
-    topics: &'a [String],
-    thread: Option<&'a str>,
-    version: Option<u32>,
-    cites: &'a [Cite],
-    path: &'a str,
-    truncated: bool,
-}
-
-impl<'a> From<&'a Record> for Exported<'a> {
-    fn from(r: &'a Record) -> Self {
-        Exported {
-            id: &r.id,
-            kind: r.kind,
-            text: &r.text,
-            title: &r.title,
-            source: r.source.as_deref(),
-            author: r.author.as_deref(),
-            date: r.date,
-            item_id: r.item_id.as_deref(),
-            topics: &r.topics,
-            thread: r.thread.as_deref(),
-            version: r.version,
-            cites: &r.cites,
-            path: &r.path,
-            truncated: r.truncated,
-        }
-    }
 }

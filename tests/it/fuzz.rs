@@ -202,17 +202,17 @@ fn check_page(name: &str, bytes: &[u8]) -> Result<Option<Parsed>, TestCaseError>
     };
     ensure(!bytes.contains(&0), || "a NUL was parsed".into())?;
     let path = format!("fuzz/{name}");
-    let records = parsed.page.records(&path);
+    let records = parsed.page.indexables(&path);
     let fields = fields();
     let mut ids = HashSet::new();
-    for record in &records {
+    for claimsearch::model::Indexable { record, threads } in &records {
         ensure(ids.insert(record.id.clone()), || {
             format!("duplicate id {}", record.id)
         })?;
         ensure(record.id.starts_with(&format!("{path}#")), || {
             format!("id {} outside {path}", record.id)
         })?;
-        let _ = fields.document(record);
+        let _ = fields.document(record, threads);
         let json = serde_json::to_string(record).unwrap();
         let back: claimsearch::model::Record = serde_json::from_str(&json).unwrap();
         ensure(&back == record, || {

@@ -350,7 +350,7 @@ fn first_rank(index: &Index, query: &str, wanted: &[&str]) -> Option<usize> {
     response
         .hits
         .iter()
-        .position(|hit| wanted.contains(&hit.id.as_str()))
+        .position(|hit| wanted.contains(&hit.record.id.as_str()))
         .map(|i| i + 1)
 }
 

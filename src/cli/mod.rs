@@ -9,11 +9,14 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use claimsearch::config::{Paths, CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV};
-use claimsearch::ingest::{self, IndexReport, Progress, Skipped, Warning};
+use claimsearch::ingest::{self, FileWarning, IndexReport, Progress, Skipped};
 use claimsearch::model::{Date, Kind};
-use claimsearch::query::{DateBucket, SearchRequest};
+use claimsearch::query::{DateBucket, Front, SearchRequest, DEFAULT_LIMIT};
 use claimsearch::render::{self, Style};
-use claimsearch::{Error, Index};
+use claimsearch::{storage, Error, Index};
+
+#[cfg(feature = "server")]
+mod serve;
 
 /// Ranked, faceted search over the claims, quotes and thread histories saved by
 /// a discourse tracker.
@@ -38,6 +41,7 @@ enum Command {
     /// What the index holds: records by kind, pages, sources, dates, size.
     Stats(StatsArgs),
     /// Serve searches over HTTP as JSON (GET /search, /stats, /health).
+    #[cfg(feature = "server")]
     Serve(ServeArgs),
     /// Print every record as JSON Lines (the hit fields, without score and snippet).
     Export(ExportArgs),
@@ -97,7 +101,7 @@ struct QueryArgs {
     #[command(flatten)]
     corpus: CorpusArg,
     /// Hits to show.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = DEFAULT_LIMIT)]
     limit: usize,
     /// Hits to skip (for paging).
     #[arg(long, default_value_t = 0)]
@@ -150,6 +154,7 @@ struct ExportArgs {
     index: IndexDirArg,
 }
 
+#[cfg(feature = "server")]
 #[derive(Debug, Args)]
 struct ServeArgs {
     #[command(flatten)]
@@ -178,6 +183,15 @@ impl QueryArgs {
     }
 }
 
+impl CorpusArg {
+    fn paths(self, index: IndexDirArg) -> Paths {
+        Paths {
+            corpus: self.corpus,
+            index: index.index,
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let style = Style::detect(
@@ -186,79 +200,84 @@ pub fn run(cli: Cli) -> Result<()> {
     );
     let mut out = io::stdout().lock();
     match cli.command {
-        Command::Index(args) => {
-            let paths = Paths {
-                corpus: args.corpus.corpus,
-                index: args.index.index,
-            };
-            let report = build_index(&paths)?;
-            if args.json {
-                render::json(&mut out, &report)?;
-            } else {
-                render::index_summary(&mut out, &report)?;
-            }
-        }
-        Command::Reindex(args) => {
-            let paths = Paths {
-                corpus: args.corpus.corpus,
-                index: args.index.index,
-            };
-            let wait = std::time::Duration::try_from_secs_f64(args.wait)
-                .map_err(|_| Error::BadRequest("--wait takes a number of seconds".into()))?;
-            let bar = progress_bar(args.quiet);
-            let report = ingest::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
-                .with_context(|| format!("reindexing {}", paths.corpus.display()))?;
-            bar.0.finish_and_clear();
-            report_problems(&paths.corpus, &report.skipped, &report.warnings);
-            if args.json {
-                render::json(&mut out, &report)?;
-            } else if !args.quiet {
-                render::reindex_summary(&mut out, &report)?;
-            }
-        }
-        Command::Query(args) => {
-            let paths = Paths {
-                corpus: args.corpus.corpus.clone(),
-                index: args.index.index.clone(),
-            };
-            if !claimsearch::index::exists(&paths.index) {
-                eprintln!(
-                    "claimsearch: no index at {}; building it from {}",
-                    paths.index.display(),
-                    paths.corpus.display()
-                );
-                let report = build_index(&paths)?;
-                render::index_summary(&mut io::stderr(), &report)?;
-            }
-            let index = Index::open(&paths.index)?;
-            let response = index.search(&args.request())?;
-            if args.json {
-                render::json(&mut out, &response)?;
-            } else {
-                render::human_query(&mut out, &response, args.offset, style)?;
-            }
-            // The process ends here: unmapping the index's files one by one
-            // would only add to a one-shot query's time.
-            std::mem::forget(index);
-        }
-        Command::Stats(args) => {
-            let stats = Index::open(&args.index.index)?.stats()?;
-            if args.json {
-                render::json(&mut out, &stats)?;
-            } else {
-                render::human_stats(&mut out, &stats, style)?;
-            }
-        }
-        Command::Export(args) => {
-            let index = Index::open(&args.index.index)?;
-            index.for_each_record(|record| {
-                render::json(&mut out, &render::Exported::from(&record))
-                    .map_err(|e| Error::io("stdout", e))
-            })?;
-        }
-        Command::Serve(args) => claimsearch::serve::run(&args.index.index, args.addr)?,
+        Command::Index(args) => index(args, &mut out)?,
+        Command::Reindex(args) => reindex(args, &mut out)?,
+        Command::Query(args) => query(args, &mut out, style)?,
+        Command::Stats(args) => stats(args, &mut out, style)?,
+        Command::Export(args) => export(args, &mut out)?,
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(&args.index.index, args.addr)?,
     }
     out.flush()?;
+    Ok(())
+}
+
+fn index(args: IndexArgs, out: &mut impl Write) -> Result<()> {
+    let report = build_index(&args.corpus.paths(args.index))?;
+    if args.json {
+        render::json(out, &report)?;
+    } else {
+        render::index_summary(out, &report)?;
+    }
+    Ok(())
+}
+
+fn reindex(args: ReindexArgs, out: &mut impl Write) -> Result<()> {
+    let paths = args.corpus.paths(args.index);
+    let wait = std::time::Duration::try_from_secs_f64(args.wait)
+        .map_err(|_| Error::BadRequest("--wait takes a number of seconds".into()))?;
+    let bar = progress_bar(args.quiet);
+    let report = ingest::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
+        .with_context(|| format!("reindexing {}", paths.corpus.display()))?;
+    bar.0.finish_and_clear();
+    report_problems(&paths.corpus, &report.skipped, &report.warnings);
+    if args.json {
+        render::json(out, &report)?;
+    } else if !args.quiet {
+        render::reindex_summary(out, &report)?;
+    }
+    Ok(())
+}
+
+fn query(args: QueryArgs, out: &mut impl Write, style: Style) -> Result<()> {
+    let request = args.request();
+    request.validate_for(Front::Cli)?;
+    let paths = args.corpus.paths(args.index);
+    if !storage::exists(&paths.index) {
+        eprintln!(
+            "claimsearch: no index at {}; building it from {}",
+            paths.index.display(),
+            paths.corpus.display()
+        );
+        let report = build_index(&paths)?;
+        render::index_summary(&mut io::stderr(), &report)?;
+    }
+    let index = Index::open(&paths.index)?;
+    let response = index.search(&request)?;
+    if args.json {
+        render::json(out, &response)?;
+    } else {
+        render::human_query(out, &response, request.offset, style)?;
+    }
+    // The process ends here: unmapping the index's files one by one
+    // would only add to a one-shot query's time.
+    std::mem::forget(index);
+    Ok(())
+}
+
+fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
+    let stats = Index::open(&args.index.index)?.stats()?;
+    if args.json {
+        render::json(out, &stats)?;
+    } else {
+        render::human_stats(out, &stats, style)?;
+    }
+    Ok(())
+}
+
+fn export(args: ExportArgs, out: &mut impl Write) -> Result<()> {
+    let index = Index::open(&args.index.index)?;
+    index.for_each_record(|record| render::json(out, &record).map_err(|e| Error::io("stdout", e)))?;
     Ok(())
 }
 
@@ -297,16 +316,16 @@ fn progress_bar(quiet: bool) -> Bar {
 }
 
 /// One line per skipped file or warning, naming the file (and line).
-fn report_problems(corpus: &Path, skipped: &[Skipped], warnings: &[Warning]) {
+fn report_problems(corpus: &Path, skipped: &[Skipped], warnings: &[FileWarning]) {
     for s in skipped {
         let path = corpus.join(&s.path);
         eprintln!("claimsearch: skipped {}: {}", path.display(), s.reason);
     }
-    for w in warnings {
-        let place = match w.line {
-            Some(line) => format!("{}:{line}", corpus.join(&w.path).display()),
-            None => corpus.join(&w.path).display().to_string(),
+    for FileWarning { path, warning } in warnings {
+        let place = match warning.line {
+            Some(line) => format!("{}:{line}", corpus.join(path).display()),
+            None => corpus.join(path).display().to_string(),
         };
-        eprintln!("claimsearch: warning: {place}: {}", w.message);
+        eprintln!("claimsearch: warning: {place}: {}", warning.message);
     }
 }
