@@ -55,9 +55,9 @@ fn register(manager: &TokenizerManager, closed_forms: bool) {
     manager.register(KEYWORD_ANALYZER, keyword);
 }
 
-/// Words longer than this many bytes are dropped (long runs of letters are
+/// Words of this many bytes or more are dropped (long runs of letters are
 /// identifiers, hashes or base64, not words anyone types).
-const LONGEST_WORD: usize = 40;
+const TOO_LONG_WORD: usize = 40;
 /// Distinct spellings a thread remembers before it starts afresh.
 const REMEMBERED: usize = 100_000;
 
@@ -212,7 +212,7 @@ impl Tokenizer for WordTokenizer {
                     }
                     &self.closed
                 };
-                if word.len() >= LONGEST_WORD {
+                if word.len() >= TOO_LONG_WORD {
                     continue;
                 }
                 let start = self.terms.len();

@@ -19,12 +19,3 @@ pub struct Paths {
     /// The index folder.
     pub index: PathBuf,
 }
-
-impl Default for Paths {
-    fn default() -> Self {
-        Paths {
-            corpus: PathBuf::from(DEFAULT_CORPUS),
-            index: PathBuf::from(DEFAULT_INDEX),
-        }
-    }
-}

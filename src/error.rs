@@ -20,7 +20,9 @@ pub enum Error {
     #[error("the index at {} was built by another version of claimsearch: run `claimsearch index` to rebuild it", .0.display())]
     IndexVersion(PathBuf),
     /// A stored record could not be read back.
-    #[error("a stored record of the index is not readable ({0}): run `claimsearch index` to rebuild it")]
+    #[error(
+        "a stored record of the index is not readable ({0}): run `claimsearch index` to rebuild it"
+    )]
     StoredRecord(String),
     /// Another process holds the index's writer lock.
     #[error("another process is writing the index at {} (index busy)", .0.display())]

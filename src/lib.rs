@@ -1,9 +1,20 @@
 //! claimsearch: ranked, faceted search over the pages a discourse tracker saves.
 //!
-//! Data flows one way:
-//! corpus files → [`page`] (pure parsers) → [`model::Record`]s → [`schema`]
-//! documents → [`ingest`] (one writer, one commit) → [`Index::search`] →
-//! [`query::SearchResponse`] → [`render`].
+//! Data flows one way, and each module imports only those before it:
+//!
+//! ```text
+//! corpus files → page (pure parsers) → model::Record → schema (index documents)
+//!   → storage (the index on disk, for both sides)
+//!   → ingest (write side: one writer, one commit)
+//!   → query (read side: parse, filter, rank, facets, snippets) → stats
+//!   → index (the handle a program keeps open) → render / serve (the faces)
+//! ```
+//!
+//! [`model::Record`] is the one record view: the index stores it, `export`
+//! prints it, and a [`query::Hit`] carries it beside a score and a snippet.
+//! The HTTP server ([`serve`]) is behind the `server` cargo feature, on by
+//! default; `default-features = false` builds the library without axum,
+//! tokio, tower-http or tracing-subscriber.
 //!
 //! # The library API
 //!
@@ -19,12 +30,14 @@
 //! - [`Index::search`]`(&`[`SearchRequest`]`)` returns a [`SearchResponse`]:
 //!   the hits, the `total` after filters, and facet counts over every match.
 //!   Serialized with serde it is the JSON contract of `claimsearch query
-//!   --json` and of the HTTP server ([`serve`]). [`Index::stats`] counts what
+//!   --json` and of the HTTP server (`serve`). [`Index::stats`] counts what
 //!   the index holds.
 //! - Errors are one typed enum, [`Error`], so a caller can react to each case:
 //!   [`Error::BadQuery`] and [`Error::BadRequest`] (the user's input; see
-//!   [`Error::is_user_error`]), [`Error::IndexMissing`], [`Error::IndexBusy`]
-//!   (another process holds the writer), [`Error::Io`] and [`Error::Index`].
+//!   [`Error::is_user_error`]), [`Error::IndexMissing`],
+//!   [`Error::IndexVersion`] (built by another version: run `claimsearch
+//!   index`), [`Error::IndexBusy`] (another process holds the writer),
+//!   [`Error::Io`] and [`Error::Index`].
 //!
 //! A complete program (`examples/embed.rs` is a longer one):
 //!

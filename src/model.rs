@@ -435,7 +435,10 @@ impl Page {
     /// Flattens a parsed page into its search records; `path` is the page's
     /// corpus-relative path and the stem of every record id.
     pub fn records(&self, path: &str) -> Vec<Record> {
-        self.indexables(path).into_iter().map(|i| i.record).collect()
+        self.indexables(path)
+            .into_iter()
+            .map(|i| i.record)
+            .collect()
     }
 
     /// [`Page::records`], each with the threads it belongs to.
@@ -448,9 +451,10 @@ impl Page {
                     with_threads(records, &item.threads)
                 })
                 .collect(),
-            Page::Thread(page) => {
-                with_threads(thread_records(page, path), std::slice::from_ref(&page.title))
-            }
+            Page::Thread(page) => with_threads(
+                thread_records(page, path),
+                std::slice::from_ref(&page.title),
+            ),
             Page::Raw(raw) => {
                 let passages = (raw.passages.iter().enumerate())
                     .map(|(i, text)| {

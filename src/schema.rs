@@ -2,8 +2,8 @@
 //! indexed, fast or stored, and how a [`Record`] becomes a document.
 
 use tantivy::schema::{
-    DateOptions, Value, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
-    STORED,
+    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Value, STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};

@@ -27,10 +27,10 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::error::Error;
 use crate::index::Index;
-use crate::storage;
 use crate::model::{Date, Kind};
 use crate::query::{Front, SearchRequest, SearchResponse};
 use crate::stats::Stats;
+use crate::storage;
 
 /// A request that takes longer is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -80,7 +80,13 @@ fn clear(dir: &Path, old: tantivy::Index) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let segment_file = [
-            ".idx", ".pos", ".term", ".store", ".fast", ".fieldnorm", ".del",
+            ".idx",
+            ".pos",
+            ".term",
+            ".store",
+            ".fast",
+            ".fieldnorm",
+            ".del",
         ]
         .iter()
         .any(|ext| name.ends_with(ext));

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use claimsearch::config::{Paths, CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV};
-use claimsearch::ingest::{self, FileWarning, IndexReport, Progress, Skipped};
+use claimsearch::ingest::{FileWarning, IndexReport, Progress, Skipped};
 use claimsearch::model::{Date, Kind};
 use claimsearch::query::{DateBucket, Front, SearchRequest, DEFAULT_LIMIT};
 use claimsearch::render::{self, Style};
@@ -72,15 +72,11 @@ struct IndexArgs {
     json: bool,
 }
 
+/// What `index` takes, and more.
 #[derive(Debug, Args)]
 struct ReindexArgs {
     #[command(flatten)]
-    corpus: CorpusArg,
-    #[command(flatten)]
-    index: IndexDirArg,
-    /// Print the summary as one JSON object.
-    #[arg(long)]
-    json: bool,
+    run: IndexArgs,
     /// Print only problems (for cron mail).
     #[arg(long, conflicts_with = "json")]
     quiet: bool,
@@ -223,15 +219,15 @@ fn index(args: IndexArgs, out: &mut impl Write) -> Result<()> {
 }
 
 fn reindex(args: ReindexArgs, out: &mut impl Write) -> Result<()> {
-    let paths = args.corpus.paths(args.index);
+    let paths = args.run.corpus.paths(args.run.index);
     let wait = std::time::Duration::try_from_secs_f64(args.wait)
         .map_err(|_| Error::BadRequest("--wait takes a number of seconds".into()))?;
     let bar = progress_bar(args.quiet);
-    let report = ingest::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
+    let report = Index::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
         .with_context(|| format!("reindexing {}", paths.corpus.display()))?;
     bar.0.finish_and_clear();
     report_problems(&paths.corpus, &report.skipped, &report.warnings);
-    if args.json {
+    if args.run.json {
         render::json(out, &report)?;
     } else if !args.quiet {
         render::reindex_summary(out, &report)?;
@@ -277,14 +273,15 @@ fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
 
 fn export(args: ExportArgs, out: &mut impl Write) -> Result<()> {
     let index = Index::open(&args.index.index)?;
-    index.for_each_record(|record| render::json(out, &record).map_err(|e| Error::io("stdout", e)))?;
+    index
+        .for_each_record(|record| render::json(out, &record).map_err(|e| Error::io("stdout", e)))?;
     Ok(())
 }
 
 /// Full rebuild with a progress bar on a terminal and problems on stderr.
 fn build_index(paths: &Paths) -> Result<IndexReport> {
     let bar = progress_bar(false);
-    let report = ingest::build(&paths.corpus, &paths.index, &bar.callback())
+    let report = Index::ingest(&paths.corpus, &paths.index, &bar.callback())
         .with_context(|| format!("indexing {}", paths.corpus.display()))?;
     bar.0.finish_and_clear();
     report_problems(&paths.corpus, &report.skipped, &report.warnings);

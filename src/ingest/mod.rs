@@ -22,8 +22,8 @@ use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
-use crate::storage::{open_for_writing, writer_error, Payload};
 use crate::schema::Fields;
+use crate::storage::{open_for_writing, writer_error, Payload};
 use manifest::Manifest;
 
 pub use crate::page::Warning;

@@ -81,7 +81,7 @@ pub(crate) fn run_each(
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
             .map(|job| {
-                let outcome = one(job, writer, fields, recent_mtime);
+                let outcome = process_file(job, writer, fields, recent_mtime);
                 progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
                 outcome
             })
@@ -93,7 +93,8 @@ pub(crate) fn run_each(
     Ok(())
 }
 
-fn one(
+/// Reads, hashes and parses one file and writes its documents.
+fn process_file(
     job: &Job,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,

@@ -20,8 +20,8 @@ use super::{
     Skipped, Walk,
 };
 use crate::error::Result;
-use crate::storage::{self, Payload};
 use crate::schema::Fields;
+use crate::storage::{self, Payload};
 
 /// What a `reindex` run did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

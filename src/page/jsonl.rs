@@ -37,8 +37,8 @@ pub(crate) fn parse(text: &str, warnings: &mut Vec<Warning>) -> Vec<(usize, Item
     let mut items = Vec::new();
     for line in lines {
         match parse_line(line.text) {
-            Ok(item) => items.push((line.no, item)),
-            Err(reason) => warnings.push(Warning::at(line.no, reason)),
+            Ok(item) => items.push((line.number, item)),
+            Err(reason) => warnings.push(Warning::at(line.number, reason)),
         }
     }
     items

@@ -13,7 +13,7 @@ use crate::model::{Cited, Date};
 /// One line of a page, trimmed, with its 1-based line number (for warnings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line<'a> {
-    pub no: usize,
+    pub number: usize,
     pub text: &'a str,
 }
 
@@ -29,7 +29,7 @@ pub(crate) fn lines(text: &str) -> Vec<Line<'_>> {
             None => (rest, ""),
         };
         lines.push(Line {
-            no: lines.len() + 1,
+            number: lines.len() + 1,
             text: line.trim(),
         });
         rest = after;
@@ -101,7 +101,7 @@ pub(crate) fn strip_bullet(line: &str) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// The line the entry starts on.
-    pub no: usize,
+    pub line: usize,
     /// The number of a numbered bullet (`3.`), if it had one.
     pub number: Option<u32>,
     /// The entry's text without its bullet, wrapped lines joined by a space.
@@ -124,7 +124,7 @@ pub(crate) fn list_entries(lines: &[Line]) -> Vec<Entry> {
                 open = bullet.is_some();
                 let (number, text) = bullet.unwrap_or((None, line.text));
                 entries.push(Entry {
-                    no: line.no,
+                    line: line.number,
                     number,
                     text: text.to_string(),
                 });
@@ -291,9 +291,9 @@ mod tests {
     fn lines_are_trimmed_and_numbered_from_one() {
         let got = lines("  a \n\n\tb");
         assert_eq!(got.len(), 3);
-        assert_eq!((got[0].no, got[0].text), (1, "a"));
-        assert_eq!((got[1].no, got[1].text), (2, ""));
-        assert_eq!((got[2].no, got[2].text), (3, "b"));
+        assert_eq!((got[0].number, got[0].text), (1, "a"));
+        assert_eq!((got[1].number, got[1].text), (2, ""));
+        assert_eq!((got[2].number, got[2].text), (3, "b"));
     }
 
     #[test]
@@ -352,7 +352,7 @@ mod tests {
     fn list_entries_join_wrapped_bullets_and_keep_bare_lines() {
         let text = "• first\n  wrapped on\n\n• second\n";
         let got: Vec<_> = (list_entries(&lines(text)).into_iter())
-            .map(|e| (e.no, e.text))
+            .map(|e| (e.line, e.text))
             .collect();
         assert_eq!(got, [(1, "first wrapped on".into()), (4, "second".into())]);
         let bare = list_entries(&lines("one\n2. two\n"));

@@ -128,7 +128,7 @@ fn split_sections<'a>(body: &[Line<'a>], warnings: &mut Vec<Warning>) -> [Vec<Li
             sections[i].push(*line);
         } else {
             warnings.push(Warning::at(
-                line.no,
+                line.number,
                 "text before the first section ignored",
             ));
         }
@@ -249,7 +249,10 @@ fn parse_sources(lines: &[Line], warnings: &mut Vec<Warning>) -> Vec<Source> {
     for entry in text::list_entries(lines) {
         match parse_source(&entry) {
             Some(source) => sources.push(source),
-            None => warnings.push(Warning::at(entry.no, "source without a [n] number ignored")),
+            None => warnings.push(Warning::at(
+                entry.line,
+                "source without a [n] number ignored",
+            )),
         }
     }
     sources
@@ -418,7 +421,7 @@ Sources
     #[test]
     fn sources_take_the_channel_after_the_last_dash() {
         let entry = |text: &str, number| Entry {
-            no: 1,
+            line: 1,
             number,
             text: text.into(),
         };

@@ -291,8 +291,7 @@ impl Scorer for WordScorer {
     fn score(&mut self) -> Score {
         let doc = self.doc;
         let here = |p: &&FieldPostings| p.postings.doc() == doc;
-        let summary =
-            self.parts.iter().filter(here).any(|p| p.kind_matters) && self.is_summary();
+        let summary = self.parts.iter().filter(here).any(|p| p.kind_matters) && self.is_summary();
         let tf: Score = (self.parts.iter().filter(here))
             .map(|p| p.weighted_tf(doc, summary))
             .sum();

@@ -25,7 +25,9 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Schema;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument, TantivyError};
+use tantivy::{
+    DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument, TantivyError,
+};
 
 use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
@@ -174,8 +176,7 @@ impl Reader {
             None => matches(&searcher, &*built.ranked, request, &state, hidden)?,
         };
 
-        let mut generator =
-            SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
+        let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
         generator.set_max_num_chars(SNIPPET_CHARS);
         let hits = (found.top.into_iter())
             .map(|(score, address)| {

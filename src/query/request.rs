@@ -179,3 +179,39 @@ impl Front {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(request: &SearchRequest, front: Front) -> String {
+        request.validate_for(front).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn each_front_end_reads_about_its_own_parameters_and_limits() {
+        let reversed = SearchRequest {
+            since: Date::parse("2021-01-01"),
+            until: Date::parse("2020-01-01"),
+            ..SearchRequest::new("x")
+        };
+        assert!(message(&reversed, Front::Cli)
+            .contains("--since 2021-01-01 is after --until 2020-01-01"));
+        assert!(
+            message(&reversed, Front::Http).contains("since 2021-01-01 is after until 2020-01-01")
+        );
+        assert!(!message(&reversed, Front::Http).contains("--"));
+        let large = SearchRequest {
+            limit: 500,
+            ..SearchRequest::new("x")
+        };
+        assert!(large.validate_for(Front::Cli).is_ok());
+        assert!(message(&large, Front::Http).contains("limit must be between 1 and 100"));
+        let far = SearchRequest {
+            offset: MAX_OFFSET + 1,
+            ..SearchRequest::new("x")
+        };
+        assert!(message(&far, Front::Cli).contains("--offset must be at most 100000"));
+        assert_eq!(SearchRequest::new("x").limit, DEFAULT_LIMIT);
+    }
+}

@@ -9,7 +9,6 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-
 pub use human::{index_summary, query as human_query, reindex_summary, stats as human_stats};
 
 /// Whether to colour terminal output.

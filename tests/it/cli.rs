@@ -500,3 +500,30 @@ fn a_missing_corpus_is_an_error_naming_it() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("corpus"), "{}", run.stderr);
 }
+
+#[test]
+fn an_index_of_another_version_names_the_command_that_rebuilds_it() {
+    let fx = corpus();
+    crate::util::index_of_another_version(&fx.index());
+    let run = fx.run(&["query", "uniform"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("built by another version of claimsearch")
+            && run.stderr.contains("`claimsearch index`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\n') || run.stderr.lines().count() == 1);
+    // `index` rebuilds it in place, and so does `reindex`.
+    fx.ok(&["index"]);
+    assert!(query(&fx, &["uniform"]).total > 0);
+    crate::util::index_of_another_version(&fx.index());
+    let rebuilt = fx.ok(&["reindex", "--json"]);
+    assert!(
+        rebuilt.stdout.contains(r#""rebuilt":true"#),
+        "{}",
+        rebuilt.stdout
+    );
+    assert!(query(&fx, &["uniform"]).total > 0);
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::contract::*;
-use crate::util::{extraction, Fixture};
+use crate::util::{extraction, index_of_another_version, Fixture};
 
 /// A running `claimsearch serve`, killed when dropped.
 struct Server {
@@ -496,4 +496,17 @@ fn the_embed_example_runs_to_completion() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+#[test]
+fn an_index_of_another_version_is_503_naming_the_command_that_rebuilds_it() {
+    let fx = Fixture::new();
+    index_of_another_version(&fx.index());
+    let server = Server::start(&fx);
+    let message = server.error(503, &[("q", "uniform")]);
+    assert!(
+        message.contains("built by another version of claimsearch")
+            && message.contains("`claimsearch index`"),
+        "{message}"
+    );
 }

@@ -100,3 +100,14 @@ pub fn extraction(
     }
     page
 }
+
+/// An index whose schema is not this version's, as an older claimsearch left it.
+pub fn index_of_another_version(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut schema = tantivy::schema::Schema::builder();
+    schema.add_text_field("text", tantivy::schema::TEXT | tantivy::schema::STORED);
+    std::fs::create_dir_all(dir).unwrap();
+    let index = tantivy::Index::create_in_dir(dir, schema.build()).unwrap();
+    let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+    writer.commit().unwrap();
+}
