@@ -91,6 +91,7 @@ pub mod index;
 pub mod ingest;
 pub mod model;
 pub mod page;
+pub mod provenance;
 pub mod query;
 pub mod render;
 pub mod schema;

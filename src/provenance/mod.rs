@@ -1,0 +1,219 @@
+//! Provenance: is a key quote really in the raw text the corpus holds?
+//!
+//! Pure logic, no I/O. [`normalize`] says when a quote and raw text say the
+//! same words; [`RawCorpus`] looks many quotes up in many raw texts without
+//! comparing every pair: each raw text's word shingles point to it, so a quote
+//! is compared, by substring, only with the texts that hold its rarest shingle.
+//! [`LateQuotes`] answers the reverse question an ingest needs when raw text
+//! arrives after the quotes were written: which of them may it hold?
+
+pub mod normalize;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+pub use normalize::{Haystack, Needle};
+
+/// A raw text that holds a quote: the page (and, in a JSON Lines file, the
+/// item's title) where a reader can check it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoundIn {
+    /// The page, relative to the corpus root.
+    pub path: String,
+    /// The raw text's title.
+    pub title: String,
+}
+
+/// Many raw texts, indexed by their shingles.
+#[derive(Debug, Default)]
+pub struct RawCorpus {
+    texts: Vec<(FoundIn, Haystack)>,
+    by_shingle: FxHashMap<u64, Vec<u32>>,
+}
+
+impl RawCorpus {
+    /// An empty corpus.
+    pub fn new() -> RawCorpus {
+        RawCorpus::default()
+    }
+
+    /// Raw texts held.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// True when no raw text is held.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// Adds a raw text: its paragraphs, and where it is.
+    pub fn add<S: AsRef<str>>(&mut self, at: FoundIn, paragraphs: &[S]) {
+        self.add_haystack(at, Haystack::new(paragraphs));
+    }
+
+    /// Adds a raw text already in comparable form.
+    pub fn add_haystack(&mut self, at: FoundIn, haystack: Haystack) {
+        let id = self.texts.len() as u32;
+        let mut shingles = haystack.shingles();
+        shingles.sort_unstable();
+        shingles.dedup();
+        for shingle in shingles {
+            self.by_shingle.entry(shingle).or_default().push(id);
+        }
+        self.texts.push((at, haystack));
+    }
+
+    /// Every raw text holding the quote, sorted by path and title, each once.
+    pub fn find(&self, needle: &Needle) -> Vec<FoundIn> {
+        let mut rarest: Option<&Vec<u32>> = None;
+        for shingle in &needle.shingles {
+            match self.by_shingle.get(shingle) {
+                None => return Vec::new(),
+                Some(ids) if rarest.is_none_or(|r| ids.len() < r.len()) => rarest = Some(ids),
+                Some(_) => {}
+            }
+        }
+        let mut found: Vec<FoundIn> = (rarest.into_iter().flatten())
+            .map(|id| &self.texts[*id as usize])
+            .filter(|(_, haystack)| haystack.contains(needle))
+            .map(|(at, _)| at.clone())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// Quotes already written, remembered by their anchors only (a few bytes
+/// each), with a caller's tag (the page they came from).
+#[derive(Debug, Default)]
+pub struct LateQuotes {
+    by_first: FxHashMap<u64, Vec<(u64, u32)>>,
+}
+
+impl LateQuotes {
+    /// Nothing remembered.
+    pub fn new() -> LateQuotes {
+        LateQuotes::default()
+    }
+
+    /// Remembers a quote under `tag`.
+    pub fn add(&mut self, needle: &Needle, tag: u32) {
+        let (first, last) = needle.anchors;
+        self.by_first.entry(first).or_default().push((last, tag));
+    }
+
+    /// The tags of the remembered quotes that `haystack` may hold (both of
+    /// their anchors occur in it): a superset of those it holds.
+    pub fn candidates(&self, haystack: &Haystack) -> FxHashSet<u32> {
+        let shingles: FxHashSet<u64> = haystack.shingles().into_iter().collect();
+        let mut tags = FxHashSet::default();
+        for shingle in &shingles {
+            for (last, tag) in self.by_first.get(shingle).into_iter().flatten() {
+                if shingles.contains(last) {
+                    tags.insert(*tag);
+                }
+            }
+        }
+        tags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(path: &str) -> FoundIn {
+        FoundIn {
+            path: path.into(),
+            title: path.trim_end_matches(".txt").into(),
+        }
+    }
+
+    fn corpus() -> RawCorpus {
+        let mut corpus = RawCorpus::new();
+        corpus.add(
+            at("b.txt"),
+            &["Kites fly when the wind is steady.", "Nobody flies kites in a storm."],
+        );
+        corpus.add(at("a.txt"), &["Some say kites fly when the wind is steady."]);
+        corpus.add(at("c.txt"), &["Boats sail when the wind is steady."]);
+        corpus
+    }
+
+    #[test]
+    fn a_quote_is_found_in_every_raw_text_holding_it_in_path_order() {
+        let needle = Needle::new("“Kites fly when the wind is steady.”").unwrap();
+        assert_eq!(corpus().find(&needle), [at("a.txt"), at("b.txt")]);
+        let needle = Needle::new("when the wind is steady").unwrap();
+        assert_eq!(corpus().find(&needle).len(), 3);
+    }
+
+    #[test]
+    fn a_quote_held_nowhere_is_found_nowhere() {
+        let needle = Needle::new("Kites fly when the wind is gusty.").unwrap();
+        assert!(corpus().find(&needle).is_empty());
+        let needle = Needle::new("Planes fly when the wind is steady.").unwrap();
+        assert!(corpus().find(&needle).is_empty());
+    }
+
+    #[test]
+    fn the_same_text_twice_at_one_place_is_listed_once() {
+        let mut corpus = RawCorpus::new();
+        corpus.add(at("x.jsonl"), &["one two three four"]);
+        corpus.add(at("x.jsonl"), &["one two three four five"]);
+        let needle = Needle::new("two three four").unwrap();
+        assert_eq!(corpus.find(&needle), [at("x.jsonl")]);
+    }
+
+    #[test]
+    fn late_raw_text_names_the_quotes_it_may_hold() {
+        let mut late = LateQuotes::new();
+        late.add(&Needle::new("Kites fly when the wind is steady.").unwrap(), 7);
+        late.add(&Needle::new("Boats sink in a storm.").unwrap(), 8);
+        late.add(&Needle::new("Kites fly when it rains.").unwrap(), 9);
+        let raw = Haystack::new(&["Kites fly when the wind is steady, mostly."]);
+        assert_eq!(late.candidates(&raw), [7].into_iter().collect());
+    }
+
+    /// Every quote of a generated corpus is looked up against every raw text
+    /// both ways; the indexed matcher must agree with the pairwise scan.
+    #[test]
+    fn the_indexed_matcher_agrees_with_checking_every_pair() {
+        let words = ["alpha", "beta", "gamma", "delta", "kite", "wind", "the", "a"];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut corpus = RawCorpus::new();
+        let mut texts = Vec::new();
+        for i in 0..40 {
+            let text: Vec<&str> = (0..60).map(|_| words[next(words.len())]).collect();
+            let text = text.join(" ");
+            corpus.add(at(&format!("{i}.txt")), &[text.as_str()]);
+            texts.push(Haystack::new(&[text]));
+        }
+        let mut found = 0;
+        for _ in 0..400 {
+            let quote: Vec<&str> = (0..4).map(|_| words[next(words.len())]).collect();
+            let needle = Needle::new(&quote.join(" ")).unwrap();
+            let expected: Vec<FoundIn> = (texts.iter().enumerate())
+                .filter(|(_, t)| t.contains(&needle))
+                .map(|(i, _)| at(&format!("{i}.txt")))
+                .collect();
+            let mut expected = expected;
+            expected.sort();
+            assert_eq!(corpus.find(&needle), expected, "{quote:?}");
+            found += usize::from(!expected.is_empty());
+        }
+        assert!(found > 20, "the test must exercise matches: {found}");
+    }
+}
+
+#[cfg(test)]
+mod golden_tests;

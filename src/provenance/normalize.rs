@@ -1,0 +1,450 @@
+//! What "the same words" means when a quote is looked up in raw text.
+//!
+//! Renderers change typography, not words: curly quotes become straight ones,
+//! dashes change width and spacing, lines wrap anywhere, and a quoter
+//! capitalises the first letter of a sentence lifted from the middle of one.
+//! [`normalize`] undoes exactly those changes, on both sides. A quote becomes
+//! a [`Needle`]: its pieces, in order. It is cut into pieces where it was
+//! cut short (`...`, `…`) and between its sentences, since an extract may
+//! leave out a sentence between two it keeps; each piece must occur verbatim
+//! (after normalising), in the quote's order, starting and ending on word
+//! boundaries (except where an ellipsis cut a word).
+//!
+//! Words (letter and digit runs, lowercased) also give each text its
+//! [`WINDOW`]-word shingles, hashed: the matcher finds candidate texts by them
+//! and then verifies by substring.
+
+use std::borrow::Cow;
+
+/// Words in a shingle. A quote whose longest piece has fewer words is too
+/// short to trace: three words in a row prove nothing about where they came from.
+pub const WINDOW: usize = 3;
+
+/// Renders `text` in the form quotes and raw text are compared in:
+/// typographic quotes and apostrophes straight, every dash (and `--`) one `-`
+/// with no space around it, `…` as `...`, runs of whitespace (line breaks,
+/// tabs, no-break spaces) one space, ends trimmed.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        let c = match c {
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}'
+            | '\u{2033}' | '\u{301D}' | '\u{301E}' | '\u{FF02}' => '"',
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2039}' | '\u{203A}'
+            | '\u{2032}' | '\u{00B4}' | '`' | '\u{FF07}' => '\'',
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+            | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
+            '\u{2026}' => {
+                flush_space(&mut out, &mut pending_space);
+                out.push_str("...");
+                continue;
+            }
+            c if c.is_whitespace() => {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            c => c,
+        };
+        if c == '-' {
+            // A dash swallows the spaces around it, and a run of dashes is one.
+            pending_space = false;
+            if out.ends_with('-') {
+                continue;
+            }
+        } else if out.ends_with('-') {
+            pending_space = false;
+        }
+        flush_space(&mut out, &mut pending_space);
+        out.push(c);
+    }
+    out
+}
+
+fn flush_space(out: &mut String, pending: &mut bool) {
+    if *pending {
+        out.push(' ');
+        *pending = false;
+    }
+}
+
+/// One run of a quote that must occur verbatim (normalised).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// The normalised text, without the quoter's trailing punctuation.
+    pub text: String,
+    /// An ellipsis came right before it: it may start inside a word.
+    pub open_start: bool,
+    /// An ellipsis comes right after it: it may end inside a word.
+    pub open_end: bool,
+}
+
+/// A quote ready to be looked up: its pieces in order and the hashes of the
+/// shingles made of its whole words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle {
+    /// The pieces, in the quote's order.
+    pub pieces: Vec<Piece>,
+    /// Hashes of every [`WINDOW`]-word shingle of whole words in any piece:
+    /// a raw text holding the quote holds all of them.
+    pub shingles: Vec<u64>,
+    /// The first and last shingle of the longest piece: a short fingerprint
+    /// that every raw text holding the quote has too.
+    pub anchors: (u64, u64),
+}
+
+impl Needle {
+    /// The needle of a quote as a page shows it, or `None` when the quote is
+    /// too short to trace (no piece of [`WINDOW`] whole words).
+    pub fn new(quote: &str) -> Option<Needle> {
+        let pieces = pieces(&normalize(quote));
+        let mut shingles = Vec::new();
+        let mut anchors = None;
+        let mut longest = 0;
+        for piece in &pieces {
+            let words = whole_words(piece);
+            let own = hashes(&words);
+            if words.len() > longest && !own.is_empty() {
+                longest = words.len();
+                anchors = Some((own[0], own[own.len() - 1]));
+            }
+            shingles.extend(own);
+        }
+        shingles.sort_unstable();
+        shingles.dedup();
+        Some(Needle {
+            anchors: anchors?,
+            pieces,
+            shingles,
+        })
+    }
+}
+
+/// The normalised quote cut at ellipses and between sentences; quote marks
+/// around the whole and the quoter's final punctuation removed from each piece.
+fn pieces(normalised: &str) -> Vec<Piece> {
+    let parts: Vec<&str> = normalised.split("...").collect();
+    let last = parts.len() - 1;
+    let mut pieces = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let sentences = sentences(part);
+        let n = sentences.len();
+        for (j, sentence) in sentences.into_iter().enumerate() {
+            let text = trim_piece(sentence);
+            if !text.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            pieces.push(Piece {
+                text: text.to_string(),
+                open_start: i > 0 && j == 0,
+                open_end: i < last && j + 1 == n,
+            });
+        }
+    }
+    pieces
+}
+
+/// Splits after `.`, `!` or `?` (and any closing quote mark) followed by a
+/// space and a capital letter, a digit or an opening quote mark.
+fn sentences(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c != ' ' || i == 0 {
+            continue;
+        }
+        let before = text[..i].trim_end_matches(['"', '\'', ')']);
+        let ends = before.ends_with(['.', '!', '?']);
+        let next = text[i + 1..].chars().next();
+        let starts = next.is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || n == '"');
+        if ends && starts && i > start {
+            out.push(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// A piece without surrounding spaces and quote marks and without the
+/// sentence punctuation a quoter adds at its end.
+fn trim_piece(text: &str) -> &str {
+    let text = text.trim_matches([' ', '"', '\'']);
+    let text = text.trim_end_matches(['.', ',', ';', ':', '!', '?', ' ', '"', '\'']);
+    text.trim_start_matches([' ', '"', '\''])
+}
+
+/// The lowercase words of `text`: its letter and digit runs.
+pub fn words(text: &str) -> Vec<Cow<'_, str>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(lower(&text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(lower(&text[s..]));
+    }
+    out
+}
+
+fn lower(word: &str) -> Cow<'_, str> {
+    if word.chars().any(char::is_uppercase) {
+        Cow::Owned(word.to_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
+/// The words of a piece that are whole: not its first when an ellipsis may
+/// have cut into it, nor its last for the same reason.
+fn whole_words(piece: &Piece) -> Vec<Cow<'_, str>> {
+    let mut words = words(&piece.text);
+    if piece.open_end {
+        words.pop();
+    }
+    if piece.open_start && !words.is_empty() {
+        words.remove(0);
+    }
+    words
+}
+
+/// The hash of every [`WINDOW`]-word shingle of `words`, in order.
+pub fn hashes<S: AsRef<str>>(words: &[S]) -> Vec<u64> {
+    words.windows(WINDOW).map(shingle_hash).collect()
+}
+
+/// FNV-1a over the words with a separator: stable across runs and platforms
+/// (the index stores these values).
+fn shingle_hash<S: AsRef<str>>(words: &[S]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for word in words {
+        for b in word.as_ref().bytes().chain([0x1f]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Raw text in comparable form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Haystack {
+    /// The normalised text.
+    pub text: String,
+}
+
+impl Haystack {
+    /// The paragraphs of a raw text, as one normalised text (a paragraph break
+    /// is whitespace like any other).
+    pub fn new<S: AsRef<str>>(paragraphs: &[S]) -> Haystack {
+        let joined: Vec<&str> = paragraphs.iter().map(AsRef::as_ref).collect();
+        Haystack {
+            text: normalize(&joined.join("\n")),
+        }
+    }
+
+    /// The hashes of the text's shingles.
+    pub fn shingles(&self) -> Vec<u64> {
+        hashes(&words(&self.text))
+    }
+
+    /// True when every piece of `needle` occurs in the text, in order, each
+    /// on word boundaries (but where an ellipsis cut it), the first letter of
+    /// each in either case.
+    pub fn contains(&self, needle: &Needle) -> bool {
+        let mut from = 0;
+        for piece in &needle.pieces {
+            match self.find(piece, from) {
+                Some(end) => from = end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// The end of the first occurrence of `piece` at or after `from`.
+    fn find(&self, piece: &Piece, from: usize) -> Option<usize> {
+        let hay = &self.text;
+        let mut chars = piece.text.chars();
+        let first = chars.next()?;
+        let rest = chars.as_str();
+        let mut at = from;
+        while let Some(i) = hay.get(at..)?.find(rest) {
+            let rest_start = at + i;
+            let end = rest_start + rest.len();
+            let head = hay[..rest_start].chars().next_back();
+            let start = rest_start - head.map_or(0, char::len_utf8);
+            let first_ok = head.is_some_and(|h| same_letter(h, first));
+            let start_ok = piece.open_start || !ends_in_word(&hay[..start]);
+            let end_ok = piece.open_end || !starts_word(&hay[end..]);
+            if first_ok && start_ok && end_ok {
+                return Some(end);
+            }
+            at = rest_start + rest.chars().next().map_or(1, char::len_utf8);
+        }
+        None
+    }
+}
+
+/// The same character, or the same letter in another case.
+fn same_letter(a: char, b: char) -> bool {
+    a == b || a.to_lowercase().eq(b.to_lowercase())
+}
+
+fn ends_in_word(text: &str) -> bool {
+    text.chars().next_back().is_some_and(char::is_alphanumeric)
+}
+
+fn starts_word(text: &str) -> bool {
+    text.chars().next().is_some_and(char::is_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(quote: &str, raw: &str) -> bool {
+        let needle = Needle::new(quote).expect("traceable");
+        Haystack::new(&[raw]).contains(&needle)
+    }
+
+    #[test]
+    fn typography_is_normalised_on_both_sides() {
+        assert_eq!(normalize("“It’s” — said"), "\"It's\"-said");
+        assert_eq!(normalize("a -- b – c—d"), "a-b-c-d");
+        assert_eq!(normalize("  one\n\ttwo\u{00A0} three  "), "one two three");
+        assert_eq!(normalize("wait…"), "wait...");
+        assert_eq!(normalize("non-vacuous"), "non-vacuous");
+    }
+
+    #[test]
+    fn curly_and_straight_quotes_and_apostrophes_match() {
+        let raw = "He wrote that “the model’s capacity is latent” in every case.";
+        assert!(found("\"the model's capacity is latent\"", raw));
+        assert!(found("He wrote that \"the model's capacity", raw));
+        // quote marks are typography, not noise: they must be there
+        assert!(!found("The model's capacity is latent in every case.", raw));
+    }
+
+    #[test]
+    fn dashes_of_any_width_and_spacing_match() {
+        let raw = "By all the metrics – including both of them – it is too complex.";
+        assert!(found(
+            "By all the metrics -- including both of them -- it is too complex",
+            raw
+        ));
+        assert!(found(
+            "by all the metrics—including both of them—it is too complex",
+            raw
+        ));
+    }
+
+    #[test]
+    fn line_breaks_and_runs_of_spaces_match_a_space() {
+        let raw = ["the first paragraph ends here", "and the next one starts"];
+        let needle = Needle::new("ends here and the next one").unwrap();
+        assert!(Haystack::new(&raw).contains(&needle));
+        assert!(found(
+            "a quote that\nwraps  across\r\nlines",
+            "so a quote that wraps across lines is fine"
+        ));
+    }
+
+    #[test]
+    fn the_first_letter_may_differ_in_case_but_nothing_else() {
+        assert!(found(
+            "Deep networks fit random labels.",
+            "we saw that deep networks fit random labels"
+        ));
+        assert!(!found(
+            "Deep networks fit RANDOM labels.",
+            "we saw that deep networks fit random labels"
+        ));
+    }
+
+    #[test]
+    fn the_quoters_final_punctuation_is_not_required() {
+        assert!(found(
+            "cannot be simple in any useful sense.",
+            "it cannot be simple in any useful sense, at least here"
+        ));
+        assert!(found(
+            "easily fit random labels.",
+            "summarized as: “Deep neural networks easily fit random labels”."
+        ));
+    }
+
+    #[test]
+    fn a_cut_short_quote_is_found_by_what_precedes_the_ellipsis() {
+        let raw = "Yet not only were the networks performing better than other algorithms, they won.";
+        assert!(found(
+            "Yet not only were the networks performing better than other algorithms...",
+            raw
+        ));
+        assert!(found("Yet not only were the networks perf…", raw));
+        assert!(!found("Yet not only were the networks failing...", raw));
+        // and the middle of a quote may be left out with an ellipsis
+        assert!(found("Yet not only were ... other algorithms, they won", raw));
+    }
+
+    #[test]
+    fn a_sentence_left_out_between_two_kept_ones_still_matches_in_order() {
+        let raw = "It overfits the data. Nobody expected this result. Yet it generalises well.";
+        assert!(found("It overfits the data. Yet it generalises well.", raw));
+        assert!(!found("Yet it generalises well. It overfits the data.", raw));
+    }
+
+    #[test]
+    fn matches_start_and_end_on_word_boundaries() {
+        assert!(!found("fit random label", "they fit random labels"));
+        assert!(!found("eep networks fit", "deep networks fit"));
+        assert!(found("fit random labels", "(fit random labels)"));
+    }
+
+    #[test]
+    fn a_quote_found_nowhere_is_not_found() {
+        assert!(!found(
+            "Generalization requires rethinking memorization.",
+            "Understanding deep learning requires rethinking generalization."
+        ));
+    }
+
+    #[test]
+    fn too_short_quotes_are_not_traced() {
+        assert_eq!(Needle::new("Yes."), None);
+        assert_eq!(Needle::new("No way. Not so."), None);
+        assert_eq!(Needle::new("... ..."), None);
+        assert!(Needle::new("Not so fast.").is_some());
+    }
+
+    #[test]
+    fn a_holder_of_the_quote_holds_its_shingles_and_anchors() {
+        let raw = Haystack::new(&["As “Deep neural networks easily fit random labels”, we see."]);
+        let needle = Needle::new("Deep neural networks easily fit random labels.").unwrap();
+        let shingles = raw.shingles();
+        assert!(needle.shingles.iter().all(|s| shingles.contains(s)));
+        assert!(shingles.contains(&needle.anchors.0) && shingles.contains(&needle.anchors.1));
+        assert_eq!(needle.shingles.len(), 5);
+    }
+
+    #[test]
+    fn pieces_split_at_ellipses_and_sentences() {
+        let needle = Needle::new("“One two three. Four five six… seven eight nine...”").unwrap();
+        let texts: Vec<_> = needle.pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["One two three", "Four five six", "seven eight nine"]);
+        let open: Vec<_> = (needle.pieces.iter())
+            .map(|p| (p.open_start, p.open_end))
+            .collect();
+        assert_eq!(open, [(false, false), (false, true), (true, true)]);
+    }
+}
