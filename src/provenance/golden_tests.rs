@@ -34,6 +34,7 @@ fn seed_004s_three_key_quotes_are_found_in_seed_002() {
     };
     corpus.add(at("002.txt", &post.title), &post.passages);
     corpus.add(at("003.txt", &other.title), &other.passages);
+    corpus.seal();
     assert_eq!(item.quotes.len(), 3);
     assert!(item.quotes[2].truncated, "the third quote is cut short");
     for quote in &item.quotes {

@@ -9,7 +9,7 @@
 
 pub mod normalize;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 pub use normalize::{Haystack, Needle};
@@ -26,10 +26,14 @@ pub struct FoundIn {
 }
 
 /// Many raw texts, indexed by their shingles.
+///
+/// The index is a sorted list of (shingle, text) pairs, 12 bytes a shingle:
+/// texts are added in batches and [`RawCorpus::seal`] merges each batch in.
 #[derive(Debug, Default)]
 pub struct RawCorpus {
     texts: Vec<(FoundIn, Haystack)>,
-    by_shingle: FxHashMap<u64, Vec<u32>>,
+    sorted: Vec<(u64, u32)>,
+    unsorted: Vec<(u64, u32)>,
 }
 
 impl RawCorpus {
@@ -48,35 +52,64 @@ impl RawCorpus {
         self.texts.is_empty()
     }
 
-    /// Adds a raw text: its paragraphs, and where it is.
+    /// Adds a raw text: its paragraphs, and where it is. It is looked up
+    /// once [`RawCorpus::seal`] has run.
     pub fn add<S: AsRef<str>>(&mut self, at: FoundIn, paragraphs: &[S]) {
         self.add_haystack(at, Haystack::new(paragraphs));
     }
 
-    /// Adds a raw text already in comparable form.
+    /// [`RawCorpus::add`] for a raw text already in comparable form.
     pub fn add_haystack(&mut self, at: FoundIn, haystack: Haystack) {
         let id = self.texts.len() as u32;
         let mut shingles = haystack.shingles();
         shingles.sort_unstable();
         shingles.dedup();
-        for shingle in shingles {
-            self.by_shingle.entry(shingle).or_default().push(id);
-        }
+        self.unsorted.extend(shingles.into_iter().map(|s| (s, id)));
         self.texts.push((at, haystack));
     }
 
-    /// Every raw text holding the quote, sorted by path and title, each once.
+    /// Makes every text added so far findable.
+    pub fn seal(&mut self) {
+        if self.unsorted.is_empty() {
+            return;
+        }
+        self.unsorted.sort_unstable();
+        let old = std::mem::take(&mut self.sorted);
+        let new = std::mem::take(&mut self.unsorted);
+        let mut merged = Vec::with_capacity(old.len() + new.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), new.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x <= y => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.sorted = merged;
+    }
+
+    /// The texts holding `shingle` (sealed texts only).
+    fn holding(&self, shingle: u64) -> &[(u64, u32)] {
+        let start = self.sorted.partition_point(|(s, _)| *s < shingle);
+        let len = self.sorted[start..].partition_point(|(s, _)| *s == shingle);
+        &self.sorted[start..start + len]
+    }
+
+    /// Every sealed raw text holding the quote, sorted by path and title,
+    /// each once.
     pub fn find(&self, needle: &Needle) -> Vec<FoundIn> {
-        let mut rarest: Option<&Vec<u32>> = None;
+        let mut rarest: Option<&[(u64, u32)]> = None;
         for shingle in &needle.shingles {
-            match self.by_shingle.get(shingle) {
-                None => return Vec::new(),
-                Some(ids) if rarest.is_none_or(|r| ids.len() < r.len()) => rarest = Some(ids),
-                Some(_) => {}
+            match self.holding(*shingle) {
+                [] => return Vec::new(),
+                ids if rarest.is_none_or(|r| ids.len() < r.len()) => rarest = Some(ids),
+                _ => {}
             }
         }
         let mut found: Vec<FoundIn> = (rarest.into_iter().flatten())
-            .map(|id| &self.texts[*id as usize])
+            .map(|(_, id)| &self.texts[*id as usize])
             .filter(|(_, haystack)| haystack.contains(needle))
             .map(|(at, _)| at.clone())
             .collect();
@@ -86,11 +119,12 @@ impl RawCorpus {
     }
 }
 
-/// Quotes already written, remembered by their anchors only (a few bytes
+/// Quotes already written, remembered by their anchors only (20 bytes
 /// each), with a caller's tag (the page they came from).
 #[derive(Debug, Default)]
 pub struct LateQuotes {
-    by_first: FxHashMap<u64, Vec<(u64, u32)>>,
+    anchors: Vec<(u64, u64, u32)>,
+    sorted: bool,
 }
 
 impl LateQuotes {
@@ -102,16 +136,22 @@ impl LateQuotes {
     /// Remembers a quote under `tag`.
     pub fn add(&mut self, needle: &Needle, tag: u32) {
         let (first, last) = needle.anchors;
-        self.by_first.entry(first).or_default().push((last, tag));
+        self.anchors.push((first, last, tag));
+        self.sorted = false;
     }
 
     /// The tags of the remembered quotes that `haystack` may hold (both of
     /// their anchors occur in it): a superset of those it holds.
-    pub fn candidates(&self, haystack: &Haystack) -> FxHashSet<u32> {
+    pub fn candidates(&mut self, haystack: &Haystack) -> FxHashSet<u32> {
+        if !self.sorted {
+            self.anchors.sort_unstable();
+            self.sorted = true;
+        }
         let shingles: FxHashSet<u64> = haystack.shingles().into_iter().collect();
         let mut tags = FxHashSet::default();
         for shingle in &shingles {
-            for (last, tag) in self.by_first.get(shingle).into_iter().flatten() {
+            let start = self.anchors.partition_point(|(f, _, _)| f < shingle);
+            for (_, last, tag) in self.anchors[start..].iter().take_while(|(f, _, _)| f == shingle) {
                 if shingles.contains(last) {
                     tags.insert(*tag);
                 }
@@ -140,6 +180,7 @@ mod tests {
         );
         corpus.add(at("a.txt"), &["Some say kites fly when the wind is steady."]);
         corpus.add(at("c.txt"), &["Boats sail when the wind is steady."]);
+        corpus.seal();
         corpus
     }
 
@@ -164,6 +205,7 @@ mod tests {
         let mut corpus = RawCorpus::new();
         corpus.add(at("x.jsonl"), &["one two three four"]);
         corpus.add(at("x.jsonl"), &["one two three four five"]);
+        corpus.seal();
         let needle = Needle::new("two three four").unwrap();
         assert_eq!(corpus.find(&needle), [at("x.jsonl")]);
     }
@@ -197,7 +239,11 @@ mod tests {
             let text = text.join(" ");
             corpus.add(at(&format!("{i}.txt")), &[text.as_str()]);
             texts.push(Haystack::new(&[text]));
+            if i % 7 == 0 {
+                corpus.seal(); // sealed in batches, as an ingest does
+            }
         }
+        corpus.seal();
         let mut found = 0;
         for _ in 0..400 {
             let quote: Vec<&str> = (0..4).map(|_| words[next(words.len())]).collect();
