@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::provenance::FoundIn;
+
 /// A calendar date as the tracker writes it, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -220,6 +222,9 @@ pub struct Item {
     pub quotes: Vec<Quote>,
     /// Titles of the threads the item appears in.
     pub threads: Vec<String>,
+    /// The item's raw text, one entry per paragraph (JSON Lines `text`):
+    /// indexed as passages, and what its quotes are checked against.
+    pub text: Vec<String>,
 }
 
 /// An entry of a history page's Sources list: `[n] <title> — <channel> (<date>)`.
@@ -396,6 +401,11 @@ pub struct Record {
     pub path: String,
     /// True for a quote the page cut short.
     pub truncated: bool,
+    /// For a quote, the corpus's raw texts that hold it (empty when none
+    /// does; filled at index time, see [`crate::provenance`]); `None` for
+    /// every other kind.
+    #[serde(default)]
+    pub found_in: Option<Vec<FoundIn>>,
 }
 
 impl Record {
@@ -417,6 +427,7 @@ impl Record {
             cites: Vec::new(),
             path: path.to_string(),
             truncated: false,
+            found_in: None,
         }
     }
 }
@@ -429,6 +440,17 @@ pub struct Indexable {
     pub record: Record,
     /// Every thread it belongs to.
     pub threads: Vec<String>,
+}
+
+/// A raw text of a page, as quotes are checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawSource<'a> {
+    /// The raw text's title: the raw page's, or the JSON Lines item's.
+    pub title: &'a str,
+    /// Its paragraphs.
+    pub paragraphs: &'a [String],
+    /// The id of its first passage record.
+    pub first_passage: usize,
 }
 
 impl Page {
@@ -466,6 +488,37 @@ impl Page {
             }
         }
     }
+
+    /// The page's raw texts: a raw page's passages, each JSON Lines item's
+    /// text. `first_passage` indexes [`Page::records`].
+    pub fn raw_sources(&self) -> Vec<RawSource<'_>> {
+        match self {
+            Page::Raw(raw) if !raw.passages.is_empty() => vec![RawSource {
+                title: &raw.title,
+                paragraphs: &raw.passages,
+                first_passage: 0,
+            }],
+            Page::Items(items) => {
+                let mut sources = Vec::new();
+                let mut at = 0;
+                for (_, item) in items {
+                    let own = usize::from(item.summary.is_some())
+                        + item.claims.len()
+                        + item.quotes.len();
+                    if !item.text.is_empty() {
+                        sources.push(RawSource {
+                            title: &item.title,
+                            paragraphs: &item.text,
+                            first_passage: at + own,
+                        });
+                    }
+                    at += own + item.text.len();
+                }
+                sources
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn with_threads(records: Vec<Record>, threads: &[String]) -> Vec<Indexable> {
@@ -493,6 +546,7 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
         cites: Vec::new(),
         path: path.to_string(),
         truncated,
+        found_in: (kind == Kind::Quote).then(Vec::new),
     };
     let summary = item
         .summary
@@ -501,7 +555,9 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
     let claims = (item.claims.iter().enumerate()).map(|(i, c)| base(Kind::Claim, i + 1, c, false));
     let quotes = (item.quotes.iter().enumerate())
         .map(|(i, q)| base(Kind::Quote, i + 1, &q.text, q.truncated));
-    summary.chain(claims).chain(quotes).collect()
+    let passages = (item.text.iter().enumerate())
+        .map(|(i, p)| base(Kind::Passage, i + 1, p, false));
+    summary.chain(claims).chain(quotes).chain(passages).collect()
 }
 
 fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
@@ -521,6 +577,7 @@ fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
         cites: citations.resolve(cites),
         path: path.to_string(),
         truncated: false,
+        found_in: None,
     };
     let narrative = (page.narrative.iter().enumerate())
         .map(|(i, p)| base(Kind::Narrative, i + 1, &p.text, None, &p.cites));

@@ -40,6 +40,20 @@ pub struct Fields {
     /// `thread hash << 16 | version`, for thread records only. Fast, so the
     /// searcher can tell the newest version of each thread at read time (see `query`).
     pub thread_version: Field,
+    /// 1 for a quote found in the corpus's raw text (`--verified`); no value
+    /// otherwise. Indexed, so the filter is part of the query and totals and
+    /// facets count exactly what it keeps.
+    pub verified: Field,
+    /// The paths of the raw texts a quote was found in: `reindex` finds by
+    /// them the quotes to check again when a raw page changes or goes.
+    pub found_in: Field,
+    /// A quote's first anchor shingle (see [`crate::provenance::Needle`]):
+    /// `reindex` finds by it the quotes that new raw text may hold.
+    pub quote_anchor: Field,
+    /// On the first passage of each raw text, every shingle of that text:
+    /// `reindex` finds by them the raw texts already indexed that a new
+    /// quote may be in.
+    pub shingles: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
     pub record: Field,
@@ -69,6 +83,14 @@ pub mod names {
     pub const DATE: &str = "date";
     /// Thread hash and version (fast field).
     pub const THREAD_VERSION: &str = "thread_version";
+    /// Quote found in raw text.
+    pub const VERIFIED: &str = "verified";
+    /// Paths of the raw texts holding a quote.
+    pub const FOUND_IN: &str = "found_in";
+    /// A quote's anchor shingle.
+    pub const QUOTE_ANCHOR: &str = "quote_anchor";
+    /// A raw text's shingles.
+    pub const SHINGLES: &str = "shingles";
     /// The stored record.
     pub const RECORD: &str = "record";
 }
@@ -97,11 +119,15 @@ pub fn build() -> Schema {
     for name in [names::KIND, names::SOURCE, names::TOPIC] {
         b.add_text_field(name, faceted.clone());
     }
-    for name in [names::AUTHOR, names::THREAD, names::PATH] {
+    for name in [names::AUTHOR, names::THREAD, names::PATH, names::FOUND_IN] {
         b.add_text_field(name, keyword.clone());
     }
     b.add_date_field(names::DATE, DateOptions::default().set_indexed().set_fast());
     b.add_u64_field(names::THREAD_VERSION, NumericOptions::default().set_fast());
+    let indexed = NumericOptions::default().set_indexed();
+    b.add_u64_field(names::VERIFIED, indexed.clone());
+    b.add_u64_field(names::QUOTE_ANCHOR, indexed.clone());
+    b.add_u64_field(names::SHINGLES, indexed);
     b.add_text_field(names::RECORD, STORED);
     b.build()
 }
@@ -134,6 +160,10 @@ impl Fields {
             path: f(names::PATH)?,
             date: f(names::DATE)?,
             thread_version: f(names::THREAD_VERSION)?,
+            verified: f(names::VERIFIED)?,
+            found_in: f(names::FOUND_IN)?,
+            quote_anchor: f(names::QUOTE_ANCHOR)?,
+            shingles: f(names::SHINGLES)?,
             record: f(names::RECORD)?,
         })
     }
@@ -165,6 +195,16 @@ impl Fields {
         if let (Some(version), Some(thread)) = (&record.version, &record.thread) {
             doc.add_u64(self.thread_version, thread_version_key(thread, *version));
         }
+        if let Some(found_in) = &record.found_in {
+            if !found_in.is_empty() {
+                doc.add_u64(self.verified, 1);
+            }
+            let mut paths: Vec<&str> = found_in.iter().map(|f| f.path.as_str()).collect();
+            paths.dedup();
+            for path in paths {
+                doc.add_text(self.found_in, path);
+            }
+        }
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);
         doc
@@ -178,6 +218,27 @@ pub(crate) fn stored_record(fields: &Fields, doc: &TantivyDocument) -> Result<Re
         .and_then(|v| v.as_str())
         .unwrap_or_default();
     serde_json::from_str(json).map_err(|e| Error::StoredRecord(e.to_string()))
+}
+
+/// What a document carries for tracing quotes, beside its record.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trace<'a> {
+    /// A quote's first anchor shingle.
+    pub quote_anchor: Option<u64>,
+    /// The shingles of the raw text whose first passage this is.
+    pub shingles: &'a [u64],
+}
+
+impl Fields {
+    /// Adds what `trace` holds to a document made by [`Fields::document`].
+    pub fn add_trace(&self, doc: &mut TantivyDocument, trace: Trace) {
+        if let Some(anchor) = trace.quote_anchor {
+            doc.add_u64(self.quote_anchor, anchor);
+        }
+        for shingle in trace.shingles {
+            doc.add_u64(self.shingles, *shingle);
+        }
+    }
 }
 
 /// A calendar date as the index's date value (midnight UTC).

@@ -8,6 +8,7 @@
 mod manifest;
 mod process;
 mod reindex;
+mod trace;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use manifest::Manifest;
 
 pub use crate::page::Warning;
 use process::{Done, Job};
+use trace::Tracer;
 
 pub use reindex::{reindex, ReindexReport};
 pub use walk::{walk, CorpusFile, Walk};
@@ -144,14 +146,20 @@ fn rebuild(
     writer.set_merge_policy(Box::new(NoMergePolicy));
     let jobs: Vec<Job> = files
         .into_iter()
-        .map(|file| Job { file, old: None })
+        .map(|file| Job {
+            file,
+            old: None,
+            force: false,
+        })
         .collect();
     let mut report = IndexReport {
         skipped,
         ..IndexReport::default()
     };
     let mut manifest = Manifest::default();
-    process::run_each(&jobs, writer, fields, recent_mtime(), progress, |outcome| {
+    let mut tracer = Tracer::new(None);
+    let recent = recent_mtime();
+    process::run_each(&jobs, writer, fields, recent, progress, &mut tracer, |outcome| {
         match outcome {
             Done::Indexed {
                 rel,
@@ -169,6 +177,32 @@ fn rebuild(
             Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
             Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
         }
+        Ok(())
+    })?;
+    // Pages whose quotes raw text read after them may hold: again, now that
+    // every raw text is known.
+    let again: Vec<Job> = (tracer.late_jobs(process::BATCH).into_iter())
+        .map(|j| &jobs[j as usize].file)
+        .map(|file| Job {
+            old: manifest.files.get(&file.rel).cloned(),
+            file: file.clone(),
+            force: true,
+        })
+        .collect();
+    let quiet = |_| {};
+    process::run_each(&again, writer, fields, recent, &quiet, &mut tracer, |outcome| {
+        let (rel, entry) = match outcome {
+            Done::Indexed { rel, entry, .. } => (rel, entry),
+            Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
+            Done::Same { rel, entry } => (rel, entry),
+        };
+        if let Some(old) = manifest.files.get(&rel) {
+            report.records -= old.records;
+            report.pages -= usize::from(old.skipped.is_none());
+        }
+        report.records += entry.records;
+        report.pages += usize::from(entry.skipped.is_none());
+        manifest.files.insert(rel, entry);
         Ok(())
     })?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));

@@ -10,10 +10,13 @@ use rayon::prelude::*;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::manifest::{content_hash, Entry};
+use super::trace::{Traced, Tracer, Verifier};
 use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
+use crate::model::{FoundIn, Indexable, Kind, Page};
 use crate::page::{self, Parsed};
-use crate::schema::Fields;
+use crate::provenance::{Haystack, Needle};
+use crate::schema::{Fields, Trace};
 
 /// Files larger than this are not read: the whole file is held in memory while
 /// it is parsed, and a real page is a few kilobytes.
@@ -23,6 +26,9 @@ pub(crate) const MAX_PAGE_BYTES: u64 = 128 << 20;
 pub(crate) struct Job {
     pub file: CorpusFile,
     pub old: Option<Entry>,
+    /// Write the page again even when its content is what the index holds
+    /// (the raw text its quotes are checked against changed).
+    pub force: bool,
 }
 
 /// What happened to one file.
@@ -37,6 +43,7 @@ pub(crate) enum Done {
         was_indexed: bool,
         skipped: Option<Skipped>,
         warnings: Vec<FileWarning>,
+        traced: Traced,
     },
     /// Could not be read: what the index holds of it is left alone.
     Unreadable {
@@ -48,7 +55,7 @@ pub(crate) enum Done {
 /// Files processed in parallel at a time: the outcomes of one batch are
 /// handed on before the next starts, so a full build holds the outcomes of a
 /// batch, not of the whole corpus.
-const BATCH: usize = 4096;
+pub(crate) const BATCH: usize = 4096;
 
 /// Processes `jobs` in parallel. Modification times at or after
 /// `recent_mtime` are recorded as 0, so the next run checks the content again.
@@ -58,37 +65,47 @@ pub(crate) fn run(
     fields: &Fields,
     recent_mtime: u128,
     progress: &(dyn Fn(Progress) + Sync),
+    tracer: &mut Tracer,
 ) -> Result<Vec<Done>> {
     let mut all = Vec::with_capacity(jobs.len());
-    run_each(jobs, writer, fields, recent_mtime, progress, |done| {
+    run_each(jobs, writer, fields, recent_mtime, progress, tracer, |done| {
         all.push(done);
         Ok(())
     })?;
     Ok(all)
 }
 
-/// [`run`], handing each outcome to `each`, in the order of `jobs`.
+/// [`run`], handing each outcome to `each`, in the order of `jobs`. Quotes
+/// are checked against what `tracer` knows when their batch starts; what
+/// each page brings to tracing goes to `tracer`, tagged with its job's index.
 pub(crate) fn run_each(
     jobs: &[Job],
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
     progress: &(dyn Fn(Progress) + Sync),
+    tracer: &mut Tracer,
     mut each: impl FnMut(Done) -> Result<()>,
 ) -> Result<()> {
     let done = AtomicUsize::new(0);
-    for batch in jobs.chunks(BATCH) {
+    for (b, batch) in jobs.chunks(BATCH).enumerate() {
+        let verifier = tracer.verifier();
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
             .map(|job| {
-                let outcome = process_file(job, writer, fields, recent_mtime);
+                let outcome = process_file(job, writer, fields, recent_mtime, verifier);
                 progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
                 outcome
             })
             .collect();
-        for outcome in outcomes {
-            each(outcome?)?;
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let mut outcome = outcome?;
+            if let Done::Indexed { traced, .. } = &mut outcome {
+                tracer.absorb((b * BATCH + i) as u32, std::mem::take(traced));
+            }
+            each(outcome)?;
         }
+        tracer.seal();
     }
     Ok(())
 }
@@ -99,6 +116,7 @@ fn process_file(
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
+    verifier: Verifier,
 ) -> Result<Done> {
     let file = &job.file;
     let bytes = match read_page(&file.abs) {
@@ -125,7 +143,7 @@ fn process_file(
         skipped: None,
     };
     if let Some(old) = &job.old {
-        if old.hash == entry.hash {
+        if old.hash == entry.hash && !job.force {
             entry.records = old.records;
             entry.skipped = old.skipped.clone();
             return Ok(Done::Same {
@@ -135,13 +153,10 @@ fn process_file(
         }
         writer.delete_term(Term::from_field_text(fields.path, &file.rel));
     }
+    let mut traced = Traced::default();
     let (skipped, warnings) = match page::parse_bytes(&file.name(), &bytes) {
         Ok(Parsed { page, warnings }) => {
-            let records = page.indexables(&file.rel);
-            for indexable in &records {
-                writer.add_document(fields.document(&indexable.record, &indexable.threads))?;
-            }
-            entry.records = records.len();
+            entry.records = write_page(&page, &file.rel, writer, fields, verifier, &mut traced)?;
             (None, warnings)
         }
         Err(reason) => {
@@ -158,6 +173,7 @@ fn process_file(
         entry,
         was_indexed: job.old.as_ref().is_some_and(|o| o.skipped.is_none()),
         skipped,
+        traced,
         warnings: warnings
             .into_iter()
             .map(|warning| FileWarning {
@@ -166,6 +182,53 @@ fn process_file(
             })
             .collect(),
     })
+}
+
+/// Writes a page's records, its quotes checked against `verifier` and the
+/// page's own raw text; returns how many. What the page brings to tracing
+/// (its raw texts, its quotes' anchors) goes to `traced`.
+fn write_page(
+    page: &Page,
+    rel: &str,
+    writer: &IndexWriter<TantivyDocument>,
+    fields: &Fields,
+    verifier: Verifier,
+    traced: &mut Traced,
+) -> Result<usize> {
+    let sources = page.raw_sources();
+    traced.raw = (sources.iter())
+        .map(|source| {
+            let haystack = Haystack::new(source.paragraphs);
+            let shingles = haystack.distinct_shingles();
+            let at = FoundIn {
+                path: rel.to_string(),
+                title: source.title.to_string(),
+            };
+            (at, haystack, shingles)
+        })
+        .collect();
+    let mut records = page.indexables(rel);
+    // Raw texts in record order: each one's shingles go on its first passage.
+    let mut next_source = 0;
+    for (i, Indexable { record, threads }) in records.iter_mut().enumerate() {
+        let mut trace = Trace::default();
+        if record.kind == Kind::Quote {
+            if let Some(needle) = Needle::new(&record.text) {
+                let hits = &mut traced.committed_hits;
+                record.found_in = Some(verifier.find(&needle, &traced.raw, hits)?);
+                trace.quote_anchor = Some(needle.anchors.0);
+                traced.anchors.push(needle.anchors);
+            }
+        }
+        if sources.get(next_source).is_some_and(|s| s.first_passage == i) {
+            trace.shingles = &traced.raw[next_source].2;
+            next_source += 1;
+        }
+        let mut doc = fields.document(record, threads);
+        fields.add_trace(&mut doc, trace);
+        writer.add_document(doc)?;
+    }
+    Ok(records.len())
 }
 
 /// The file's bytes, or its size when it is over [`MAX_PAGE_BYTES`] (checked
@@ -230,5 +293,6 @@ fn too_large(
             reason,
         }),
         warnings: Vec::new(),
+        traced: Traced::default(),
     }
 }

@@ -6,18 +6,19 @@
 //! in the index. Changed files are deleted by path and written again, so the
 //! result equals a clean `build` of the same corpus.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tantivy::Term;
+use tantivy::{ReloadPolicy, Term};
 
 use super::manifest::{Entry, Manifest};
 use super::process::{self, Done, Job};
+use super::trace::{self, Committed, Tracer};
 use super::{
-    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, FileWarning, Progress,
-    Skipped, Walk,
+    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, CorpusFile,
+    FileWarning, Progress, Skipped, Walk,
 };
 use crate::error::Result;
 use crate::schema::Fields;
@@ -35,6 +36,9 @@ pub struct ReindexReport {
     pub deleted: usize,
     /// Pages left as they were.
     pub unchanged: usize,
+    /// Of those, pages written again because a raw text that holds one of
+    /// their quotes, or held it, was added, changed or removed.
+    pub reverified: usize,
     /// Files that yielded nothing or could not be read, with the reason.
     pub skipped: Vec<Skipped>,
     /// Problems in files that were indexed all the same.
@@ -89,13 +93,59 @@ fn incremental(
     };
 
     let walked = walk(&corpus)?;
-    let plan = Plan::new(old, walked);
+    let mut plan = Plan::new(old, walked);
     for path in &plan.gone {
         writer.delete_term(Term::from_field_text(fields.path, path));
     }
     progress(Progress::Found(plan.jobs.len()));
-    let done = process::run(&plan.jobs, &writer, &fields, recent_mtime(), progress)?;
-    let (manifest, mut report) = plan.finish(done);
+    // What the last commit holds, but for the pages this run rewrites or removes.
+    let reader = (index.reader_builder())
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let gone: HashSet<String> = plan.gone.iter().cloned().collect();
+    let committed = Committed::new(reader.searcher(), fields, gone);
+    let mut tracer = Tracer::new(Some(committed));
+    let recent = recent_mtime();
+    let done = process::run(&plan.jobs, &writer, &fields, recent, progress, &mut tracer)?;
+    // The pages whose quotes' verification this run's raw text changes.
+    tracer.exclude((done.iter()).filter_map(|d| match d {
+        Done::Indexed { rel, .. } => Some(rel.clone()),
+        _ => None,
+    }));
+    let late = tracer.late_jobs(process::BATCH);
+    let committed_pages = tracer.committed_pages_to_check()?;
+    let late_files: Vec<CorpusFile> = (late.into_iter())
+        .map(|j| plan.jobs[j as usize].file.clone())
+        .collect();
+    // Unchanged pages: not read in this run, or read and found the same.
+    let read: HashMap<&str, &CorpusFile> = (plan.jobs.iter())
+        .map(|job| (job.file.rel.as_str(), &job.file))
+        .collect();
+    let kept_files: Vec<CorpusFile> = (committed_pages.into_iter())
+        .filter_map(|rel| (plan.files.get(&rel)).or_else(|| read.get(rel.as_str()).copied()))
+        .cloned()
+        .collect();
+    drop(read);
+    let (mut manifest, mut report) = plan.finish(done);
+    let again: Vec<Job> = (late_files.iter().chain(&kept_files))
+        .filter(|file| manifest.files.get(&file.rel).is_some_and(|e| e.skipped.is_none()))
+        .map(|file| Job {
+            old: manifest.files.get(&file.rel).cloned(),
+            file: file.clone(),
+            force: true,
+        })
+        .collect();
+    let quiet = |_| {};
+    let rechecked = process::run(&again, &writer, &fields, recent, &quiet, &mut tracer)?;
+    for outcome in rechecked {
+        let (rel, entry) = match outcome {
+            Done::Indexed { rel, entry, .. } | Done::Same { rel, entry } => (rel, entry),
+            Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
+        };
+        report.changed_anything = true;
+        manifest.files.insert(rel, entry);
+    }
+    report.report.reverified = kept_files.len();
     if report.changed_anything {
         progress(Progress::Committing);
         commit(&mut writer, index_dir, &manifest)?;
@@ -108,6 +158,8 @@ fn incremental(
 struct Plan {
     /// Entries of files that need not be read.
     kept: BTreeMap<String, Entry>,
+    /// Those files, in case their quotes must be checked again.
+    files: HashMap<String, CorpusFile>,
     /// Files to read: new, or with a different size or time.
     jobs: Vec<Job>,
     /// Indexed files that are gone.
@@ -125,6 +177,7 @@ impl Plan {
     fn new(mut old: Manifest, walked: Walk) -> Plan {
         let mut plan = Plan {
             kept: BTreeMap::new(),
+            files: HashMap::new(),
             jobs: Vec::new(),
             gone: Vec::new(),
             walk_skipped: walked.skipped,
@@ -134,9 +187,14 @@ impl Plan {
                 Some(entry)
                     if entry.mtime != 0 && (entry.size, entry.mtime) == (file.size, file.mtime) =>
                 {
-                    plan.kept.insert(file.rel, entry);
+                    plan.kept.insert(file.rel.clone(), entry);
+                    plan.files.insert(file.rel.clone(), file);
                 }
-                old => plan.jobs.push(Job { file, old }),
+                old => plan.jobs.push(Job {
+                    file,
+                    old,
+                    force: false,
+                }),
             }
         }
         // What is left was not found. Under a folder the walk could not enter,
@@ -177,6 +235,7 @@ impl Plan {
                     was_indexed,
                     skipped,
                     warnings,
+                    ..
                 } => {
                     match (was_indexed, skipped.is_some()) {
                         (false, false) => report.added += 1,

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{extraction, text, Warning};
+use super::{extraction, raw, text, Warning};
 use crate::model::{Date, Item};
 
 /// One line as written. Unknown fields are ignored; `null` is as good as absent.
@@ -21,6 +21,7 @@ struct Line {
     claims: Option<Vec<String>>,
     quotes: Option<Vec<String>>,
     threads: Option<Vec<String>>,
+    text: Option<String>,
 }
 
 /// Producers write ids as strings or as integers; both identify the item.
@@ -66,6 +67,7 @@ fn parse_line(line: &str) -> Result<Item, String> {
         claims: strings(raw.claims).collect(),
         quotes: strings(raw.quotes).map(|q| extraction::quote(&q)).collect(),
         threads: strings(raw.threads).collect(),
+        text: raw.text.as_deref().map(raw::paragraphs_of).unwrap_or_default(),
     })
 }
 
@@ -121,6 +123,16 @@ mod tests {
         assert_eq!(item.claims, ["Kites fly."]);
         assert!(item.quotes[0].truncated && !item.quotes[1].truncated);
         assert_eq!(item.threads, ["Air"]);
+        assert!(item.text.is_empty());
+    }
+
+    #[test]
+    fn an_items_text_is_kept_as_paragraphs() {
+        let line = r#"{"title":"T","text":"First  paragraph\nwraps here.\n\nSecond one.\n"}"#;
+        let (items, _) = run(line);
+        assert_eq!(items[0].1.text, ["First paragraph wraps here.", "Second one."]);
+        let (items, warnings) = run(r#"{"title":"T","text":7}"#);
+        assert!(items.is_empty() && warnings[0].message.contains("invalid type"));
     }
 
     #[test]

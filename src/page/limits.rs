@@ -77,6 +77,7 @@ fn bound_item(
     item.summary = summary.pop();
     budget.keep(&mut item.claims, shared, |c| c.len());
     budget.keep(&mut item.quotes, shared, |q| q.text.len());
+    budget.keep(&mut item.text, shared, |p| p.len());
 }
 
 /// Caps each entry's citations, then keeps the records that fit the budget.

@@ -41,6 +41,12 @@ fn fallback_title(name: &str) -> String {
     }
 }
 
+/// The paragraphs of a text that has no heading (a JSON Lines item's `text`),
+/// as [`parse`] cuts a raw page's body.
+pub(crate) fn paragraphs_of(text: &str) -> Vec<String> {
+    paragraphs(&text::lines(text))
+}
+
 /// One paragraph per non-blank line; but hard-wrapped text (blank lines between blocks of
 /// mostly short lines) has one paragraph per block, its lines joined by a space.
 fn paragraphs(lines: &[Line]) -> Vec<String> {

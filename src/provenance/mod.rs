@@ -60,12 +60,21 @@ impl RawCorpus {
 
     /// [`RawCorpus::add`] for a raw text already in comparable form.
     pub fn add_haystack(&mut self, at: FoundIn, haystack: Haystack) {
+        let shingles = haystack.distinct_shingles();
+        self.add_shingled(at, haystack, shingles);
+    }
+
+    /// [`RawCorpus::add_haystack`] with the text's
+    /// [`Haystack::distinct_shingles`] already worked out.
+    pub fn add_shingled(&mut self, at: FoundIn, haystack: Haystack, shingles: Vec<u64>) {
         let id = self.texts.len() as u32;
-        let mut shingles = haystack.shingles();
-        shingles.sort_unstable();
-        shingles.dedup();
         self.unsorted.extend(shingles.into_iter().map(|s| (s, id)));
         self.texts.push((at, haystack));
+    }
+
+    /// Every raw text held, in the order added.
+    pub fn texts(&self) -> impl Iterator<Item = (&FoundIn, &Haystack)> {
+        self.texts.iter().map(|(at, haystack)| (at, haystack))
     }
 
     /// Makes every text added so far findable.
@@ -133,9 +142,8 @@ impl LateQuotes {
         LateQuotes::default()
     }
 
-    /// Remembers a quote under `tag`.
-    pub fn add(&mut self, needle: &Needle, tag: u32) {
-        let (first, last) = needle.anchors;
+    /// Remembers a quote, by its [`Needle::anchors`], under `tag`.
+    pub fn add(&mut self, (first, last): (u64, u64), tag: u32) {
         self.anchors.push((first, last, tag));
         self.sorted = false;
     }
@@ -212,10 +220,11 @@ mod tests {
 
     #[test]
     fn late_raw_text_names_the_quotes_it_may_hold() {
+        let anchors = |quote: &str| Needle::new(quote).unwrap().anchors;
         let mut late = LateQuotes::new();
-        late.add(&Needle::new("Kites fly when the wind is steady.").unwrap(), 7);
-        late.add(&Needle::new("Boats sink in a storm.").unwrap(), 8);
-        late.add(&Needle::new("Kites fly when it rains.").unwrap(), 9);
+        late.add(anchors("Kites fly when the wind is steady."), 7);
+        late.add(anchors("Boats sink in a storm."), 8);
+        late.add(anchors("Kites fly when it rains."), 9);
         let raw = Haystack::new(&["Kites fly when the wind is steady, mostly."]);
         assert_eq!(late.candidates(&raw), [7].into_iter().collect());
     }

@@ -258,6 +258,14 @@ impl Haystack {
         hashes(&words(&self.text))
     }
 
+    /// [`Haystack::shingles`] sorted, each once.
+    pub fn distinct_shingles(&self) -> Vec<u64> {
+        let mut shingles = self.shingles();
+        shingles.sort_unstable();
+        shingles.dedup();
+        shingles
+    }
+
     /// True when every piece of `needle` occurs in the text, in order, each
     /// on word boundaries (but where an ellipsis cut it), the first letter of
     /// each in either case.

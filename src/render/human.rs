@@ -115,9 +115,13 @@ pub fn index_summary<W: Write>(out: &mut W, report: &IndexReport) -> io::Result<
 /// The one-line summary of `claimsearch reindex`.
 pub fn reindex_summary<W: Write>(out: &mut W, r: &ReindexReport) -> io::Result<()> {
     let rebuilt = if r.rebuilt { " (full rebuild)" } else { "" };
+    let reverified = match r.reverified {
+        0 => String::new(),
+        n => format!(" ({} with quotes checked again)", thousands(n)),
+    };
     writeln!(
         out,
-        "added {}, updated {}, deleted {}, unchanged {}, skipped {} — {:.2} s{rebuilt}",
+        "added {}, updated {}, deleted {}, unchanged {}{reverified}, skipped {} — {:.2} s{rebuilt}",
         thousands(r.added),
         thousands(r.updated),
         thousands(r.deleted),

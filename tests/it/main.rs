@@ -6,6 +6,7 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod reindex;
+mod provenance;
 mod relevance;
 mod serve;
 mod util;

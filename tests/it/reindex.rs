@@ -17,6 +17,7 @@ struct Summary {
     updated: usize,
     deleted: usize,
     unchanged: usize,
+    reverified: usize,
     skipped: Vec<serde_json::Value>,
     warnings: Vec<serde_json::Value>,
     rebuilt: bool,

@@ -1,0 +1,387 @@
+//! Quotes traced to raw text while an ingest runs.
+//!
+//! Pages are read in parallel batches, so a quote may be written before the
+//! raw text that holds it is read. Each quote is first checked against every
+//! raw text known when its batch starts (the raw texts of earlier batches,
+//! its own page's, and in a `reindex` those of the last commit); each raw
+//! text, once read, names the quotes of its own or earlier batches that it may
+//! hold (by their anchors, 20 bytes a quote), and their pages are processed
+//! again once every raw text is known. In a `reindex` the last commit also
+//! answers, through its own index fields: which quotes were found in a raw
+//! page that changed or went ([`Fields::found_in`]), which quotes new raw
+//! text may hold ([`Fields::quote_anchor`]) and which raw texts a new quote
+//! may be in ([`Fields::shingles`]). The pages whose quotes' verification
+//! changes are processed again in the same commit, so the result equals a
+//! clean build.
+
+use std::collections::{BTreeSet, HashSet};
+
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
+
+use super::manifest::Entry;
+use crate::error::{Error, Result};
+use crate::model::{Kind, Record};
+use crate::provenance::{FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
+use crate::schema::Fields;
+
+/// The manifest entry of a page that was to be written again but could not
+/// be read: the index keeps what it had, and a hash no content has makes the
+/// next `reindex` write it again.
+pub(crate) fn stale(old: Option<Entry>) -> Entry {
+    let mut entry = old.unwrap_or(Entry {
+        size: 0,
+        mtime: 0,
+        hash: String::new(),
+        records: 0,
+        skipped: None,
+    });
+    entry.mtime = 0;
+    entry.hash = String::from("stale");
+    entry
+}
+
+/// What one page brings to tracing.
+#[derive(Debug, Default)]
+pub(crate) struct Traced {
+    /// Its raw texts, with their shingles (sorted, each once).
+    pub raw: Vec<(FoundIn, Haystack, Vec<u64>)>,
+    /// The anchors of its quotes.
+    pub anchors: Vec<(u64, u64)>,
+    /// The pages of the last commit its quotes were found in.
+    pub committed_hits: Vec<String>,
+}
+
+/// The state of tracing during one ingest run.
+pub(crate) struct Tracer {
+    corpus: RawCorpus,
+    /// For each raw text of `corpus`, the job that read it.
+    owners: Vec<u32>,
+    late: LateQuotes,
+    /// Jobs whose quotes were found in raw text of the last commit, and where.
+    committed_hits: Vec<(u32, Vec<String>)>,
+    committed: Option<Committed>,
+}
+
+/// What a worker checks a quote against: the raw texts known when its batch
+/// started, and the last commit's.
+#[derive(Clone, Copy)]
+pub(crate) struct Verifier<'a> {
+    corpus: &'a RawCorpus,
+    committed: Option<&'a Committed>,
+}
+
+impl Tracer {
+    /// A tracer for a full build (`committed` is `None`) or for a `reindex`
+    /// over the last commit.
+    pub(crate) fn new(committed: Option<Committed>) -> Tracer {
+        Tracer {
+            corpus: RawCorpus::new(),
+            owners: Vec::new(),
+            late: LateQuotes::new(),
+            committed_hits: Vec::new(),
+            committed,
+        }
+    }
+
+    /// What the workers of the next batch check quotes against.
+    pub(crate) fn verifier(&self) -> Verifier<'_> {
+        Verifier {
+            corpus: &self.corpus,
+            committed: self.committed.as_ref(),
+        }
+    }
+
+    /// Takes in what job `job` traced.
+    pub(crate) fn absorb(&mut self, job: u32, mut traced: Traced) {
+        if !traced.committed_hits.is_empty() {
+            traced.committed_hits.sort();
+            traced.committed_hits.dedup();
+            self.committed_hits.push((job, traced.committed_hits));
+        }
+        for anchors in traced.anchors {
+            self.late.add(anchors, job);
+        }
+        for (at, haystack, shingles) in traced.raw {
+            self.corpus.add_shingled(at, haystack, shingles);
+            self.owners.push(job);
+        }
+    }
+
+    /// Makes the raw texts absorbed so far known to the next batch.
+    pub(crate) fn seal(&mut self) {
+        self.corpus.seal();
+    }
+
+    /// In a `reindex`, once every page of the run is read: the pages it
+    /// wrote again (their content changed) or removed. What the last commit
+    /// holds of them no longer counts.
+    pub(crate) fn exclude(&mut self, rewritten: impl IntoIterator<Item = String>) {
+        if let Some(committed) = &mut self.committed {
+            committed.excluded.extend(rewritten);
+        }
+    }
+
+    /// The jobs (by index) whose quotes may be held by raw text read in
+    /// their own batch or a later one, of `batch` jobs each, or were found
+    /// in raw text of the last commit that this run rewrote: their pages
+    /// must be processed again now that every raw text is known.
+    pub(crate) fn late_jobs(&mut self, batch: usize) -> BTreeSet<u32> {
+        let mut jobs = BTreeSet::new();
+        if let Some(committed) = &self.committed {
+            for (job, hits) in &self.committed_hits {
+                if hits.iter().any(|path| committed.excluded.contains(path)) {
+                    jobs.insert(*job);
+                }
+            }
+        }
+        let Tracer {
+            corpus,
+            owners,
+            late,
+            ..
+        } = self;
+        for (i, (_, haystack)) in corpus.texts().enumerate() {
+            let owner = owners[i];
+            let candidates = late.candidates(haystack);
+            jobs.extend(candidates.into_iter().filter(|job| {
+                *job != owner && *job as usize / batch <= owner as usize / batch
+            }));
+        }
+        jobs
+    }
+
+    /// In a `reindex`: the pages of the last commit, outside this run's
+    /// changes, whose quotes' verification may change: those found in a raw
+    /// page this run changed or removed, and those the new raw text holds.
+    pub(crate) fn committed_pages_to_check(&self) -> Result<BTreeSet<String>> {
+        let Some(committed) = &self.committed else {
+            return Ok(BTreeSet::new());
+        };
+        let mut pages = committed.quote_pages_found_in_excluded()?;
+        for (_, haystack) in self.corpus.texts() {
+            pages.extend(committed.quote_pages_held_by(haystack)?);
+        }
+        Ok(pages)
+    }
+}
+
+impl Verifier<'_> {
+    /// The raw texts holding a quote: the known ones, and the page's own.
+    /// Paths found in the last commit's raw text are added to `hits`.
+    pub(crate) fn find(
+        &self,
+        needle: &Needle,
+        own: &[(FoundIn, Haystack, Vec<u64>)],
+        hits: &mut Vec<String>,
+    ) -> Result<Vec<FoundIn>> {
+        let mut found = self.corpus.find(needle);
+        if let Some(committed) = self.committed {
+            let more = committed.find(needle)?;
+            hits.extend(more.iter().map(|at| at.path.clone()));
+            found.extend(more);
+        }
+        let holds = |(_, haystack, _): &&(FoundIn, Haystack, Vec<u64>)| haystack.contains(needle);
+        found.extend(own.iter().filter(holds).map(|(at, _, _)| at.clone()));
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+}
+
+/// The last commit, as a `reindex` sees it: everything but the pages this
+/// run rewrites or removes.
+pub(crate) struct Committed {
+    searcher: Searcher,
+    fields: Fields,
+    /// Pages this run removes, and once every page is read, those it wrote
+    /// again: what the commit holds of them is out of date.
+    excluded: HashSet<String>,
+}
+
+impl Committed {
+    /// The last commit seen by `searcher`, without the pages in `excluded`.
+    pub(crate) fn new(searcher: Searcher, fields: Fields, excluded: HashSet<String>) -> Committed {
+        Committed {
+            searcher,
+            fields,
+            excluded,
+        }
+    }
+
+    /// The raw texts of the commit that hold a quote.
+    fn find(&self, needle: &Needle) -> Result<Vec<FoundIn>> {
+        // The rarest shingle of the quote, counted in raw texts (each holds
+        // its shingles on its first passage); none at all means no holder.
+        let mut rarest = None;
+        for shingle in &needle.shingles {
+            let term = Term::from_field_u64(self.fields.shingles, *shingle);
+            let count = self.searcher.doc_freq(&term)?;
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            if rarest.as_ref().is_none_or(|(c, _)| count < *c) {
+                rarest = Some((count, term));
+            }
+        }
+        let Some((_, term)) = rarest else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        for address in self.postings(&term)? {
+            let first = self.record(address)?;
+            if self.excluded.contains(&first.path) {
+                continue;
+            }
+            let (at, haystack) = self.raw_text(&first)?;
+            if haystack.contains(needle) {
+                found.push(at);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The pages (outside this run's) holding a quote found in a page of this
+    /// run (one changed or removed).
+    fn quote_pages_found_in_excluded(&self) -> Result<BTreeSet<String>> {
+        let mut pages = BTreeSet::new();
+        for path in &self.excluded {
+            let term = Term::from_field_text(self.fields.found_in, &path.to_lowercase());
+            for address in self.postings(&term)? {
+                let record = self.record(address)?;
+                if !self.excluded.contains(&record.path) {
+                    pages.insert(record.path);
+                }
+            }
+        }
+        Ok(pages)
+    }
+
+    /// The pages (outside this run's) holding a quote that `haystack` holds
+    /// and that is not yet found in it.
+    fn quote_pages_held_by(&self, haystack: &Haystack) -> Result<BTreeSet<String>> {
+        let mut shingles = haystack.shingles();
+        shingles.sort_unstable();
+        shingles.dedup();
+        let mut pages = BTreeSet::new();
+        for shingle in shingles {
+            let term = Term::from_field_u64(self.fields.quote_anchor, shingle);
+            for address in self.postings(&term)? {
+                let record = self.record(address)?;
+                if self.excluded.contains(&record.path) || pages.contains(&record.path) {
+                    continue;
+                }
+                let held = Needle::new(&record.text).is_some_and(|n| haystack.contains(&n));
+                if held {
+                    pages.insert(record.path);
+                }
+            }
+        }
+        Ok(pages)
+    }
+
+    /// The live documents holding `term`.
+    fn postings(&self, term: &Term) -> Result<Vec<DocAddress>> {
+        let mut found = Vec::new();
+        for (ordinal, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let index = segment.inverted_index(term.field())?;
+            let postings = (index.read_postings(term, IndexRecordOption::Basic))
+                .map_err(tantivy::TantivyError::from)?;
+            let Some(mut postings) = postings else {
+                continue;
+            };
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    found.push(DocAddress::new(ordinal as u32, doc));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(found)
+    }
+
+    fn record(&self, address: DocAddress) -> Result<Record> {
+        let doc: TantivyDocument = self.searcher.doc(address)?;
+        let json = (doc.get_first(self.fields.record))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        serde_json::from_str(json).map_err(|e| {
+            Error::Index(tantivy::TantivyError::InternalError(format!(
+                "stored record is not readable ({e}); rebuild with `claimsearch index`"
+            )))
+        })
+    }
+
+    /// The whole raw text whose first passage is `first`: its passages, read
+    /// back from the commit in order.
+    fn raw_text(&self, first: &Record) -> Result<(FoundIn, Haystack)> {
+        let prefix = first.id.strip_suffix("1").unwrap_or(&first.id);
+        let term = Term::from_field_text(self.fields.path, &first.path.to_lowercase());
+        let mut passages: Vec<(usize, String)> = Vec::new();
+        for address in self.postings(&term)? {
+            let record = self.record(address)?;
+            if record.kind != Kind::Passage || record.path != first.path {
+                continue;
+            }
+            if let Some(n) = (record.id.strip_prefix(prefix)).and_then(|n| n.parse().ok()) {
+                passages.push((n, record.text));
+            }
+        }
+        passages.sort_unstable_by_key(|(n, _)| *n);
+        let paragraphs: Vec<String> = passages.into_iter().map(|(_, p)| p).collect();
+        let at = FoundIn {
+            path: first.path.clone(),
+            title: first.title.clone(),
+        };
+        Ok((at, Haystack::new(&paragraphs)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote(text: &str) -> Traced {
+        Traced {
+            anchors: vec![Needle::new(text).unwrap().anchors],
+            ..Traced::default()
+        }
+    }
+
+    fn raw(path: &str, text: &str) -> Traced {
+        let haystack = Haystack::new(&[text]);
+        let shingles = haystack.distinct_shingles();
+        let at = FoundIn {
+            path: path.into(),
+            title: path.into(),
+        };
+        Traced {
+            raw: vec![(at, haystack, shingles)],
+            ..Traced::default()
+        }
+    }
+
+    /// Batches of two jobs: a quote is looked up again only when raw text
+    /// that may hold it was read in its own batch or a later one (an earlier
+    /// batch's raw text was known when the quote was written).
+    #[test]
+    fn quotes_are_looked_up_again_only_for_raw_text_read_at_or_after_their_batch() {
+        let mut tracer = Tracer::new(None);
+        tracer.absorb(0, raw("early.txt", "the wind holds steady all day"));
+        tracer.absorb(1, quote("The wind holds steady all day."));
+        tracer.seal();
+        tracer.absorb(2, quote("Kites fly in a storm."));
+        tracer.absorb(3, raw("same-batch.txt", "nobody says kites fly in a storm"));
+        tracer.seal();
+        tracer.absorb(4, raw("later.txt", "they say the wind holds steady all day"));
+        tracer.absorb(5, quote("Nothing holds this quote anywhere."));
+        tracer.seal();
+        assert_eq!(tracer.late_jobs(2), [1, 2].into_iter().collect());
+        // the quote of job 1 was checked against early.txt when written
+        let needle = Needle::new("The wind holds steady all day.").unwrap();
+        let found = tracer.verifier().find(&needle, &[], &mut Vec::new()).unwrap();
+        assert_eq!(found.len(), 2);
+    }
+}
