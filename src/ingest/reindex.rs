@@ -93,7 +93,7 @@ fn incremental(
     };
 
     let walked = walk(&corpus)?;
-    let mut plan = Plan::new(old, walked);
+    let plan = Plan::new(old, walked);
     for path in &plan.gone {
         writer.delete_term(Term::from_field_text(fields.path, path));
     }
