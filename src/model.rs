@@ -502,9 +502,8 @@ impl Page {
                 let mut sources = Vec::new();
                 let mut at = 0;
                 for (_, item) in items {
-                    let own = usize::from(item.summary.is_some())
-                        + item.claims.len()
-                        + item.quotes.len();
+                    let own =
+                        usize::from(item.summary.is_some()) + item.claims.len() + item.quotes.len();
                     if !item.text.is_empty() {
                         sources.push(RawSource {
                             title: &item.title,
@@ -555,9 +554,13 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
     let claims = (item.claims.iter().enumerate()).map(|(i, c)| base(Kind::Claim, i + 1, c, false));
     let quotes = (item.quotes.iter().enumerate())
         .map(|(i, q)| base(Kind::Quote, i + 1, &q.text, q.truncated));
-    let passages = (item.text.iter().enumerate())
-        .map(|(i, p)| base(Kind::Passage, i + 1, p, false));
-    summary.chain(claims).chain(quotes).chain(passages).collect()
+    let passages =
+        (item.text.iter().enumerate()).map(|(i, p)| base(Kind::Passage, i + 1, p, false));
+    summary
+        .chain(claims)
+        .chain(quotes)
+        .chain(passages)
+        .collect()
 }
 
 fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {

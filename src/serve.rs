@@ -42,7 +42,7 @@ const MAX_BODY_BYTES: u64 = 1024;
 /// Parameters that may be repeated (their values combine with OR).
 const LIST_PARAMETERS: [&str; 3] = ["source", "topic", "kind"];
 const PARAMETERS: &str =
-    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions";
+    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified";
 
 /// The routes, middleware and shared state, to mount in another axum app or to
 /// serve with [`serve`].
@@ -211,6 +211,7 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "offset" => request.offset = whole_number(name, value)?,
         "date_bucket" => request.date_bucket = value.parse().map_err(invalid)?,
         "all_versions" => request.all_versions = boolean(name, value)?,
+        "verified" => request.verified = boolean(name, value)?,
         other => return Err(format!("unknown parameter '{other}' (known: {PARAMETERS})")),
     }
     Ok(())

@@ -130,6 +130,9 @@ struct QueryArgs {
     /// Include records of older versions of threads.
     #[arg(long)]
     all_versions: bool,
+    /// Only quotes found in the corpus's raw text.
+    #[arg(long)]
+    verified: bool,
     /// Print one JSON object (the contract documented in the README).
     #[arg(long)]
     json: bool,
@@ -175,6 +178,7 @@ impl QueryArgs {
             until: self.until,
             date_bucket: self.date_bucket,
             all_versions: self.all_versions,
+            verified: self.verified,
         }
     }
 }

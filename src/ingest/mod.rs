@@ -159,26 +159,34 @@ fn rebuild(
     let mut manifest = Manifest::default();
     let mut tracer = Tracer::new(None);
     let recent = recent_mtime();
-    process::run_each(&jobs, writer, fields, recent, progress, &mut tracer, |outcome| {
-        match outcome {
-            Done::Indexed {
-                rel,
-                entry,
-                skipped,
-                warnings,
-                ..
-            } => {
-                report.pages += usize::from(skipped.is_none());
-                report.records += entry.records;
-                report.skipped.extend(skipped);
-                report.warnings.extend(warnings);
-                manifest.files.insert(rel, entry);
+    process::run_each(
+        &jobs,
+        writer,
+        fields,
+        recent,
+        progress,
+        &mut tracer,
+        |outcome| {
+            match outcome {
+                Done::Indexed {
+                    rel,
+                    entry,
+                    skipped,
+                    warnings,
+                    ..
+                } => {
+                    report.pages += usize::from(skipped.is_none());
+                    report.records += entry.records;
+                    report.skipped.extend(skipped);
+                    report.warnings.extend(warnings);
+                    manifest.files.insert(rel, entry);
+                }
+                Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
+                Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
             }
-            Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
-            Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     // Pages whose quotes raw text read after them may hold: again, now that
     // every raw text is known.
     let again: Vec<Job> = (tracer.late_jobs(process::BATCH).into_iter())
@@ -190,21 +198,29 @@ fn rebuild(
         })
         .collect();
     let quiet = |_| {};
-    process::run_each(&again, writer, fields, recent, &quiet, &mut tracer, |outcome| {
-        let (rel, entry) = match outcome {
-            Done::Indexed { rel, entry, .. } => (rel, entry),
-            Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
-            Done::Same { rel, entry } => (rel, entry),
-        };
-        if let Some(old) = manifest.files.get(&rel) {
-            report.records -= old.records;
-            report.pages -= usize::from(old.skipped.is_none());
-        }
-        report.records += entry.records;
-        report.pages += usize::from(entry.skipped.is_none());
-        manifest.files.insert(rel, entry);
-        Ok(())
-    })?;
+    process::run_each(
+        &again,
+        writer,
+        fields,
+        recent,
+        &quiet,
+        &mut tracer,
+        |outcome| {
+            let (rel, entry) = match outcome {
+                Done::Indexed { rel, entry, .. } => (rel, entry),
+                Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
+                Done::Same { rel, entry } => (rel, entry),
+            };
+            if let Some(old) = manifest.files.get(&rel) {
+                report.records -= old.records;
+                report.pages -= usize::from(old.skipped.is_none());
+            }
+            report.records += entry.records;
+            report.pages += usize::from(entry.skipped.is_none());
+            manifest.files.insert(rel, entry);
+            Ok(())
+        },
+    )?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     progress(Progress::Committing);
     commit(writer, index_dir, &manifest)?;

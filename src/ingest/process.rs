@@ -68,10 +68,18 @@ pub(crate) fn run(
     tracer: &mut Tracer,
 ) -> Result<Vec<Done>> {
     let mut all = Vec::with_capacity(jobs.len());
-    run_each(jobs, writer, fields, recent_mtime, progress, tracer, |done| {
-        all.push(done);
-        Ok(())
-    })?;
+    run_each(
+        jobs,
+        writer,
+        fields,
+        recent_mtime,
+        progress,
+        tracer,
+        |done| {
+            all.push(done);
+            Ok(())
+        },
+    )?;
     Ok(all)
 }
 
@@ -220,7 +228,10 @@ fn write_page(
                 traced.anchors.push(needle.anchors);
             }
         }
-        if sources.get(next_source).is_some_and(|s| s.first_passage == i) {
+        if sources
+            .get(next_source)
+            .is_some_and(|s| s.first_passage == i)
+        {
             trace.shingles = &traced.raw[next_source].2;
             next_source += 1;
         }

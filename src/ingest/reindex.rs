@@ -128,7 +128,12 @@ fn incremental(
     drop(read);
     let (mut manifest, mut report) = plan.finish(done);
     let again: Vec<Job> = (late_files.iter().chain(&kept_files))
-        .filter(|file| manifest.files.get(&file.rel).is_some_and(|e| e.skipped.is_none()))
+        .filter(|file| {
+            manifest
+                .files
+                .get(&file.rel)
+                .is_some_and(|e| e.skipped.is_none())
+        })
         .map(|file| Job {
             old: manifest.files.get(&file.rel).cloned(),
             file: file.clone(),

@@ -16,14 +16,14 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use super::manifest::Entry;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Kind, Record};
 use crate::provenance::{FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
-use crate::schema::Fields;
+use crate::schema::{stored_record, Fields};
 
 /// The manifest entry of a page that was to be written again but could not
 /// be read: the index keeps what it had, and a hash no content has makes the
@@ -144,9 +144,11 @@ impl Tracer {
         for (i, (_, haystack)) in corpus.texts().enumerate() {
             let owner = owners[i];
             let candidates = late.candidates(haystack);
-            jobs.extend(candidates.into_iter().filter(|job| {
-                *job != owner && *job as usize / batch <= owner as usize / batch
-            }));
+            jobs.extend(
+                candidates
+                    .into_iter()
+                    .filter(|job| *job != owner && *job as usize / batch <= owner as usize / batch),
+            );
         }
         jobs
     }
@@ -304,14 +306,7 @@ impl Committed {
 
     fn record(&self, address: DocAddress) -> Result<Record> {
         let doc: TantivyDocument = self.searcher.doc(address)?;
-        let json = (doc.get_first(self.fields.record))
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        serde_json::from_str(json).map_err(|e| {
-            Error::Index(tantivy::TantivyError::InternalError(format!(
-                "stored record is not readable ({e}); rebuild with `claimsearch index`"
-            )))
-        })
+        stored_record(&self.fields, &doc)
     }
 
     /// The whole raw text whose first passage is `first`: its passages, read
@@ -375,13 +370,19 @@ mod tests {
         tracer.absorb(2, quote("Kites fly in a storm."));
         tracer.absorb(3, raw("same-batch.txt", "nobody says kites fly in a storm"));
         tracer.seal();
-        tracer.absorb(4, raw("later.txt", "they say the wind holds steady all day"));
+        tracer.absorb(
+            4,
+            raw("later.txt", "they say the wind holds steady all day"),
+        );
         tracer.absorb(5, quote("Nothing holds this quote anywhere."));
         tracer.seal();
         assert_eq!(tracer.late_jobs(2), [1, 2].into_iter().collect());
         // the quote of job 1 was checked against early.txt when written
         let needle = Needle::new("The wind holds steady all day.").unwrap();
-        let found = tracer.verifier().find(&needle, &[], &mut Vec::new()).unwrap();
+        let found = tracer
+            .verifier()
+            .find(&needle, &[], &mut Vec::new())
+            .unwrap();
         assert_eq!(found.len(), 2);
     }
 }

@@ -67,7 +67,11 @@ fn parse_line(line: &str) -> Result<Item, String> {
         claims: strings(raw.claims).collect(),
         quotes: strings(raw.quotes).map(|q| extraction::quote(&q)).collect(),
         threads: strings(raw.threads).collect(),
-        text: raw.text.as_deref().map(raw::paragraphs_of).unwrap_or_default(),
+        text: raw
+            .text
+            .as_deref()
+            .map(raw::paragraphs_of)
+            .unwrap_or_default(),
     })
 }
 
@@ -130,7 +134,10 @@ mod tests {
     fn an_items_text_is_kept_as_paragraphs() {
         let line = r#"{"title":"T","text":"First  paragraph\nwraps here.\n\nSecond one.\n"}"#;
         let (items, _) = run(line);
-        assert_eq!(items[0].1.text, ["First paragraph wraps here.", "Second one."]);
+        assert_eq!(
+            items[0].1.text,
+            ["First paragraph wraps here.", "Second one."]
+        );
         let (items, warnings) = run(r#"{"title":"T","text":7}"#);
         assert!(items.is_empty() && warnings[0].message.contains("invalid type"));
     }

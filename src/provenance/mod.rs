@@ -159,7 +159,10 @@ impl LateQuotes {
         let mut tags = FxHashSet::default();
         for shingle in &shingles {
             let start = self.anchors.partition_point(|(f, _, _)| f < shingle);
-            for (_, last, tag) in self.anchors[start..].iter().take_while(|(f, _, _)| f == shingle) {
+            for (_, last, tag) in self.anchors[start..]
+                .iter()
+                .take_while(|(f, _, _)| f == shingle)
+            {
                 if shingles.contains(last) {
                     tags.insert(*tag);
                 }
@@ -184,9 +187,15 @@ mod tests {
         let mut corpus = RawCorpus::new();
         corpus.add(
             at("b.txt"),
-            &["Kites fly when the wind is steady.", "Nobody flies kites in a storm."],
+            &[
+                "Kites fly when the wind is steady.",
+                "Nobody flies kites in a storm.",
+            ],
         );
-        corpus.add(at("a.txt"), &["Some say kites fly when the wind is steady."]);
+        corpus.add(
+            at("a.txt"),
+            &["Some say kites fly when the wind is steady."],
+        );
         corpus.add(at("c.txt"), &["Boats sail when the wind is steady."]);
         corpus.seal();
         corpus
@@ -233,7 +242,9 @@ mod tests {
     /// both ways; the indexed matcher must agree with the pairwise scan.
     #[test]
     fn the_indexed_matcher_agrees_with_checking_every_pair() {
-        let words = ["alpha", "beta", "gamma", "delta", "kite", "wind", "the", "a"];
+        let words = [
+            "alpha", "beta", "gamma", "delta", "kite", "wind", "the", "a",
+        ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
             seed ^= seed << 13;

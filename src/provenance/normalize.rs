@@ -394,7 +394,8 @@ mod tests {
 
     #[test]
     fn a_cut_short_quote_is_found_by_what_precedes_the_ellipsis() {
-        let raw = "Yet not only were the networks performing better than other algorithms, they won.";
+        let raw =
+            "Yet not only were the networks performing better than other algorithms, they won.";
         assert!(found(
             "Yet not only were the networks performing better than other algorithms...",
             raw
@@ -402,14 +403,20 @@ mod tests {
         assert!(found("Yet not only were the networks perf…", raw));
         assert!(!found("Yet not only were the networks failing...", raw));
         // and the middle of a quote may be left out with an ellipsis
-        assert!(found("Yet not only were ... other algorithms, they won", raw));
+        assert!(found(
+            "Yet not only were ... other algorithms, they won",
+            raw
+        ));
     }
 
     #[test]
     fn a_sentence_left_out_between_two_kept_ones_still_matches_in_order() {
         let raw = "It overfits the data. Nobody expected this result. Yet it generalises well.";
         assert!(found("It overfits the data. Yet it generalises well.", raw));
-        assert!(!found("Yet it generalises well. It overfits the data.", raw));
+        assert!(!found(
+            "Yet it generalises well. It overfits the data.",
+            raw
+        ));
     }
 
     #[test]
@@ -449,7 +456,10 @@ mod tests {
     fn pieces_split_at_ellipses_and_sentences() {
         let needle = Needle::new("“One two three. Four five six… seven eight nine...”").unwrap();
         let texts: Vec<_> = needle.pieces.iter().map(|p| p.text.as_str()).collect();
-        assert_eq!(texts, ["One two three", "Four five six", "seven eight nine"]);
+        assert_eq!(
+            texts,
+            ["One two three", "Four five six", "seven eight nine"]
+        );
         let open: Vec<_> = (needle.pieces.iter())
             .map(|p| (p.open_start, p.open_end))
             .collect();

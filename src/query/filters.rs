@@ -3,8 +3,10 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermSetQuery};
-use tantivy::schema::Field;
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::SearchRequest;
@@ -43,6 +45,7 @@ fn filters(f: &Fields, request: &SearchRequest) -> Vec<Box<dyn Query>> {
         any_of(f.author, &at_most_one(&request.author)),
         any_of(f.thread, &at_most_one(&request.thread)),
         date_range(f.date, request.since, request.until),
+        request.verified.then(|| found_in_raw_text(f.verified)),
     ]
     .into_iter()
     .flatten()
@@ -58,6 +61,12 @@ fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
         .iter()
         .map(|v| Term::from_field_text(field, &v.trim().to_lowercase()));
     Some(Box::new(TermSetQuery::new(terms)))
+}
+
+/// Quotes found in the corpus's raw text.
+fn found_in_raw_text(field: Field) -> Box<dyn Query> {
+    let term = Term::from_field_u64(field, 1);
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
 /// Records dated from `since` to `until`, both included.

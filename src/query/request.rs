@@ -75,6 +75,8 @@ pub struct SearchRequest {
     pub date_bucket: DateBucket,
     /// Include records of older versions of threads.
     pub all_versions: bool,
+    /// Keep only quotes found in the corpus's raw text.
+    pub verified: bool,
 }
 
 impl Default for SearchRequest {
@@ -92,6 +94,7 @@ impl Default for SearchRequest {
             until: None,
             date_bucket: DateBucket::Year,
             all_versions: false,
+            verified: false,
         }
     }
 }

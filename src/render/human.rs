@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::Style;
 use crate::ingest::{IndexReport, ReindexReport};
+use crate::model::FoundIn;
 use crate::query::{FacetCount, Hit, SearchResponse};
 use crate::stats::Stats;
 
@@ -11,6 +12,7 @@ const BOLD_YELLOW: &str = "1;33";
 const CYAN: &str = "36";
 const DIM: &str = "2";
 const BOLD: &str = "1";
+const GREEN: &str = "32";
 
 /// Hits, best first, then the facet counts.
 pub fn query<W: Write>(
@@ -40,7 +42,20 @@ fn hit_lines<W: Write>(out: &mut W, rank: usize, hit: &Hit, style: Style) -> io:
     let kind = style.paint(CYAN, &format!("{:<11}", hit.record.kind.as_str()));
     writeln!(out, "{rank:>3}. {kind} {snippet}")?;
     writeln!(out, "     {}", style.paint(DIM, &byline(hit)))?;
+    if let Some(found_in) = &hit.record.found_in {
+        writeln!(out, "     {}", provenance(found_in, style))?;
+    }
     Ok(())
+}
+
+/// Where a quote was found: `✓ in <title>` (each raw text holding it), or
+/// that no raw text of the corpus holds it.
+fn provenance(found_in: &[FoundIn], style: Style) -> String {
+    if found_in.is_empty() {
+        return style.paint(DIM, "not found in the corpus's raw text");
+    }
+    let titles: Vec<&str> = found_in.iter().map(|f| f.title.as_str()).collect();
+    style.paint(GREEN, &format!("✓ in {}", titles.join("; ")))
 }
 
 /// `title — source · author · date`, or for thread records

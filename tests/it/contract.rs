@@ -34,6 +34,29 @@ pub struct Hit {
     pub cites: Vec<Cite>,
     pub path: String,
     pub truncated: bool,
+    /// `null` for every kind but `quote`; see [`assert_found_in_shape`].
+    pub found_in: Option<Vec<FoundIn>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoundIn {
+    pub path: String,
+    pub title: String,
+}
+
+/// serde reads a missing `Option` field as `None`: checks on the raw JSON
+/// that every hit has `found_in`, a list for a quote and `null` otherwise.
+pub fn assert_found_in_shape(response: &str) {
+    let value: serde_json::Value = serde_json::from_str(response).unwrap();
+    for hit in value["hits"].as_array().unwrap() {
+        let found_in = hit.get("found_in").expect("every hit has found_in");
+        if hit["kind"] == "quote" {
+            assert!(found_in.is_array(), "{hit}");
+        } else {
+            assert!(found_in.is_null(), "{hit}");
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -960,7 +960,7 @@ struct HttpCase {
 
 /// The server's parameters, and two it does not know.
 const PARAMETERS: &str =
-    "q|source|topic|kind|author|thread|since|until|limit|offset|date_bucket|all_versions|colour|Q";
+    "q|source|topic|kind|author|thread|since|until|limit|offset|date_bucket|all_versions|verified|colour|Q";
 
 fn percent_encode(raw: &str) -> String {
     form_urlencoded::byte_serialize(raw.as_bytes()).collect()
@@ -1022,7 +1022,7 @@ fn valid_search_query() -> impl Strategy<Value = String> {
 
 /// Valid parameters to add to a search.
 const VALID_EXTRAS: &str = "&source=arXiv|&kind=claim&kind=quote|&limit=100|&offset=3|\
-    &since=2019-01-01&until=2026-12-31|&date_bucket=month|&all_versions=true|\
+    &since=2019-01-01&until=2026-12-31|&date_bucket=month|&all_versions=true|&verified=true|\
     &thread=Plateau%20Watch|&author=Ada%20Lovelace|&topic=grokking|&source=NeurIPS";
 
 fn http_case() -> impl Strategy<Value = HttpCase> {

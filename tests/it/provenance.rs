@@ -135,7 +135,10 @@ fn typography_and_line_breaks_do_not_hide_a_quote_and_a_quote_held_nowhere_is_no
     let straight = "\"Kites stay aloft only while the wind holds steady...\"";
     let dashes = "The best days are in late spring -- the air is calm and the fields are empty.";
     let nowhere = "Kites stay aloft only while the wind holds gusty.";
-    fx.write("items/kites.txt", kite_page(&[straight, KITES, dashes, nowhere]));
+    fx.write(
+        "items/kites.txt",
+        kite_page(&[straight, KITES, dashes, nowhere]),
+    );
     fx.write("raw/valley.txt", KITE_POST);
     build(&fx);
     let post = at("raw/valley.txt", "Flying kites in the valley");
@@ -191,7 +194,10 @@ fn reindex_verifies_when_raw_text_arrives_and_unverifies_when_it_goes() {
 
 fn arrives_and_goes(fx: Fixture) {
     fx.write("items/kites.txt", kite_page(&[KITES]));
-    fx.write("items/other.txt", kite_page(&["Nothing like this is written anywhere."]));
+    fx.write(
+        "items/other.txt",
+        kite_page(&["Nothing like this is written anywhere."]),
+    );
     build(&fx);
     assert_eq!(found(&fx.index())["items/kites.txt#quote-1"], []);
 
@@ -200,7 +206,10 @@ fn arrives_and_goes(fx: Fixture) {
     let report = reindex(&fx);
     assert_eq!((report.added, report.reverified), (1, 1));
     let post = at("raw/valley.txt", "Flying kites in the valley");
-    assert_eq!(found(&fx.index())["items/kites.txt#quote-1"], [post.clone()]);
+    assert_eq!(
+        found(&fx.index())["items/kites.txt#quote-1"],
+        [post.clone()]
+    );
     assert_equals_clean_build(&fx);
 
     // a second holder is listed beside the first, in path order
@@ -213,7 +222,10 @@ fn arrives_and_goes(fx: Fixture) {
     assert_equals_clean_build(&fx);
 
     // a raw page changed so that it no longer holds the quote unverifies it
-    fx.write("raw/again.txt", "Copied\n\nSomething else entirely, said in other words.\n");
+    fx.write(
+        "raw/again.txt",
+        "Copied\n\nSomething else entirely, said in other words.\n",
+    );
     let report = reindex(&fx);
     assert_eq!((report.updated, report.reverified), (1, 1));
     assert_eq!(found(&fx.index())["items/kites.txt#quote-1"], [post]);
@@ -235,9 +247,15 @@ fn arrives_and_goes(fx: Fixture) {
 fn reindex_looks_a_new_quote_up_in_raw_text_indexed_earlier() {
     let fx = Fixture::new();
     fx.write("raw/valley.txt", KITE_POST);
-    fx.write("items/a.txt", kite_page(&["Nothing like this is written anywhere."]));
+    fx.write(
+        "items/a.txt",
+        kite_page(&["Nothing like this is written anywhere."]),
+    );
     build(&fx);
-    fx.write("items/kites.txt", kite_page(&[KITES, "Nobody I know flies kites in a storm."]));
+    fx.write(
+        "items/kites.txt",
+        kite_page(&[KITES, "Nobody I know flies kites in a storm."]),
+    );
     let report = reindex(&fx);
     assert_eq!((report.added, report.reverified), (1, 0));
     let post = at("raw/valley.txt", "Flying kites in the valley");
@@ -245,4 +263,101 @@ fn reindex_looks_a_new_quote_up_in_raw_text_indexed_earlier() {
     assert_eq!(found["items/kites.txt#quote-1"], [post.clone()]);
     assert_eq!(found["items/kites.txt#quote-2"], [post]);
     assert_equals_clean_build(&fx);
+}
+
+/// A corpus with a raw post, a page quoting it (one quote found, one not)
+/// and a claim about the same things, indexed through the binary.
+fn quoted() -> Fixture {
+    let fx = Fixture::new();
+    fx.write(
+        "items/kites.txt",
+        kite_page(&[KITES, "Kites stay aloft only while the wind holds gusty."]),
+    );
+    fx.write("raw/valley.txt", KITE_POST);
+    fx.ok(&["index"]);
+    fx
+}
+
+#[test]
+fn query_json_carries_found_in_and_verified_keeps_only_quotes_found() {
+    let fx = quoted();
+    let run = fx.ok(&["query", "--json", "kites"]);
+    crate::contract::assert_found_in_shape(&run.stdout);
+    let all: crate::contract::Response = serde_json::from_str(&run.stdout).unwrap();
+    let quotes: Vec<_> = all.hits.iter().filter(|h| h.kind == "quote").collect();
+    assert_eq!(quotes.len(), 2);
+    let post = crate::contract::FoundIn {
+        path: "raw/valley.txt".into(),
+        title: "Flying kites in the valley".into(),
+    };
+    let found: Vec<_> = quotes.iter().map(|q| q.found_in.clone().unwrap()).collect();
+    assert!(found.contains(&vec![post.clone()]) && found.contains(&vec![]));
+
+    let run = fx.ok(&["query", "--json", "--verified", "kites"]);
+    crate::contract::assert_found_in_shape(&run.stdout);
+    let verified: crate::contract::Response = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(verified.total, 1, "totals count only what the filter keeps");
+    assert_eq!(verified.hits[0].found_in, Some(vec![post]));
+    assert_eq!(verified.facets.kind.len(), 1);
+    assert_eq!(
+        (
+            verified.facets.kind[0].value.as_str(),
+            verified.facets.kind[0].count
+        ),
+        ("quote", 1)
+    );
+
+    // export prints the same field
+    let export = fx.ok(&["export"]);
+    for line in export.stdout.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            record["found_in"].is_array(),
+            record["kind"] == "quote",
+            "{line}"
+        );
+        assert!(record["found_in"].is_array() || record["found_in"].is_null());
+    }
+}
+
+#[test]
+fn the_terminal_marks_each_quote_found_or_not() {
+    let fx = quoted();
+    let run = fx.ok(&["query", "--kind", "quote", "kites"]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "✓ in Flying kites in the valley"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim() == "not found in the corpus's raw text"),
+        "{}",
+        run.stdout
+    );
+    // a claim gets no such line
+    let run = fx.ok(&["query", "--kind", "claim", "kites"]);
+    assert!(!run.stdout.contains("✓ in") && !run.stdout.contains("not found in the corpus"));
+    // and the flag is a filter like the others
+    let run = fx.ok(&["query", "--verified", "kites"]);
+    assert!(run.stdout.contains("1 matches"), "{}", run.stdout);
+}
+
+#[test]
+fn reindex_json_counts_the_pages_whose_quotes_were_checked_again() {
+    let fx = Fixture::new();
+    fx.write("items/kites.txt", kite_page(&[KITES]));
+    fx.ok(&["index"]);
+    fx.write("raw/valley.txt", KITE_POST);
+    let run = fx.ok(&["reindex", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["added"], 1);
+    assert_eq!(report["reverified"], 1);
+    let run = fx.ok(&["query", "--json", "--verified", "*"]);
+    let verified: crate::contract::Response = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(verified.total, 1);
 }

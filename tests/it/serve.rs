@@ -235,6 +235,42 @@ fn serve_search_returns_the_cli_json_contract() {
 }
 
 #[test]
+fn serve_verified_keeps_only_quotes_found_in_raw_text() {
+    let fx = Fixture::new();
+    fx.write(
+        "items/tides.txt",
+        extraction(
+            "Tide tables",
+            "Harbour Notes · Ana Ruiz · 2023-03-03",
+            "tides",
+            &["Tides follow the moon."],
+            &[
+                "The harbour empties twice a day, whatever the weather does.",
+                "Nobody ever wrote this sentence down.",
+            ],
+        ),
+    );
+    fx.write(
+        "raw/harbour.txt",
+        "Harbour diary\n\nAs the keeper says, “the harbour empties twice a day,\nwhatever the weather does.”\n",
+    );
+    fx.ok(&["index"]);
+    let server = Server::start(&fx);
+    let (status, body) = server.get("/search", &[("q", "*"), ("kind", "quote")]);
+    assert_eq!(status, 200);
+    crate::contract::assert_found_in_shape(&body);
+    assert_eq!(server.search(&[("q", "*"), ("kind", "quote")]).total, 2);
+    let verified = server.search(&[("q", "*"), ("verified", "true")]);
+    assert_eq!(verified.total, 1);
+    let found_in = verified.hits[0].found_in.clone().unwrap();
+    assert_eq!(found_in[0].path, "raw/harbour.txt");
+    assert_eq!(found_in[0].title, "Harbour diary");
+    assert_eq!(server.search(&[("q", "*"), ("verified", "0")]).total, 5);
+    let bad = server.error(400, &[("q", "*"), ("verified", "maybe")]);
+    assert!(bad.contains("verified"), "{bad}");
+}
+
+#[test]
 fn serve_search_applies_every_parameter() {
     let (_fx, server) = indexed_server();
     let all = |extra: &[(&'static str, &'static str)]| {
