@@ -170,8 +170,8 @@ fn a_json_lines_items_text_is_raw_text_for_its_own_and_other_quotes() {
     build(&fx);
     let post = at("feeds/items.jsonl", "Valley post");
     let found = found(&fx.index());
-    assert_eq!(found["feeds/items.jsonl#1/quote-1"], [post.clone()]);
-    assert_eq!(found["feeds/items.jsonl#2/quote-1"], [post.clone()]);
+    assert_eq!(found["feeds/items.jsonl#1/quote-1"], vec![post.clone()]);
+    assert_eq!(found["feeds/items.jsonl#2/quote-1"], vec![post.clone()]);
     assert_eq!(found["feeds/items.jsonl#2/quote-2"], []);
     assert_eq!(found["items/kites.txt#quote-1"], [post]);
     // the item's text is searchable as passages of the item
@@ -208,7 +208,7 @@ fn arrives_and_goes(fx: Fixture) {
     let post = at("raw/valley.txt", "Flying kites in the valley");
     assert_eq!(
         found(&fx.index())["items/kites.txt#quote-1"],
-        [post.clone()]
+        vec![post.clone()]
     );
     assert_equals_clean_build(&fx);
 
@@ -260,7 +260,7 @@ fn reindex_looks_a_new_quote_up_in_raw_text_indexed_earlier() {
     assert_eq!((report.added, report.reverified), (1, 0));
     let post = at("raw/valley.txt", "Flying kites in the valley");
     let found = found(&fx.index());
-    assert_eq!(found["items/kites.txt#quote-1"], [post.clone()]);
+    assert_eq!(found["items/kites.txt#quote-1"], vec![post.clone()]);
     assert_eq!(found["items/kites.txt#quote-2"], [post]);
     assert_equals_clean_build(&fx);
 }
