@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tantivy::DocAddress;
 
+use crate::browse::PageView;
 use crate::error::Result;
 use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
@@ -94,6 +95,14 @@ impl Index {
             }
         }
         Ok(())
+    }
+
+    /// The page at `path` as the index holds it (every record, all versions;
+    /// only item `item` of a JSON Lines page when given), with its threads
+    /// and, for a thread page, the thread's versions; `None` when no record
+    /// has that path. The search page's item view.
+    pub fn page(&self, path: &str, item: Option<u64>) -> Result<Option<PageView>> {
+        crate::browse::page(&self.reader, path, item)
     }
 
     /// Makes the next search see the latest commit now rather than within the

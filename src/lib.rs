@@ -85,6 +85,7 @@
 #![warn(missing_docs)]
 
 pub mod analyzer;
+pub mod browse;
 pub mod config;
 pub mod error;
 pub mod index;
@@ -99,6 +100,8 @@ pub mod schema;
 pub mod serve;
 pub mod stats;
 pub mod storage;
+#[cfg(feature = "server")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub use index::Index;

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, TRANSFER_ENCODING,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,12 +28,14 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::browse::PageView;
 use crate::error::Error;
 use crate::index::Index;
 use crate::model::{Date, Kind};
 use crate::query::{Front, SearchRequest, SearchResponse};
 use crate::stats::Stats;
 use crate::storage;
+use crate::web;
 
 /// A request that takes longer is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,8 +53,13 @@ const PARAMETERS: &str =
 /// serve with [`serve`].
 pub fn router(index_dir: impl Into<PathBuf>) -> Router {
     let shared = Arc::new(Shared::new(index_dir.into()));
-    Router::new()
+    let mut routes = Router::new();
+    for path in web::PATHS {
+        routes = routes.route(path, get(page));
+    }
+    routes
         .route("/search", get(search))
+        .route("/records", get(records))
         .route("/stats", get(stats))
         .route("/health", get(health))
         .fallback(not_found)
@@ -148,6 +158,75 @@ async fn search(
     Ok(Json(response))
 }
 
+/// `GET /records?path=P[&item=N]`: every record of one page (all versions),
+/// or of item N of a JSON Lines page; the threads they belong to; and, for a
+/// thread history page, the thread's saved versions. The item view's data.
+async fn records(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<PageView>, ApiError> {
+    let (path, item) = records_request(raw.as_deref().unwrap_or(""))?;
+    let at = match item {
+        Some(item) => format!("{path}, item {item}"),
+        None => path.clone(),
+    };
+    let view = shared
+        .with_index(move |index| index.page(&path, item))
+        .await?;
+    match view {
+        Some(view) => Ok(Json(view)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("nothing is indexed at {at}"),
+        )),
+    }
+}
+
+/// The `path` (required) and `item` (a JSON Lines line number) of `/records`.
+fn records_request(raw: &str) -> Result<(String, Option<u64>), ApiError> {
+    let (mut path, mut item) = (None, None);
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let slot = match name.as_ref() {
+            "path" => &mut path,
+            "item" => &mut item,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (known: path, item)"
+                )))
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(ApiError::bad_request(format!(
+                "parameter '{name}' is given more than once"
+            )));
+        }
+    }
+    let path = path
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("parameter 'path' is required"))?;
+    let item = match item {
+        Some(item) => Some(item.trim().parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("item must be a line number, not '{item}'"))
+        })?),
+        None => None,
+    };
+    Ok((path, item))
+}
+
+/// The search page's files (see [`web`]).
+async fn page(uri: axum::http::Uri) -> Response {
+    let Some(asset) = web::asset(uri.path()) else {
+        return not_found().await.into_response();
+    };
+    let headers = [
+        (CONTENT_TYPE, asset.content_type),
+        (CACHE_CONTROL, "no-cache"),
+        (CONTENT_SECURITY_POLICY, web::CONTENT_SECURITY_POLICY),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    (headers, asset.body).into_response()
+}
+
 async fn stats(State(shared): State<Arc<Shared>>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(shared.with_index(Index::stats).await?))
 }
@@ -161,7 +240,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not found: the endpoints are GET /search, /stats and /health",
+        "not found: the endpoints are GET /search, /records, /stats and /health, and the page at /",
     )
 }
 

@@ -14,14 +14,14 @@ use crate::contract::*;
 use crate::util::{extraction, index_of_another_version, Fixture};
 
 /// A running `claimsearch serve`, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(fx: &Fixture) -> Server {
+    pub(crate) fn start(fx: &Fixture) -> Server {
         let index = fx.index();
         let mut child = fx
             .command(&[
@@ -59,14 +59,14 @@ impl Server {
     }
 
     /// GET `path` with `params` (repeatable), returning the status and body.
-    fn get(&self, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str, params: &[(&str, &str)]) -> (u16, String) {
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
         self.get_raw(&format!("{path}?{query}"))
     }
 
-    fn get_raw(&self, path_and_query: &str) -> (u16, String) {
+    pub(crate) fn get_raw(&self, path_and_query: &str) -> (u16, String) {
         let mut response = agent()
             .get(&format!("{}{path_and_query}", self.base))
             .call()
@@ -395,7 +395,13 @@ fn serve_bad_input_is_400_json_and_unknown_paths_404() {
         assert!(message.contains(says), "{params:?}: {message}");
     }
 
-    for path in ["/", "/nope", "/search/more"] {
+    for path in [
+        "/nope",
+        "/search/more",
+        "/item/more",
+        "/app.js/x",
+        "/index.html",
+    ] {
         let (status, body) = server.get_raw(path);
         assert_eq!(status, 404, "{path}");
         assert!(error_message(&body).contains("not found"));
@@ -416,6 +422,131 @@ fn serve_bad_input_is_400_json_and_unknown_paths_404() {
     // nothing above took the server down
     assert_eq!(server.search(&[("q", "grokking")]).total, 1);
     assert!(!server.log().contains("panicked"), "{}", server.log());
+}
+
+#[test]
+fn serve_answers_the_search_page_with_its_own_files_only() {
+    let (_fx, server) = indexed_server();
+    for (path, media_type) in [
+        ("/", "text/html"),
+        ("/?q=uniform&source=arXiv", "text/html"),
+        ("/item?path=items/2019/uniform.txt", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
+        let mut response = agent()
+            .get(&format!("{}{path}", server.base))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let header = |name: &str| {
+            let value = response.headers().get(name);
+            value.map(|v| v.to_str().unwrap().to_string())
+        };
+        assert!(
+            header("content-type").unwrap().starts_with(media_type),
+            "{path}"
+        );
+        // The browser itself refuses any request to another host.
+        let policy = header("content-security-policy").unwrap();
+        assert!(policy.contains("default-src 'none'") && policy.contains("connect-src 'self'"));
+        let body = response.body_mut().read_to_string().unwrap();
+        assert!(!body.is_empty());
+        if media_type == "text/html" {
+            assert!(body.contains(r#"<script src="/app.js" defer></script>"#));
+        }
+    }
+}
+
+#[test]
+fn serve_records_answers_every_record_of_a_page() {
+    let (_fx, server) = indexed_server();
+    let records = |params: &[(&str, &str)]| {
+        let (status, body) = server.get("/records", params);
+        assert_eq!(status, 200, "{params:?}: {body}");
+        json(&body)
+    };
+    let ids = |answer: &Value| -> Vec<String> {
+        let records = answer["records"].as_array().unwrap();
+        records
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let item = records(&[("path", "items/2019/uniform.txt")]);
+    assert_eq!(item["path"], "items/2019/uniform.txt");
+    assert_eq!(
+        ids(&item),
+        [
+            "items/2019/uniform.txt#claim-1",
+            "items/2019/uniform.txt#claim-2",
+            "items/2019/uniform.txt#quote-1"
+        ],
+        "every record, in the page's order"
+    );
+    let first = &item["records"][0];
+    assert_eq!(first["author"], "Ada Lovelace");
+    assert_eq!(
+        first["topics"],
+        serde_json::json!(["uniform-convergence", "generalization-bounds"])
+    );
+    assert!(first.get("score").is_none() && first.get("snippet").is_none());
+    assert_eq!(item["versions"], serde_json::json!([]));
+
+    // One item of a JSON Lines page, with the threads it appears in.
+    let line = records(&[("path", "feeds/items.jsonl"), ("item", "1")]);
+    assert_eq!(ids(&line).len(), 5, "four claims and a quote: {line}");
+    assert!(ids(&line)
+        .iter()
+        .all(|id| id.starts_with("feeds/items.jsonl#1/")));
+    assert_eq!(line["threads"], serde_json::json!(["Is Theory Broken"]));
+    let file = records(&[("path", "feeds/items.jsonl")]);
+    assert_eq!(ids(&file).len(), 6, "both items");
+
+    // A thread page: its records, whichever version, and every version.
+    let older = records(&[("path", "threads/is-theory-broken/v1.txt")]);
+    assert_eq!(older["records"][0]["version"], 1, "older versions are kept");
+    let versions = &older["versions"];
+    assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+    assert_eq!(versions[0]["version"], 1);
+    assert_eq!(versions[0]["path"], "threads/is-theory-broken/v1.txt");
+    assert_eq!(versions[1]["path"], "threads/is-theory-broken/v2.txt");
+    assert_eq!(
+        records(&[("path", "threads/is-theory-broken/v2.txt")])["versions"],
+        *versions
+    );
+
+    for (params, status, says) in [
+        (
+            vec![("path", "items/2019/none.txt")],
+            404,
+            "nothing is indexed at",
+        ),
+        (
+            vec![("path", "ITEMS/2019/UNIFORM.TXT")],
+            404,
+            "nothing is indexed at",
+        ),
+        (
+            vec![("path", "feeds/items.jsonl"), ("item", "9")],
+            404,
+            "nothing is indexed at",
+        ),
+        (vec![], 400, "'path' is required"),
+        (vec![("path", "")], 400, "'path' is required"),
+        (vec![("path", "a"), ("path", "b")], 400, "more than once"),
+        (
+            vec![("path", "feeds/items.jsonl"), ("item", "one")],
+            400,
+            "line number",
+        ),
+        (vec![("path", "a"), ("q", "x")], 400, "unknown parameter"),
+    ] {
+        let (got, body) = server.get("/records", &params);
+        assert_eq!(got, status, "{params:?}: {body}");
+        assert!(error_message(&body).contains(says), "{params:?}: {body}");
+    }
 }
 
 #[test]
