@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area, one fixture helper.
 
+mod browser;
 mod cli;
 mod contract;
 mod faults;
