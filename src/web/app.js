@@ -44,7 +44,8 @@ const h = (tag, attrs, ...children) => build(document.createElement(tag), attrs,
 const svg = (tag, attrs, ...children) =>
   build(document.createElementNS('http://www.w3.org/2000/svg', tag), attrs, children);
 
-const count = (n) => Number(n).toLocaleString('en-US');
+const numbers = new Intl.NumberFormat('en-US');
+const count = (n) => numbers.format(Number(n));
 const plural = (n, one, many) => `${count(n)} ${n === 1 ? one : many}`;
 const list = (value) => (Array.isArray(value) ? value : []);
 
@@ -138,6 +139,12 @@ function searchFor(text, typing) {
 wide.addEventListener('change', () => { if (wide.matches) $('#filters-box').open = true; });
 $('#filters-box').open = wide.matches;
 
+/** The sidebar shows beside search results only. */
+function showFilters(shown) {
+  $('#filters').hidden = !shown;
+  $('.page').classList.toggle('with-filters', shown);
+}
+
 // ---- fetching -----------------------------------------------------------------
 
 /** GET a JSON endpoint of this server; a non-2xx answer throws its `error` message. */
@@ -209,12 +216,14 @@ async function renderSearch(mine, signal) {
 
   const key = focusKey();
   drawFacets(p, data.facets || {});
-  $('#filters').hidden = false;
+  showFilters(true);
   $('#view').replaceChildren(...searchView(p, data));
   restoreFocus(key);
   // First results painted: the frame after the DOM changed has been drawn.
   window.requestAnimationFrame(() => window.setTimeout(() => {
-    performance.measure('claimsearch:results-painted', { start: responded, end: performance.now() });
+    performance.measure('claimsearch:results-painted', {
+      start: responded, end: performance.now(), detail: { search: url },
+    });
     performance.clearResourceTimings();
   }, 0));
 }
@@ -480,7 +489,7 @@ function drawHistogram(p, buckets) {
   // Labels that would touch are thinned out: every other year, say.
   const every = Math.max(level === 'year' && bars.length > 6 ? 2 : 1, Math.ceil(bars.length / 12));
   const chart = svg('svg', {
-    class: 'bars', viewBox: `0 0 ${bars.length * (BAR + GAP)} ${HEIGHT + LABEL}`, role: 'group',
+    class: 'bars', viewBox: `-8 0 ${bars.length * (BAR + GAP) + 16} ${HEIGHT + LABEL}`, role: 'group',
     'aria-labelledby': 'histogram-title',
   }, bars.map((b, i) => {
     const tall = b.count ? Math.max(2, Math.round((b.count / highest) * HEIGHT)) : 0;
@@ -516,7 +525,7 @@ function drawHistogram(p, buckets) {
 // ---- the landing view ---------------------------------------------------------
 
 async function renderLanding(mine, signal) {
-  $('#filters').hidden = true;
+  showFilters(false);
   let about = null;
   try {
     const stats = await getJSON('/stats', signal);
@@ -538,7 +547,7 @@ async function renderLanding(mine, signal) {
 // ---- the item view ------------------------------------------------------------
 
 async function renderItem(mine, signal) {
-  $('#filters').hidden = true;
+  showFilters(false);
   const p = params();
   const path = p.get('path');
   if (!path) throw new Error('no item given: the address needs ?path=');
