@@ -583,7 +583,8 @@ async function renderItem(mine, signal) {
     parts.push(h('ul', { class: 'chips topics', 'aria-label': 'Topics' },
       topics.map((t) => h('li', null, h('a', { class: 'chip', href: browseHref('topic', t) }, t)))));
   }
-  const threads = [...new Set(records.flatMap((r) => (list(r.threads).length ? list(r.threads) : [r.thread])).filter(Boolean))];
+  const threads = list(data.threads).length ? list(data.threads)
+    : [...new Set(records.map((r) => r.thread).filter(Boolean))];
   parts.push(h('p', { class: 'threads' }, threads.length
     ? [isThread ? '' : 'Appears in ', threads.map((t, i) => [i ? ', ' : '', h('a', { href: browseHref('thread', t) }, isThread ? `Search this thread` : t)])]
     : 'Appears in no thread'));
