@@ -28,6 +28,8 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 
+mod unparsable;
+
 use crate::browse::PageView;
 use crate::error::Error;
 use crate::index::Index;
@@ -84,7 +86,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let index_dir = index_dir.into();
     tracing::info!(index = %index_dir.display(), "serving");
-    axum::serve(listener, router(index_dir))
+    axum::serve(unparsable::JsonListener(listener), router(index_dir))
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("stopped");

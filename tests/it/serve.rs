@@ -424,6 +424,71 @@ fn serve_bad_input_is_400_json_and_unknown_paths_404() {
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
 
+/// Sends `bytes` on a fresh connection and reads until the server closes it.
+fn raw_exchange(server: &Server, bytes: &[u8]) -> String {
+    use std::io::Write;
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// The status, the `content-type` and the body of one raw answer.
+fn raw_answer(answer: &str) -> (u16, String, String) {
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, content_type, body.to_string())
+}
+
+#[test]
+fn serve_answers_requests_that_are_not_http_with_json_errors() {
+    let (_fx, server) = indexed_server();
+    let many_fields: String = (0..200).map(|i| format!("x-field-{i}: {i}\r\n")).collect();
+    let too_large = format!("GET /health HTTP/1.1\r\nhost: x\r\n{many_fields}\r\n");
+    for (bytes, status) in [
+        (&b"garbage\r\n\r\n"[..], 400),
+        (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400), // a TLS hello
+        (
+            b"GET /health HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n",
+            400,
+        ),
+        (b"GET /health HTTP/9.9\r\n\r\n", 400),
+        (b"GET /he alth HTTP/1.1\r\n\r\n", 400),
+        (too_large.as_bytes(), 431),
+    ] {
+        let answer = raw_exchange(&server, bytes);
+        let (got, content_type, body) = raw_answer(&answer);
+        assert_eq!(got, status, "{answer}");
+        assert_eq!(content_type, "application/json", "{answer}");
+        let message = error_message(&body);
+        assert!(!message.is_empty());
+    }
+    // On a connection that already had an answer, the next unparsable request too.
+    let answer = raw_exchange(
+        &server,
+        b"GET /health HTTP/1.1\r\nhost: x\r\n\r\nnot http at all\r\n\r\n",
+    );
+    let (first, second) = answer.split_at(answer.find("HTTP/1.1 400").expect(&answer));
+    assert_eq!(raw_answer(first).0, 200, "{answer}");
+    assert_eq!(json(&raw_answer(first).2)["status"], "ok");
+    let (status, content_type, body) = raw_answer(second);
+    assert_eq!((status, content_type.as_str()), (400, "application/json"));
+    assert!(error_message(&body).contains("HTTP/1.1"));
+    // … and the server is still up.
+    assert_eq!(server.get_raw("/health").0, 200);
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}
+
 #[test]
 fn serve_answers_the_search_page_with_its_own_files_only() {
     let (_fx, server) = indexed_server();
