@@ -45,7 +45,7 @@ pub struct ThreadVersion {
 /// holds no record of it.
 pub(crate) fn page(reader: &Reader, path: &str, item: Option<u64>) -> Result<Option<PageView>> {
     let searcher = reader.searcher();
-    let fields = Fields::new(&searcher.schema())?;
+    let fields = Fields::new(searcher.schema())?;
     // The path field is a keyword field: its terms are lowercase.
     let term = Term::from_field_text(fields.path, &path.to_lowercase());
     let query = TermQuery::new(term, IndexRecordOption::Basic);
@@ -142,7 +142,7 @@ fn threads_of(
             .find(|t| t.to_lowercase() == term);
         let title = match own {
             Some(title) => title.to_string(),
-            None => thread_title(reader, searcher, &term)?.unwrap_or(term),
+            None => thread_title(reader, searcher, fields, &term)?.unwrap_or(term),
         };
         threads.push(title);
     }
@@ -150,8 +150,12 @@ fn threads_of(
 }
 
 /// The title a thread's records carry, found from its lowercase `thread` term.
-fn thread_title(reader: &Reader, searcher: &Searcher, term: &str) -> Result<Option<String>> {
-    let fields = Fields::new(&searcher.schema())?;
+fn thread_title(
+    reader: &Reader,
+    searcher: &Searcher,
+    fields: &Fields,
+    term: &str,
+) -> Result<Option<String>> {
     let query = TermQuery::new(
         Term::from_field_text(fields.thread, term),
         IndexRecordOption::Basic,
