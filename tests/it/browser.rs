@@ -538,9 +538,10 @@ async fn accessibility_and_looks(page: Arc<Page>) {
     }
 
     // The screenshots the README shows: a query with facets and histogram.
+    let scratch = tempfile::tempdir().unwrap();
     let folder = match std::env::var_os("CLAIMSEARCH_SCREENSHOTS") {
         Some(dir) => PathBuf::from(dir),
-        None => std::env::temp_dir().join(format!("claimsearch-shots-{}", std::process::id())),
+        None => scratch.path().to_path_buf(),
     };
     std::fs::create_dir_all(&folder).unwrap();
     page.viewport(1100, 760);
@@ -592,6 +593,9 @@ return {
   ids: all('#hits > li').map((li) => li.dataset.id),
   titles: all('#hits > li .title').map(text),
   snippets: all('#hits > li .snippet').map((p) => p.textContent),
+  bylines: all('#hits > li').map((li) => text(li.querySelector('.meta .byline'))),
+  details: all('#hits > li').map((li) => [...li.querySelectorAll('.details > li')].map(text)),
+  kinds: all('#hits > li .kind').map(text),
   facets: Object.fromEntries(all('#facets section').map((s) => [s.dataset.facet,
     [...s.querySelectorAll('li')].map((li) => [text(li.querySelector('.value')), number(text(li.querySelector('.count')))])])),
   checked: all('#facets input:checked').map((i) => `${i.closest('section').dataset.facet}=${i.closest('li').dataset.value}`),
@@ -949,12 +953,101 @@ fn shown_by_page(answer: &Value) -> Value {
         .collect();
     json!({
         "total": answer["total"],
+        "kinds": field("kind"),
+        "bylines": hits.iter().map(byline).collect::<Vec<_>>(),
+        "details": hits.iter().map(details).collect::<Vec<_>>(),
         "ids": field("id"),
         "titles": field("title"),
         "snippets": snippets,
         "facets": facets,
         "bars": bars,
     })
+}
+
+/// ` — source · authors · date` as the page writes it (trimmed), or null.
+fn byline(record: &Value) -> Value {
+    let authors: Vec<&str> = record["authors"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let joined = authors.join(", ");
+    let by = if authors.is_empty() {
+        record["author"].as_str()
+    } else {
+        Some(joined.as_str())
+    };
+    let parts: Vec<&str> = [record["source"].as_str(), by, record["date"].as_str()]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        Value::Null
+    } else {
+        Value::String(format!("— {}", parts.join(" · ")))
+    }
+}
+
+/// The lines under a hit: its thread and version, where a quote was found,
+/// its echoes and what it cites, each when the JSON has it.
+fn details(hit: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(version) = hit["version"].as_u64() {
+        let first = hit["first_version"].as_u64().filter(|f| *f != version);
+        let since = first.map_or(String::new(), |f| format!(", first in version {f}"));
+        lines.push(format!("Thread version {version}{since}"));
+    } else if let Some(thread) = hit["thread"].as_str() {
+        lines.push(format!("In thread {thread}"));
+    }
+    if let Some(found) = hit["found_in"].as_array() {
+        lines.push(if found.is_empty() {
+            "Not found in the corpus's raw text".to_string()
+        } else {
+            let titles: Vec<&str> = found
+                .iter()
+                .map(|f| f["title"].as_str().or(f["path"].as_str()).unwrap())
+                .collect();
+            format!("✓ Found in {}", titles.join(", "))
+        });
+    }
+    if let Some(count) = hit["echoes"]["count"].as_u64().filter(|c| *c > 0) {
+        let unit = if count == 1 {
+            "other item"
+        } else {
+            "other items"
+        };
+        let mut line = format!("Also in {} {unit}", thousands(count));
+        let first = &hit["echoes"]["first"];
+        if first.is_object() {
+            let title = first["title"].as_str().or(first["path"].as_str()).unwrap();
+            line.push_str(&format!(", first: {title}"));
+            if let Value::String(by) = byline(first) {
+                line.push_str(&format!(" {by}"));
+            }
+        }
+        lines.push(line);
+    }
+    let cites: Vec<String> = hit["cites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let about: Vec<&str> = [c["source"].as_str(), c["date"].as_str()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let title = c["title"].as_str().unwrap();
+            if about.is_empty() {
+                title.to_string()
+            } else {
+                format!("{title} ({})", about.join(", "))
+            }
+        })
+        .collect();
+    if !cites.is_empty() {
+        lines.push(format!("Cites {}", cites.join("; ")));
+    }
+    lines
 }
 
 fn unescape(html: &str) -> String {
