@@ -485,7 +485,7 @@ function drawHistogram(p, buckets) {
   if (!dated.length) return null;
   const bars = withGaps(level, dated);
   const highest = Math.max(1, ...bars.map((b) => b.count));
-  const [BAR, GAP, HEIGHT, LABEL] = [22, 4, 80, 16];
+  const [BAR, GAP, HEIGHT, LABEL] = [26, 6, 80, 16];
   // Labels that would touch are thinned out: every other year, say.
   const every = Math.max(level === 'year' && bars.length > 6 ? 2 : 1, Math.ceil(bars.length / 12));
   const chart = svg('svg', {

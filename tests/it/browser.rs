@@ -463,17 +463,21 @@ async fn accessibility_and_looks(page: Arc<Page>) {
     ] {
         page.open(address).await;
         page.settle().await;
-        let width: Value = page
+        let sticking_out: Value = page
             .client
             .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth]",
+                "const width = document.documentElement.clientWidth;
+                 return [...document.querySelectorAll('body *')]
+                   .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+                   .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.getAttribute('class')}`);",
                 vec![],
             )
             .await
             .unwrap();
-        assert!(
-            width[0].as_u64() <= width[1].as_u64(),
-            "{address} is wider than the screen: {width}"
+        assert_eq!(
+            sticking_out,
+            json!([]),
+            "{address} is wider than the screen"
         );
         page.expect_accessible(&format!("{address} at 320 px"))
             .await;
@@ -898,7 +902,7 @@ axe.run(document, { resultTypes: ['violations'] })
     fn viewport(&self, width: u32, height: u32) {
         self.devtools(
             "Emulation.setDeviceMetricsOverride",
-            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600 }),
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
         );
     }
 
