@@ -10,7 +10,7 @@ const TYPING_DELAY_MS = 200;
 /** Facets in the order the sidebar shows them; each is also a filter parameter. */
 const FACETS = ['kind', 'source', 'author', 'topic'];
 /** Parameters the page sets itself; every other parameter is a removable filter chip. */
-const OWN = new Set(['q', 'offset', 'limit', 'date_bucket', 'since', 'until', 'all_versions']);
+const OWN = new Set(['q', 'offset', 'limit', 'date_bucket', 'since', 'until', 'all_versions', 'verified']);
 /** How an item page lists its records, by kind. */
 const SECTIONS = [
   ['summary', 'Summary'], ['claim', 'Claims'], ['quote', 'Key quotes'], ['passage', 'Text'],
@@ -289,18 +289,21 @@ function toolbar(p) {
       for (const k of ['since', 'until', 'date_bucket']) x.delete(k);
     }), 'filter:date'));
   }
-  const versions = h('label', { class: 'toggle' },
+  const toggle = (name, id, label) => h('label', { class: 'toggle' },
     h('input', {
-      type: 'checkbox', id: 'all-versions', 'data-key': 'all-versions',
-      checked: ['1', 'true'].includes(p.get('all_versions')),
+      type: 'checkbox', id, 'data-key': id, checked: ['1', 'true'].includes(p.get(name)),
       onchange: (event) => go(searchHref((x) => {
-        if (event.target.checked) x.set('all_versions', 'true');
-        else x.delete('all_versions');
+        if (event.target.checked) x.set(name, 'true');
+        else x.delete(name);
       })),
-    }), ' Include older thread versions');
+    }), ` ${label}`);
+  const versions = [
+    toggle('all_versions', 'all-versions', 'Include older thread versions'),
+    toggle('verified', 'verified', "Only quotes found in the corpus's raw text"),
+  ];
   return h('div', { class: 'toolbar' },
     chips.length ? h('ul', { class: 'chips', 'aria-label': 'Active filters' }, chips.map((c) => h('li', null, c))) : null,
-    chips.length > 1 ? h('a', { href: searchHref((x) => { for (const k of [...x.keys()]) if (k !== 'q' && k !== 'all_versions') x.delete(k); }), class: 'clear' }, 'Clear filters') : null,
+    chips.length > 1 ? h('a', { href: searchHref((x) => { for (const k of [...x.keys()]) if (!OWN.has(k) || ['since', 'until', 'date_bucket'].includes(k)) x.delete(k); }), class: 'clear' }, 'Clear filters') : null,
     versions);
 }
 

@@ -248,6 +248,16 @@ async fn search_journey(page: Arc<Page>) {
     page.client.refresh().await.unwrap();
     page.expect_search().await;
     assert_eq!(page.state().await["allVersions"], true);
+
+    // The provenance toggle keeps only quotes found in the raw text.
+    page.open("/?q=*").await;
+    page.expect_search().await;
+    page.find("#verified").await.click().await.unwrap();
+    page.wait_url("/?q=*&verified=true").await;
+    let verified = page.expect_search().await;
+    assert!(verified["hits"].as_array().unwrap().iter().all(|h| {
+        h["kind"] == "quote" && h["found_in"].as_array().is_some_and(|f| !f.is_empty())
+    }));
 }
 
 async fn item_journey(page: Arc<Page>) {
