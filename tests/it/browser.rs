@@ -249,6 +249,15 @@ async fn search_journey(page: Arc<Page>) {
     page.expect_search().await;
     assert_eq!(page.state().await["allVersions"], true);
 
+    // "Clear filters" drops every filter and the date window, not the query.
+    page.open("/?q=uniform+convergence&source=arXiv&kind=claim&since=2019-01-01&until=2019-12-31&date_bucket=month&all_versions=true")
+        .await;
+    page.expect_search().await;
+    page.find("a.clear").await.click().await.unwrap();
+    page.wait_url("/?q=uniform+convergence&all_versions=true")
+        .await;
+    page.expect_search().await;
+
     // The provenance toggle keeps only quotes found in the raw text.
     page.open("/?q=*").await;
     page.expect_search().await;
