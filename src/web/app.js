@@ -23,6 +23,8 @@ const $ = (selector) => document.querySelector(selector);
 const input = $('#q');
 const wide = window.matchMedia('(min-width: 50rem)');
 let typingTimer = null;
+/** True while the current history entry is one that typing made: typing more replaces it. */
+let typedEntry = false;
 let inflight = null;
 let generation = 0;
 
@@ -79,9 +81,10 @@ function itemHref(record) {
 
 const browseHref = (name, value) => `/?${new URLSearchParams({ q: '*', [name]: value })}`;
 
-function go(href, { replace = false } = {}) {
+function go(href, { replace = false, typed = false } = {}) {
   const here = window.location.pathname + window.location.search + window.location.hash;
   if (href !== here) window.history[replace ? 'replaceState' : 'pushState'](null, '', href);
+  typedEntry = typed;
   render();
 }
 
@@ -99,11 +102,15 @@ document.addEventListener('click', (event) => {
   go(url.pathname + url.search + url.hash);
 });
 
-window.addEventListener('popstate', () => render());
+window.addEventListener('popstate', () => {
+  typedEntry = false;
+  render();
+});
 
 document.addEventListener('keydown', (event) => {
   if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.target.closest('input, textarea, select, [contenteditable]')) return;
+  const typing = 'input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]';
+  if (event.target.closest(typing)) return;
   event.preventDefault();
   input.focus();
   input.select();
@@ -124,16 +131,20 @@ $('#search').addEventListener('submit', (event) => {
   searchFor(input.value, false);
 });
 
-/** Searches for `text`, keeping the filters on screen. Typing replaces the history entry. */
+/**
+ * Searches for `text`, keeping the filters on screen. The first pause in
+ * typing adds a history entry; later pauses replace it, so back goes to what
+ * was on screen before the typing began.
+ */
 function searchFor(text, typing) {
   const onSearch = window.location.pathname === '/';
-  const replace = typing && onSearch && params().has('q');
+  const replace = typing && typedEntry && onSearch;
   const href = searchHref((p) => {
     if (!onSearch) for (const key of [...p.keys()]) p.delete(key);
     if (text.trim()) p.set('q', text);
     else p.delete('q');
   });
-  go(href, { replace });
+  go(href, { replace, typed: typing });
 }
 
 wide.addEventListener('change', () => { if (wide.matches) $('#filters-box').open = true; });

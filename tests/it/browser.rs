@@ -91,6 +91,17 @@ async fn search_journey(page: Arc<Page>) {
     page.find("body").await.send_keys("/").await.unwrap();
     page.wait("`/` to focus the search box", |s| s["focused"] == "q")
         .await;
+    let a_kind = first["facets"]["kind"][0]["value"].as_str().unwrap();
+    page.find(&facet_checkbox("kind", a_kind))
+        .await
+        .send_keys("/")
+        .await
+        .unwrap();
+    page.wait("`/` on a checkbox to focus the search box", |s| {
+        s["focused"] == "q"
+    })
+    .await;
+    assert_eq!(page.url().await, "/?q=uniform+convergence", "no filter set");
 
     // A facet value filters; a second value of the same facet widens (OR).
     let sources = first["facets"]["source"].as_array().unwrap().clone();
@@ -248,6 +259,27 @@ async fn search_journey(page: Arc<Page>) {
     page.client.refresh().await.unwrap();
     page.expect_search().await;
     assert_eq!(page.state().await["allVersions"], true);
+
+    // Typing a new query keeps the filters; however long the typing, back
+    // returns to what was on screen before it.
+    page.open("/?q=uniform+convergence&source=arXiv").await;
+    page.expect_search().await;
+    page.client
+        .execute("document.querySelector('#q').select()", vec![])
+        .await
+        .unwrap();
+    let input = page.find("#q").await;
+    input.send_keys("grokking").await.unwrap();
+    page.wait_url("/?q=grokking&source=arXiv").await;
+    page.expect_search().await;
+    input.send_keys(" OR memorization").await.unwrap();
+    page.wait_url("/?q=grokking+OR+memorization&source=arXiv")
+        .await;
+    page.expect_search().await;
+    page.client.back().await.unwrap();
+    page.wait_url("/?q=uniform+convergence&source=arXiv").await;
+    page.expect_search().await;
+    assert_eq!(page.state().await["q"], "uniform convergence");
 
     // "Clear filters" drops every filter and the date window, not the query.
     page.open("/?q=uniform+convergence&source=arXiv&kind=claim&since=2019-01-01&until=2019-12-31&date_bucket=month&all_versions=true")
