@@ -281,6 +281,54 @@ async fn search_journey(page: Arc<Page>) {
     page.expect_search().await;
     assert_eq!(page.state().await["q"], "uniform convergence");
 
+    // Fields the API is gaining show as soon as they appear.
+    page.open("/").await;
+    page.settle().await;
+    page.client.execute(FUTURE_FIELDS, vec![]).await.unwrap();
+    let expected = loop {
+        let served = page
+            .client
+            .execute("return window.served", vec![])
+            .await
+            .unwrap();
+        if served.is_object() {
+            break shown_by_page(&served);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let state = page
+        .wait("the answer with new fields", |s| {
+            expected
+                .as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| &s[k] == v)
+        })
+        .await;
+    assert_eq!(
+        state["facets"]["author"],
+        json!([["Ada Lovelace", 3], ["(none)", 2]])
+    );
+    assert_eq!(state["facets"]["language"], json!([["en", 9]]));
+    let notes = state["notes"].as_str().unwrap();
+    for says in [
+        "Showing results for uniform convergence (convergense → convergence)",
+        "an unbalanced quote was ignored",
+        "a dangling OR was ignored",
+    ] {
+        assert!(notes.contains(says), "{says}: {notes}");
+    }
+    assert!(
+        state["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("7 distinct claims"),
+        "{state}"
+    );
+    assert!(state["details"][0].as_array().unwrap().contains(&json!(
+        "Also in 2 other items, first: The first — arXiv · C. Three · 2017-01-01"
+    )));
+
     // "Clear filters" drops every filter and the date window, not the query.
     page.open("/?q=uniform+convergence&source=arXiv&kind=claim&since=2019-01-01&until=2019-12-31&date_bucket=month&all_versions=true")
         .await;
@@ -300,6 +348,36 @@ async fn search_journey(page: Arc<Page>) {
         h["kind"] == "quote" && h["found_in"].as_array().is_some_and(|f| !f.is_empty())
     }));
 }
+
+/// Fields other parts of the API are gaining, added to real answers in the
+/// browser: the page shows each and breaks on none.
+const FUTURE_FIELDS: &str = r#"
+const fetched = window.fetch.bind(window);
+window.fetch = async (url, options) => {
+  const response = await fetched(url, options);
+  if (!String(url).startsWith('/search?')) return response;
+  const data = await response.json();
+  data.corrections = [{ from: 'convergense', to: 'convergence' }];
+  data.warnings = ['an unbalanced quote was ignored', { message: 'a dangling OR was ignored' }];
+  data.groups = 7;
+  data.facets.author = [{ value: 'Ada Lovelace', count: 3 }, { value: null, count: 2 }];
+  data.facets.source.push({ value: null, count: 5 });
+  data.facets.date.push({ value: null, count: 4 });
+  data.facets.language = [{ value: 'en', count: 9 }];
+  for (const hit of data.hits) {
+    hit.authors = ['A. One', 'B. Two'];
+    hit.echoes = { count: 2, first: { title: 'The first', source: 'arXiv', authors: ['C. Three'], date: '2017-01-01', path: 'items/first.txt' } };
+    if (hit.kind === 'quote') hit.found_in = [{ path: 'raw/a.txt', title: 'Raw A' }];
+    if (hit.version !== null) hit.first_version = 1;
+    hit.something_new = { nested: [1, 2] };
+  }
+  data.query = 'uniform convergense';
+  window.served = data;
+  return new Response(JSON.stringify(data), { status: 200, headers: { 'content-type': 'application/json' } });
+};
+history.pushState(null, '', '/?q=uniform+convergense');
+window.dispatchEvent(new PopStateEvent('popstate'));
+"#;
 
 async fn item_journey(page: Arc<Page>) {
     // From a claim to its item, the claim marked.
@@ -651,6 +729,8 @@ return {
   bylines: all('#hits > li').map((li) => text(li.querySelector('.meta .byline'))),
   details: all('#hits > li').map((li) => [...li.querySelectorAll('.details > li')].map(text)),
   kinds: all('#hits > li .kind').map(text),
+  summary: text(one('#summary')),
+  notes: all('#view .note').map(text).join(' | '),
   facets: Object.fromEntries(all('#facets section').map((s) => [s.dataset.facet,
     [...s.querySelectorAll('li')].map((li) => [text(li.querySelector('.value')), number(text(li.querySelector('.count')))])])),
   checked: all('#facets input:checked').map((i) => `${i.closest('section').dataset.facet}=${i.closest('li').dataset.value}`),
