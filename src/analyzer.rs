@@ -57,7 +57,7 @@ fn register(manager: &TokenizerManager, closed_forms: bool) {
 
 /// Words of this many bytes or more are dropped (long runs of letters are
 /// identifiers, hashes or base64, not words anyone types).
-const TOO_LONG_WORD: usize = 40;
+pub(crate) const TOO_LONG_WORD: usize = 40;
 /// Distinct spellings a thread remembers before it starts afresh.
 const REMEMBERED: usize = 100_000;
 
@@ -118,7 +118,7 @@ impl Normalizer {
 /// the question words of a query typed as a sentence (`which`, `do`, `what`)
 /// neither rank records nor decide which records "match every word".
 #[rustfmt::skip]
-const STOP_WORDS: &[&str] = &[
+pub(crate) const STOP_WORDS: &[&str] = &[
     "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours",
     "yourself", "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it",
     "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which", "who",
@@ -261,7 +261,7 @@ impl TokenStream for WordTokenStream<'_> {
 
 /// Byte ranges of the words of `text`, into `words`. ASCII is classified
 /// byte by byte; other characters are decoded.
-fn words(text: &str, words: &mut Vec<(usize, usize)>) {
+pub(crate) fn words(text: &str, words: &mut Vec<(usize, usize)>) {
     words.clear();
     let bytes = text.as_bytes();
     let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);

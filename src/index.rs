@@ -10,6 +10,7 @@ use tantivy::DocAddress;
 
 use crate::browse::PageView;
 use crate::error::Result;
+use crate::export::{Engine, ExportSummary};
 use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
 use crate::query::{Reader, SearchRequest, SearchResponse};
@@ -103,6 +104,13 @@ impl Index {
     /// has that path. The search page's item view.
     pub fn page(&self, path: &str, item: Option<u64>) -> Result<Option<PageView>> {
         crate::browse::page(&self.reader, path, item)
+    }
+
+    /// Writes `engine`'s index configuration for the index `name` and every
+    /// record, as NDJSON batches for its ingest API, into `dir` (see
+    /// [`crate::export`]).
+    pub fn export_to(&self, engine: Engine, name: &str, dir: &Path) -> Result<ExportSummary> {
+        crate::export::write(&self.reader, engine, name, dir)
     }
 
     /// Makes the next search see the latest commit now rather than within the

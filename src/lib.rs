@@ -88,6 +88,7 @@ pub mod analyzer;
 pub mod browse;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod index;
 pub mod ingest;
 pub mod model;

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use claimsearch::config::{Paths, CORPUS_ENV, DEFAULT_CORPUS, DEFAULT_INDEX, INDEX_ENV};
+use claimsearch::export::Engine;
 use claimsearch::ingest::{FileWarning, IndexReport, Progress, Skipped};
 use claimsearch::model::{Date, Kind};
 use claimsearch::query::{DateBucket, Front, SearchRequest, DEFAULT_LIMIT};
@@ -43,7 +44,9 @@ enum Command {
     /// Serve searches over HTTP as JSON (GET /search, /stats, /health).
     #[cfg(feature = "server")]
     Serve(ServeArgs),
-    /// Print every record as JSON Lines (the hit fields, without score and snippet).
+    /// Print every record as JSON Lines (the hit fields, without score and
+    /// snippet), or write a distributed engine's index configuration and
+    /// ingest batches into a folder (--format quickwit|opensearch DIR).
     Export(ExportArgs),
 }
 
@@ -136,6 +139,10 @@ struct QueryArgs {
     /// Print one JSON object (the contract documented in the README).
     #[arg(long)]
     json: bool,
+    /// Print the request body quickwit or opensearch needs for this query,
+    /// filters, facets and date histogram, instead of searching.
+    #[arg(long, value_name = "ENGINE", conflicts_with = "json")]
+    explain: Option<Engine>,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +158,35 @@ struct StatsArgs {
 struct ExportArgs {
     #[command(flatten)]
     index: IndexDirArg,
+    /// jsonl (every record on stdout), or quickwit or opensearch: the
+    /// engine's index configuration and NDJSON batches of at most 10 MB in DIR.
+    #[arg(long, default_value = "jsonl", value_name = "FORMAT")]
+    format: ExportFormat,
+    /// The index name in the engine (in the configuration and the batches).
+    #[arg(long, default_value = claimsearch::export::INDEX_NAME)]
+    name: String,
+    /// Folder to write the engine's files into (new or empty).
+    dir: Option<PathBuf>,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy)]
+enum ExportFormat {
+    JsonLines,
+    Engine(Engine),
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "jsonl" => Ok(ExportFormat::JsonLines),
+            other => other
+                .parse()
+                .map(ExportFormat::Engine)
+                .map_err(|_| format!("unknown format '{other}' (jsonl, quickwit or opensearch)")),
+        }
+    }
 }
 
 #[cfg(feature = "server")]
@@ -242,6 +278,12 @@ fn reindex(args: ReindexArgs, out: &mut impl Write) -> Result<()> {
 fn query(args: QueryArgs, out: &mut impl Write, style: Style) -> Result<()> {
     let request = args.request();
     request.validate_for(Front::Cli)?;
+    if let Some(engine) = args.explain {
+        let body = claimsearch::export::explain(engine, &request)?;
+        serde_json::to_writer_pretty(&mut *out, &body)?;
+        writeln!(out)?;
+        return Ok(());
+    }
     let paths = args.corpus.paths(args.index);
     if !storage::exists(&paths.index) {
         eprintln!(
@@ -276,9 +318,41 @@ fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
 }
 
 fn export(args: ExportArgs, out: &mut impl Write) -> Result<()> {
+    let engine = match (args.format, args.dir) {
+        (ExportFormat::JsonLines, None) => None,
+        (ExportFormat::Engine(engine), Some(dir)) => Some((engine, dir)),
+        (ExportFormat::JsonLines, Some(_)) => {
+            return Err(Error::BadRequest(
+                "a folder is for --format quickwit or opensearch; JSON Lines go to stdout".into(),
+            )
+            .into())
+        }
+        (ExportFormat::Engine(engine), None) => {
+            return Err(Error::BadRequest(format!(
+                "--format {engine} writes files: give the folder (claimsearch export --format {engine} DIR)"
+            ))
+            .into())
+        }
+    };
     let index = Index::open(&args.index.index)?;
-    index
-        .for_each_record(|record| render::json(out, &record).map_err(|e| Error::io("stdout", e)))?;
+    let Some((engine, dir)) = engine else {
+        return Ok(index.for_each_record(|record| {
+            render::json(out, &record).map_err(|e| Error::io("stdout", e))
+        })?);
+    };
+    let summary = index
+        .export_to(engine, &args.name, &dir)
+        .with_context(|| format!("exporting to {}", dir.display()))?;
+    for id in &summary.too_large {
+        eprintln!("claimsearch: left out record {id}: larger than a batch alone");
+    }
+    writeln!(
+        out,
+        "wrote {} records in {} batches and {} for {engine}",
+        summary.records,
+        summary.batches,
+        summary.config.display()
+    )?;
     Ok(())
 }
 

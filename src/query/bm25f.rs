@@ -22,12 +22,12 @@ use crate::schema::Fields;
 
 /// Weight of a match in the title, relative to one in the record's own text:
 /// the title says what the item is about, not what this claim or quote says.
-pub(super) const TITLE_WEIGHT: Score = 0.5;
+pub(crate) const TITLE_WEIGHT: Score = 0.5;
 /// Weight of a title match in a summary record. A summary stands for the
 /// whole item, so the item's title is its own heading, as telling as its text.
 const SUMMARY_TITLE_WEIGHT: Score = 3.0;
 /// Weight of a match in the topic words.
-pub(super) const TOPICS_WEIGHT: Score = 0.3;
+pub(crate) const TOPICS_WEIGHT: Score = 0.3;
 
 /// One analysed word, scored by BM25F over text, title and topics.
 pub(super) fn word_query(f: &Fields, token: &str) -> Box<dyn Query> {

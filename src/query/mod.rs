@@ -32,8 +32,10 @@ use tantivy::{
 use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
 use crate::schema::{self, Fields};
+pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 pub(crate) use facets::{Counts, FacetCounter};
 use shown::Shown;
+pub(crate) use warm::DocBits;
 use warm::{CommitState, Warm};
 
 pub use request::{
@@ -140,6 +142,20 @@ impl Reader {
     /// What the searches of `searcher`'s commit share.
     pub(crate) fn state(&self, searcher: &Searcher) -> Result<Arc<CommitState>> {
         self.warm.state(searcher)
+    }
+
+    /// For each segment of `searcher`'s commit, the records of older thread
+    /// versions, which a search hides unless asked for every version.
+    pub(crate) fn older_versions(
+        &self,
+        searcher: &Searcher,
+    ) -> Result<std::collections::HashMap<tantivy::index::SegmentId, Arc<DocBits>>> {
+        Ok(self.state(searcher)?.hidden.clone())
+    }
+
+    /// The field handles of the schema.
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
     }
 
     /// The stored record of a document.

@@ -57,7 +57,7 @@ Sources
 - [2] Uniform bounds revisited — Alignment Forum (2019-03-01)
 ";
 
-fn corpus() -> Fixture {
+pub(crate) fn corpus() -> Fixture {
     let fx = Fixture::new();
     fx.write(
         "items/2019/uniform.txt",

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod contract;
+mod export;
 mod faults;
 mod fuzz;
 mod hostile;
