@@ -87,6 +87,8 @@ pub struct EngineRecord {
     /// False for records of a thread version older than the thread's newest
     /// at export time; the engine's default searches keep `newest: true`.
     pub newest: bool,
+    /// True for a quote found in the corpus's raw text (`--verified`).
+    pub verified: bool,
 }
 
 /// What an export wrote.
@@ -196,6 +198,7 @@ pub(crate) fn for_each(
                 topic: record.topics.clone(),
                 threads: threads.of(doc, &mut cursor),
                 newest: !hidden.is_some_and(|h| h.contains(doc)),
+                verified: record.found_in.as_ref().is_some_and(|f| !f.is_empty()),
                 record,
             })?;
         }

@@ -14,7 +14,7 @@ use std::ops::Bound;
 
 use serde_json::{json, Map, Value};
 
-use super::translate::{self, Node, NEWEST, THREADS};
+use super::translate::{self, Node, NEWEST, THREADS, VERIFIED};
 use super::EngineRecord;
 use crate::analyzer::{STOP_WORDS, TOO_LONG_WORD};
 use crate::error::Result;
@@ -121,6 +121,8 @@ pub fn index_body() -> Value {
                 names::TOPIC: exact(),
                 THREADS: {"type": "keyword"},
                 NEWEST: {"type": "boolean"},
+                VERIFIED: {"type": "boolean"},
+                names::FOUND_IN: {"type": "object", "enabled": false},
             },
         },
     })

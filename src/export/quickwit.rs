@@ -15,7 +15,7 @@ use std::ops::Bound;
 
 use serde_json::{json, Value};
 
-use super::translate::{self, Node, NEWEST, THREADS};
+use super::translate::{self, Node, NEWEST, THREADS, VERIFIED};
 use super::{yaml, EngineRecord};
 use crate::error::Result;
 use crate::query::{DateBucket, SearchRequest, FACET_VALUES, TITLE_WEIGHT, TOPICS_WEIGHT};
@@ -62,8 +62,8 @@ pub fn config(name: &str) -> Value {
         "version": CONFIG_VERSION,
         "index_id": name,
         "doc_mapping": {
-            // `cites` (a list of objects) is kept in the stored document,
-            // not indexed.
+            // `cites` and `found_in` (lists of objects) are kept in the
+            // stored document, not indexed.
             "mode": "dynamic",
             "dynamic_mapping": {"indexed": false, "stored": true},
             "field_mappings": [
@@ -90,6 +90,7 @@ pub fn config(name: &str) -> Value {
                 exact(names::TOPIC, true, true),
                 {"name": THREADS, "type": "array<text>", "tokenizer": "raw", "record": "basic", "stored": false},
                 {"name": NEWEST, "type": "bool", "fast": true},
+                {"name": VERIFIED, "type": "bool"},
             ],
             "tokenizers": [{
                 "name": WORDS_TOKENIZER,

@@ -91,6 +91,12 @@ fn filters(request: &SearchRequest) -> Vec<Node> {
             upper: day(request.until),
         });
     }
+    if request.verified {
+        out.push(Node::Flag {
+            field: VERIFIED,
+            value: true,
+        });
+    }
     if !request.all_versions {
         out.push(Node::Flag {
             field: NEWEST,
@@ -104,6 +110,9 @@ fn filters(request: &SearchRequest) -> Vec<Node> {
 pub(super) const THREADS: &str = "threads";
 /// The engine field telling records of a thread's newest version.
 pub(super) const NEWEST: &str = "newest";
+
+/// The engine field telling quotes found in the corpus's raw text.
+pub(super) const VERIFIED: &str = names::VERIFIED;
 
 /// A day as RFC 3339, midnight UTC.
 pub(super) fn midnight(date: Date) -> String {

@@ -269,7 +269,7 @@ fn quickwit_files_follow_the_documented_index_config_and_ingest_api() {
                 }
                 let Some(field) = fields.get(key.as_str()) else {
                     // Unmapped fields go to the dynamic mapping: stored, not indexed.
-                    assert_eq!(key, "cites");
+                    assert!(["cites", "found_in"].contains(&key.as_str()), "{key}");
                     assert_eq!(mapping["mode"], "dynamic");
                     continue;
                 };
@@ -286,7 +286,7 @@ fn quickwit_files_follow_the_documented_index_config_and_ingest_api() {
             }
             let id = doc["id"].as_str().unwrap().to_string();
             let mut record = doc.clone();
-            for extra in ["topic", "threads", "newest"] {
+            for extra in ["topic", "threads", "newest", "verified"] {
                 record.as_object_mut().unwrap().remove(extra);
             }
             assert_eq!(
@@ -533,6 +533,8 @@ fn engine_records_say_which_are_of_an_older_thread_version_and_every_thread() {
         let older = doc["version"] == 1;
         assert_eq!(doc["newest"], !older, "{}", doc["id"]);
         assert_eq!(doc["topic"], doc["topics"]);
+        let found = doc["found_in"].as_array().is_some_and(|f| !f.is_empty());
+        assert_eq!(doc["verified"], found);
     }
     assert!(docs.iter().any(|d| d["newest"] == false));
     // A feed item names the thread it appears in: `--thread` finds it there.
