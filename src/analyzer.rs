@@ -55,6 +55,20 @@ fn register(manager: &TokenizerManager, closed_forms: bool) {
     manager.register(KEYWORD_ANALYZER, keyword);
 }
 
+/// The term the keyword analyzer makes of a whole value (lowercased), for
+/// terms built outside a query, such as the page path `reindex` deletes by.
+pub(crate) fn keyword_term(value: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .build();
+    let mut stream = analyzer.token_stream(value);
+    let mut term = String::new();
+    if let Some(token) = stream.next() {
+        term.push_str(&token.text);
+    }
+    term
+}
+
 /// Words of this many bytes or more are dropped (long runs of letters are
 /// identifiers, hashes or base64, not words anyone types).
 pub(crate) const TOO_LONG_WORD: usize = 40;

@@ -211,6 +211,12 @@ impl Fields {
     }
 }
 
+/// The term of the page path `rel` in the `path` field, as the keyword
+/// analyzer indexed it (lowercased): what deletes a page's records.
+pub(crate) fn path_term(fields: &Fields, rel: &str) -> tantivy::Term {
+    tantivy::Term::from_field_text(fields.path, &crate::analyzer::keyword_term(rel))
+}
+
 /// The record a document stores.
 pub(crate) fn stored_record(fields: &Fields, doc: &TantivyDocument) -> Result<Record> {
     let json = doc

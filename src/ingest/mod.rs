@@ -284,14 +284,38 @@ fn recent_mtime() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// The corpus-relative, `/`-separated form of `path`.
+/// The corpus-relative, `/`-separated form of `path`, each name [`escaped`]:
+/// the identity of a file in the index, the same on every run.
 pub(crate) fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<_> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let parts: Vec<String> = rel.components().map(|c| escaped(c.as_os_str())).collect();
     parts.join("/")
+}
+
+/// A file or folder name as text that names it alone: valid UTF-8 as it
+/// is, each byte that is not as `\xHH`, and a backslash doubled so that a
+/// name written `caf\xE9` cannot be taken for the byte 0xE9. A lossy
+/// decoding would give `caf\xE9.txt` and `caf\xE8.txt` the same id.
+pub(crate) fn escaped(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(name);
+    #[cfg(not(unix))]
+    let lossy = name.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Makes sure `corpus` is a folder.

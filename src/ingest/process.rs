@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
-use tantivy::{IndexWriter, TantivyDocument, Term};
+use tantivy::{IndexWriter, TantivyDocument};
 
 use super::manifest::{content_hash, Entry};
 use super::trace::{Traced, Tracer, Verifier};
@@ -159,7 +159,7 @@ fn process_file(
                 entry,
             });
         }
-        writer.delete_term(Term::from_field_text(fields.path, &file.rel));
+        writer.delete_term(crate::schema::path_term(fields, &file.rel));
     }
     let mut traced = Traced::default();
     let (skipped, warnings) = match page::parse_bytes(&file.name(), &bytes) {
@@ -293,7 +293,7 @@ fn too_large(
                 entry,
             };
         }
-        writer.delete_term(Term::from_field_text(fields.path, &file.rel));
+        writer.delete_term(crate::schema::path_term(fields, &file.rel));
     }
     Done::Indexed {
         rel: file.rel.clone(),

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tantivy::{ReloadPolicy, Term};
+use tantivy::ReloadPolicy;
 
 use super::manifest::{Entry, Manifest};
 use super::process::{self, Done, Job};
@@ -95,7 +95,7 @@ fn incremental(
     let walked = walk(&corpus)?;
     let plan = Plan::new(old, walked);
     for path in &plan.gone {
-        writer.delete_term(Term::from_field_text(fields.path, path));
+        writer.delete_term(crate::schema::path_term(&fields, path));
     }
     progress(Progress::Found(plan.jobs.len()));
     // What the last commit holds, but for the pages this run rewrites or removes.

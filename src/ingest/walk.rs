@@ -10,11 +10,6 @@ use crate::error::Result;
 /// File endings read as pages; anything else (images, editor backups) is not a page.
 const PAGE_EXTENSIONS: [&str; 4] = ["txt", "text", "md", "jsonl"];
 
-/// Why a file whose path is not UTF-8 is not read: its path is its identity in
-/// the index, and a lossy one could be shared by two files (`caf\xE9.txt` and
-/// `caf\xE8.txt` are both `caf\u{FFFD}.txt`), giving records the same id.
-const NOT_UTF8: &str = "file name is not valid UTF-8 (rename the file to index it)";
-
 /// A candidate page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorpusFile {
@@ -57,13 +52,6 @@ pub fn walk(corpus: &Path) -> Result<Walk> {
         match entry {
             Ok(entry) if entry.file_type().is_file() && is_page(entry.path()) => {
                 let rel = relative(&root, entry.path());
-                if !is_utf8(&root, entry.path()) {
-                    found.skipped.push(Skipped {
-                        path: rel,
-                        reason: NOT_UTF8.to_string(),
-                    });
-                    continue;
-                }
                 match entry.metadata() {
                     Ok(meta) => found.files.push(CorpusFile {
                         rel,
@@ -105,11 +93,6 @@ fn walk_reason(err: &walkdir::Error) -> String {
     } else {
         err.to_string()
     }
-}
-
-/// True when the path below the corpus root is valid UTF-8.
-fn is_utf8(root: &Path, path: &Path) -> bool {
-    path.strip_prefix(root).unwrap_or(path).to_str().is_some()
 }
 
 fn is_hidden(entry: &DirEntry) -> bool {

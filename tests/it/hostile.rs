@@ -407,35 +407,64 @@ fn unreadable_files_are_reported_and_keep_what_was_indexed() {
 }
 
 #[test]
-fn non_utf8_file_names_are_reported_and_never_share_an_id() {
+fn non_utf8_file_names_are_indexed_with_escaped_ids_of_their_own() {
     let fx = Fixture::new();
     good_page(&fx);
     let c = fx.corpus();
     let name = |bytes: &[u8]| c.join(OsStr::from_bytes(bytes));
-    // Both names read as `caf\u{FFFD}.txt` when decoded lossily.
+    // Decoded lossily, both names would read `caf\u{FFFD}.txt`.
     std::fs::write(name(b"caf\xE9.txt"), "One\n\nFirst latin-1 name.\n").unwrap();
     std::fs::write(name(b"caf\xE8.txt"), "Two\n\nSecond latin-1 name.\n").unwrap();
     std::fs::create_dir(name(b"dir\xFF")).unwrap();
     std::fs::write(
         name(b"dir\xFF/inside.txt"),
-        "Three\n\nUnder a bad folder name.\n",
+        "Three\n\nUnder a latin-1 folder name.\n",
     )
     .unwrap();
+    // A valid name spelled like an escape is another file.
+    fx.write("caf\\xE9.txt", "Four\n\nA latin-1 look-alike name.\n");
+    // Capitals, which the path term is lowercased from.
+    fx.write("Upper/Case.txt", "Five\n\nA capital latin name.\n");
     let s = index(&fx);
-    assert_eq!(s.pages, 1);
-    let not_utf8 = "file name is not valid UTF-8 (rename the file to index it)";
-    let reported: Vec<&str> = (s.skipped.iter())
-        .filter(|s| s.reason == not_utf8)
-        .map(|s| s.path.as_str())
-        .collect();
+    assert_eq!((s.pages, s.skipped.len()), (6, 0), "{:?}", s.skipped);
+    let paths = |fx: &Fixture| -> BTreeSet<String> {
+        (search(fx, "latin").hits.iter())
+            .map(|h| h.path.clone())
+            .collect()
+    };
+    let escaped = [
+        "Upper/Case.txt",
+        "caf\\xE8.txt",
+        "caf\\xE9.txt",
+        "caf\\\\xE9.txt",
+        "dir\\xFF/inside.txt",
+    ];
+    assert_eq!(paths(&fx), BTreeSet::from(escaped.map(String::from)));
+
+    // The same ids on the next run: nothing to do.
+    let again: serde_json::Value =
+        serde_json::from_str(&fx.ok(&["reindex", "--json"]).stdout).unwrap();
     assert_eq!(
-        reported,
-        [
-            "caf\u{FFFD}.txt",
-            "caf\u{FFFD}.txt",
-            "dir\u{FFFD}/inside.txt"
-        ]
+        (again["unchanged"].as_u64(), again["added"].as_u64()),
+        (Some(6), Some(0))
     );
+    // Changed and removed like any other file.
+    std::fs::write(name(b"caf\xE9.txt"), "One\n\nFirst latin-1 name, edited.\n").unwrap();
+    std::fs::remove_file(name(b"caf\xE8.txt")).unwrap();
+    fx.remove("Upper/Case.txt");
+    let changed: serde_json::Value =
+        serde_json::from_str(&fx.ok(&["reindex", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (changed["updated"].as_u64(), changed["deleted"].as_u64()),
+        (Some(1), Some(2)),
+        "{changed}"
+    );
+    let left = paths(&fx);
+    assert!(
+        !left.contains("caf\\xE8.txt") && !left.contains("Upper/Case.txt"),
+        "{left:?}"
+    );
+    assert_eq!(search(&fx, "edited").hits[0].path, "caf\\xE9.txt");
     assert_converged(&fx);
 }
 
