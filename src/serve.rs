@@ -28,6 +28,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 
+mod stalled;
 mod unparsable;
 
 use crate::browse::PageView;
@@ -41,6 +42,12 @@ use crate::web;
 
 /// A request that takes longer is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send a request head before its connection is
+/// closed (a client that stalls mid-request holds nothing longer).
+pub use stalled::HEAD_TIMEOUT;
+/// After the shutdown signal, how long requests in flight may take before
+/// the connections still open are dropped.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// The longest raw query string accepted (a `q` of the longest allowed text,
 /// percent-encoded, fits).
 const MAX_QUERY_STRING_BYTES: usize = 32 * 1024;
@@ -76,7 +83,9 @@ pub fn router(index_dir: impl Into<PathBuf>) -> Router {
 }
 
 /// Serves searches over HTTP on `listener` until `shutdown` resolves, then
-/// lets the requests in flight finish. Each request is logged through
+/// lets the requests in flight finish, for at most [`SHUTDOWN_GRACE`]. A
+/// connection that does not send a request head within [`HEAD_TIMEOUT`] is
+/// closed. Each request is logged through
 /// `tracing` (method, path, status, latency): the program that calls this
 /// installs the subscriber and the runtime.
 pub async fn serve(
@@ -86,9 +95,28 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let index_dir = index_dir.into();
     tracing::info!(index = %index_dir.display(), "serving");
-    axum::serve(unparsable::JsonListener(listener), router(index_dir))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (signalled, signal) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let listener = stalled::HeadDeadlines(unparsable::JsonListener(listener));
+    let served = axum::serve(listener, router(index_dir)).with_graceful_shutdown(shutdown);
+    // Graceful, but bounded: a connection that neither finishes a request
+    // nor closes does not hold the process.
+    let grace = async {
+        match signal.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = served => served?,
+        () = grace => tracing::warn!(
+            "connections still open {} s after the signal: closing them",
+            SHUTDOWN_GRACE.as_secs()
+        ),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use claimsearch::serve::{self, REQUEST_TIMEOUT};
+use claimsearch::serve;
 
 /// Serves searches over HTTP on `addr` until SIGINT or SIGTERM.
 ///
@@ -33,8 +33,9 @@ pub fn run(index_dir: &Path, addr: SocketAddr) -> Result<()> {
             .await
             .context("serving HTTP")
     });
-    // In-flight searches finish within the request timeout; do not wait longer.
-    runtime.shutdown_timeout(REQUEST_TIMEOUT);
+    // `serve` already gave requests in flight their grace; a search still
+    // running on the blocking pool is not waited for much longer.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     served
 }
 

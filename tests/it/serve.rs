@@ -658,15 +658,49 @@ fn serve_sees_a_new_commit_without_restart() {
     assert_eq!(json(&body)["pages"], 6);
 }
 
+/// A connection that has sent `bytes` and then nothing.
+fn stalled(server: &Server, bytes: &[u8]) -> std::net::TcpStream {
+    use std::io::Write;
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(bytes).unwrap();
+    stream
+}
+
+const HALF_A_REQUEST: &[u8] = b"GET /search?q=grokking HTTP/1.1\r\nHost: claimsearch\r\n";
+
+#[test]
+fn serve_drops_a_client_that_stalls_mid_request() {
+    let (_fx, server) = indexed_server();
+    let mut half = stalled(&server, HALF_A_REQUEST);
+    let mut silent = stalled(&server, b"");
+    for stream in [&mut half, &mut silent] {
+        // Well past the head timeout: the server closes, sending nothing.
+        let bound = claimsearch::serve::HEAD_TIMEOUT + Duration::from_secs(20);
+        stream.set_read_timeout(Some(bound)).unwrap();
+        let mut answer = Vec::new();
+        match stream.read_to_end(&mut answer) {
+            Ok(_) => assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer)),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+    }
+    // Everyone else is served as before.
+    assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_shuts_down_cleanly_on_sigterm() {
     let (_fx, mut server) = indexed_server();
     assert_eq!(server.search(&[("q", "grokking")]).total, 1);
+    // Clients stalled mid-request do not hold the shutdown.
+    let _stalled: Vec<_> = (0..3).map(|_| stalled(&server, HALF_A_REQUEST)).collect();
+    std::thread::sleep(Duration::from_millis(200));
     let pid = server.child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // The promise: gone within 5 s of SIGTERM.
+    let deadline = Instant::now() + Duration::from_secs(5);
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
             break status;
