@@ -85,6 +85,7 @@
 #![warn(missing_docs)]
 
 pub mod analyzer;
+pub mod authors;
 pub mod browse;
 pub mod config;
 pub mod error;
