@@ -7,6 +7,7 @@
 
 use super::text::{self, Line};
 use super::topics::{self, Vocabulary};
+use super::Warning;
 use crate::model::{Date, Item, Quote};
 
 /// The sections of an extraction page, in the order the tracker prints them.
@@ -24,7 +25,7 @@ enum Section {
 /// The page's lines, sorted into sections.
 #[derive(Default)]
 struct Sections<'a> {
-    head: Vec<&'a str>,
+    head: Vec<Line<'a>>,
     threads: Vec<Line<'a>>,
     topics: Vec<&'a str>,
     claims: Vec<Line<'a>>,
@@ -36,7 +37,8 @@ struct Sections<'a> {
 struct Meta {
     source: Option<String>,
     author: Option<String>,
-    date: Date,
+    /// `Err` holds a date-shaped text that is no real date (`2026-13-45`).
+    date: Result<Date, String>,
 }
 
 /// True when the page has the extraction structure: at least three of the `Extraction`,
@@ -53,10 +55,12 @@ pub(crate) fn looks_like(lines: &[Line]) -> bool {
     found.iter().filter(|f| **f).count() >= 3
 }
 
-/// Parses an extraction page; `None` when it has no title, the one thing an item needs.
-pub(crate) fn parse(lines: &[Line]) -> Option<Item> {
+/// Parses an extraction page; `None` when it has no title, the one thing an item needs. A
+/// meta line whose date is no real date keeps its source and author, leaves the date empty
+/// and adds a warning.
+pub(crate) fn parse(lines: &[Line], warnings: &mut Vec<Warning>) -> Option<Item> {
     let sections = split_sections(lines);
-    let (title, meta, summary) = parse_head(&sections.head)?;
+    let (title, meta, summary) = parse_head(&sections.head, warnings)?;
     let mut item = Item {
         title,
         summary,
@@ -66,7 +70,7 @@ pub(crate) fn parse(lines: &[Line]) -> Option<Item> {
         ..Item::default()
     };
     if let Some(meta) = meta {
-        (item.source, item.author, item.date) = (meta.source, meta.author, Some(meta.date));
+        (item.source, item.author, item.date) = (meta.source, meta.author, meta.date.ok());
     }
     item.topics = topics::parse_topics(&sections.topics.join(" "), &vocabulary(&item));
     Some(item)
@@ -97,7 +101,7 @@ fn split_sections<'a>(lines: &[Line<'a>]) -> Sections<'a> {
 impl<'a> Sections<'a> {
     fn push(&mut self, section: Section, line: Line<'a>) {
         match section {
-            Section::Head => self.head.push(line.text),
+            Section::Head => self.head.push(line),
             Section::Threads => self.threads.push(line),
             Section::Extraction => {}
             Section::Topics => self.topics.push(line.text),
@@ -130,28 +134,56 @@ fn is_noise(line: &str) -> bool {
 /// Title, meta line and summary from the head. Lines before the meta line are the title
 /// (joined, in case it wrapped); lines after it, the summary. Without a meta line the first
 /// line is the title.
-fn parse_head(head: &[&str]) -> Option<(String, Option<Meta>, Option<String>)> {
-    let meta_at = (head.iter().enumerate()).find_map(|(i, l)| Some((i, parse_meta(l)?)));
+fn parse_head(
+    head: &[Line],
+    warnings: &mut Vec<Warning>,
+) -> Option<(String, Option<Meta>, Option<String>)> {
+    let meta_at = (head.iter().enumerate()).find_map(|(i, l)| Some((i, parse_meta(l.text)?)));
     let (title, meta, rest) = match meta_at {
-        Some((i, meta)) => (&head[..i], Some(meta), &head[i + 1..]),
+        Some((i, meta)) => (&head[..i], Some((head[i].number, meta)), &head[i + 1..]),
         None => (head.get(..1)?, None, head.get(1..)?),
     };
+    let title: Vec<&str> = title.iter().map(|l| l.text).collect();
     let title = text::clean_ws(&title.join(" "));
-    (!title.is_empty()).then(|| (title, meta, summary(rest)))
+    if title.is_empty() {
+        return None;
+    }
+    if let Some((line, Meta { date: Err(bad), .. })) = &meta {
+        let message =
+            format!("bad date '{bad}' (want YYYY-MM-DD): source and author kept, no date");
+        warnings.push(Warning::at(*line, message));
+    }
+    let rest: Vec<&str> = rest.iter().map(|l| l.text).collect();
+    Some((title, meta.map(|(_, m)| m), summary(&rest)))
 }
 
 /// Parses `source · author · date`, recognised by its trailing date; the author (or the
-/// source too) may be missing. Extra middle parts belong to the author.
+/// source too) may be missing. Extra middle parts belong to the author. A trailing part shaped
+/// like a date but no real one (`2026-13-45`) still makes the line a meta line when a `·`
+/// separates it from the rest; its date is then an `Err`.
 fn parse_meta(line: &str) -> Option<Meta> {
     let parts: Vec<&str> = line.split('·').map(str::trim).collect();
     let (last, rest) = parts.split_last()?;
-    let date = Date::parse(last)?;
+    let date = match Date::parse(last) {
+        Some(date) => Ok(date),
+        None if !rest.is_empty() && is_date_shaped(last) => Err(last.to_string()),
+        None => return None,
+    };
     let non_empty = |s: String| (!s.is_empty()).then_some(s);
     Some(Meta {
         source: rest.first().and_then(|s| non_empty(s.to_string())),
         author: rest.get(1..).and_then(|a| non_empty(a.join(" · "))),
         date,
     })
+}
+
+/// `YYYY-M-D` to `YYYY-MM-DD` digits: what a date looks like, whether or not it is one.
+fn is_date_shaped(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let digits = |s: &str, range: std::ops::RangeInclusive<usize>| {
+        range.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    matches!(parts.as_slice(), [y, m, d] if digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2))
 }
 
 /// The summary paragraphs, one per line, without the "No summary yet" placeholder.
@@ -197,7 +229,10 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Option<Item> {
-        parse(&text::lines(text))
+        let mut warnings = Vec::new();
+        let item = parse(&text::lines(text), &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        item
     }
 
     const PAGE: &str = "\
@@ -285,7 +320,34 @@ Nobody expected the weekly reuse rate to be so...
         let meta = parse_meta("A · B · C · 2020-02-02").unwrap();
         assert_eq!(meta.author.as_deref(), Some("B · C"));
         assert!(parse_meta("A · B · yesterday").is_none());
+        assert!(parse_meta("2026-13-45").is_none());
+        assert!(parse_meta("Sold out by 2020-02-30").is_none());
         assert!(parse_meta("A · · 2020-02-02").unwrap().author.is_none());
+    }
+
+    #[test]
+    fn a_bad_date_keeps_source_and_author_and_warns_with_the_line() {
+        let page = "The Information Machine\nA Paper\narXiv · Someone · 2026-13-45\n\
+            A summary.\nExtraction\nTopics: a\nClaims\n• c\nKey quotes\nq\n";
+        let mut warnings = Vec::new();
+        let item = parse(&text::lines(page), &mut warnings).unwrap();
+        assert_eq!(item.title, "A Paper");
+        assert_eq!(item.source.as_deref(), Some("arXiv"));
+        assert_eq!(item.author.as_deref(), Some("Someone"));
+        assert_eq!(item.date, None);
+        assert_eq!(item.summary.as_deref(), Some("A summary."));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, Some(3));
+        assert!(warnings[0].message.contains("'2026-13-45'"), "{warnings:?}");
+        // Also without an author, and with a short month and day.
+        let page = "T\nBlog · 2024-2-30\nExtraction\nTopics: a\nClaims\n• c\nKey quotes\n";
+        let mut warnings = Vec::new();
+        let item = parse(&text::lines(page), &mut warnings).unwrap();
+        assert_eq!(
+            (item.source.as_deref(), item.author, item.date),
+            (Some("Blog"), None, None)
+        );
+        assert_eq!(warnings[0].line, Some(2));
     }
 
     #[test]

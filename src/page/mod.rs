@@ -133,7 +133,7 @@ fn detect_and_parse(name: &str, text: &str, warnings: &mut Vec<Warning>) -> Page
     let (kind, page) = if thread::looks_like(&lines) {
         ("thread history", parse_thread(&lines, warnings))
     } else if extraction::looks_like(&lines) {
-        let item = extraction::parse(&lines);
+        let item = extraction::parse(&lines, warnings);
         ("extraction", item.map(Page::Extraction))
     } else {
         return Page::Raw(raw::parse(name, &lines));
