@@ -90,6 +90,7 @@ pub mod browse;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod history;
 pub mod index;
 pub mod ingest;
 pub mod model;
