@@ -3,12 +3,14 @@
 //! The JSON forms are the serde forms of the library's own types, so the CLI,
 //! the server and the library share one contract.
 
+mod history;
 mod human;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+pub use history::history as human_history;
 pub use human::{index_summary, query as human_query, reindex_summary, stats as human_stats};
 
 /// Whether to colour terminal output.
