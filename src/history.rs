@@ -188,6 +188,19 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
+/// A thread's slug: its title folded to lowercase ASCII, every run of other characters made
+/// one `-` (`Deep Learning Theory Is Broken — And Maybe Unfixable` →
+/// `deep-learning-theory-is-broken-and-maybe-unfixable`). A thread is asked for by title or by
+/// slug; both give the same slug.
+pub fn slug(title: &str) -> String {
+    let folded = crate::authors::fold(title);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join("-")
+}
+
 /// A 64-bit key for "this record of this thread", equal for the same record in any version:
 /// the thread title, the kind and the [`normalise`]d text, hashed. The index stores it with
 /// every thread record, so the earliest version holding a record is one term lookup away.
@@ -293,6 +306,20 @@ mod tests {
         assert_eq!(json["changes"][0]["removed"]["event"][0], "x");
         let back: History = serde_json::from_value(json).unwrap();
         assert_eq!(back, history);
+    }
+
+    #[test]
+    fn a_title_and_its_slug_give_the_same_slug() {
+        let title = "Deep Learning Theory Is Broken — And Maybe Unfixable";
+        let slug = slug(title);
+        assert_eq!(slug, "deep-learning-theory-is-broken-and-maybe-unfixable");
+        assert_eq!(super::slug(&slug), slug);
+        assert_eq!(
+            super::slug("deep learning theory is BROKEN and maybe unfixable"),
+            slug
+        );
+        assert_eq!(super::slug("Rényi's  Entropy: 2.0?"), "renyi-s-entropy-2-0");
+        assert_eq!(super::slug("—"), "");
     }
 
     #[test]
