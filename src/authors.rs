@@ -7,7 +7,9 @@
 
 use std::cell::RefCell;
 
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 
 /// Splits a byline into its authors, in byline order, without duplicates.
 ///
@@ -117,6 +119,52 @@ pub fn byline_keys(byline: &str, authors: &[String]) -> Vec<String> {
     }
     keys.retain(|k| !k.is_empty());
     keys
+}
+
+/// The tokenizer of the index's author field: a value becomes the one token [`fold`] makes of
+/// it (none when that is empty). Indexing and the query parser (`author:"Sébastien Bubeck"`)
+/// both read the field through it, so the two sides always fold alike.
+#[derive(Clone, Default)]
+pub struct NameTokenizer {
+    token: Token,
+}
+
+/// The stream of a [`NameTokenizer`]: at most one token.
+pub struct NameTokenStream<'a> {
+    token: &'a mut Token,
+    pending: bool,
+}
+
+impl Tokenizer for NameTokenizer {
+    type TokenStream<'a> = NameTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &str) -> NameTokenStream<'a> {
+        self.token.reset();
+        self.token.position = 0;
+        self.token.position_length = 1;
+        self.token.offset_from = 0;
+        self.token.offset_to = text.len();
+        self.token.text = fold(text);
+        let pending = !self.token.text.is_empty();
+        NameTokenStream {
+            token: &mut self.token,
+            pending,
+        }
+    }
+}
+
+impl TokenStream for NameTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        std::mem::take(&mut self.pending)
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 /// Removes every `( … )` group (an affiliation or a role: `Jane Doe (MIT)`); an unclosed
@@ -431,6 +479,25 @@ mod tests {
             name_keys("Johannes Diderik van der Waals"),
             ["johannes diderik van der waals", "waals", "van der waals"]
         );
+    }
+
+    #[test]
+    fn the_name_tokenizer_gives_one_folded_token() {
+        let mut analyzer = TextAnalyzer::from(NameTokenizer::default());
+        let tokens = |analyzer: &mut TextAnalyzer, text: &str| {
+            let mut stream = analyzer.token_stream(text);
+            let mut out = Vec::new();
+            while let Some(token) = stream.next() {
+                out.push(token.text.clone());
+            }
+            out
+        };
+        assert_eq!(
+            tokens(&mut analyzer, "Sébastien  Bubeck"),
+            ["sebastien bubeck"]
+        );
+        assert_eq!(tokens(&mut analyzer, "J. Zico Kolter"), ["j zico kolter"]);
+        assert!(tokens(&mut analyzer, " . ").is_empty());
     }
 
     #[test]
