@@ -15,7 +15,7 @@ use tantivy::Index;
 
 /// Bumped whenever an analyzer changes how text becomes terms, so that an index
 /// built by older analyzers is rebuilt by the next `reindex`.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 3;
 
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found
@@ -26,6 +26,10 @@ pub const TEXT_ANALYZER: &str = "claims_en";
 /// Analyzer of the filter fields: the whole value as one lowercased token, so
 /// `--source lesswrong` matches `LessWrong` and nothing else.
 pub const KEYWORD_ANALYZER: &str = "keyword";
+/// Analyzer of the author field: a whole name as one token, accents folded and
+/// lowercased (see [`crate::authors::fold`]), so `author:"Sebastien Bubeck"`
+/// finds *Sébastien Bubeck*.
+pub const NAME_ANALYZER: &str = "name";
 
 /// Registers the analyzers the schema names. Must run on every opened index.
 pub fn register_analyzers(index: &Index) {
@@ -53,6 +57,10 @@ fn register(manager: &TokenizerManager, closed_forms: bool) {
         .build();
     manager.register(TEXT_ANALYZER, text);
     manager.register(KEYWORD_ANALYZER, keyword);
+    manager.register(
+        NAME_ANALYZER,
+        TextAnalyzer::from(crate::authors::NameTokenizer::default()),
+    );
 }
 
 /// The term the keyword analyzer makes of a whole value (lowercased), for

@@ -6,6 +6,7 @@
 //! accent-free forms the index stores and a query is compared with. Pure: no I/O.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
@@ -43,9 +44,10 @@ pub fn split_byline(byline: &str) -> Vec<String> {
         .collect();
     let people = pieces.iter().filter(|p| !is_affiliation(p)).count();
     let mut authors: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for piece in pieces {
         let dropped = people > 0 && is_affiliation(&piece);
-        if !dropped && !authors.iter().any(|a| fold(a) == fold(&piece)) {
+        if !dropped && seen.insert(fold(&piece)) {
             authors.push(piece);
         }
     }
@@ -111,14 +113,10 @@ pub fn name_keys(author: &str) -> Vec<String> {
 /// The folded keys of every author of a byline: what the index's author field holds for it,
 /// along with the folded byline itself (so the whole byline still finds its records).
 pub fn byline_keys(byline: &str, authors: &[String]) -> Vec<String> {
-    let mut keys = vec![fold(byline)];
-    for key in authors.iter().flat_map(|a| name_keys(a)) {
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    keys.retain(|k| !k.is_empty());
-    keys
+    let mut seen = HashSet::new();
+    let all = std::iter::once(fold(byline)).chain(authors.iter().flat_map(|a| name_keys(a)));
+    all.filter(|k| !k.is_empty() && seen.insert(k.clone()))
+        .collect()
 }
 
 /// The tokenizer of the index's author field: a value becomes the one token [`fold`] makes of

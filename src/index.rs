@@ -11,6 +11,7 @@ use tantivy::DocAddress;
 use crate::browse::PageView;
 use crate::error::Result;
 use crate::export::{Engine, ExportSummary};
+use crate::history::History;
 use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
 use crate::query::{Reader, SearchRequest, SearchResponse};
@@ -74,6 +75,18 @@ impl Index {
     /// Runs a search; see [`SearchRequest`] for what can be asked.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         self.reader.search(request)
+    }
+
+    /// The history of a thread, named by its title (ignoring case) or its slug
+    /// (`deep-learning-theory-is-broken-and-maybe-unfixable`): every saved
+    /// version with its records by kind, and between consecutive versions the
+    /// records added and removed (see [`crate::history`]). `None` when the index
+    /// holds no version of such a thread.
+    ///
+    /// Fails with [`crate::Error::BadRequest`] when `thread` is empty or is the
+    /// slug of several threads.
+    pub fn history(&self, thread: &str) -> Result<Option<History>> {
+        self.reader.history(thread)
     }
 
     /// Counts what the index holds.

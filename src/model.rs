@@ -383,8 +383,13 @@ pub struct Record {
     pub title: String,
     /// The item's source; `None` for thread records (the tracker's own synthesis).
     pub source: Option<String>,
-    /// The item's author; `None` for thread records.
+    /// The item's byline as written (`Vaishnavh Nagarajan, J. Zico Kolter`); `None` for
+    /// thread records.
     pub author: Option<String>,
+    /// The byline's authors, one person (or handle) each, in byline order (see
+    /// [`crate::authors::split_byline`]); empty without a byline.
+    #[serde(default)]
+    pub authors: Vec<String>,
     /// The item's date; for thread records the event's date or else the version's date.
     pub date: Option<Date>,
     /// The producer's id of the item (JSON Lines `id`), when it has one.
@@ -395,6 +400,12 @@ pub struct Record {
     pub thread: Option<String>,
     /// The thread version, for thread records.
     pub version: Option<u32>,
+    /// For a thread record, the earliest saved version of its thread that holds the same
+    /// record (same kind, same normalised text: see [`crate::history::normalise`]); `None`
+    /// for items. Not stored: found when the record is read, from the versions the index
+    /// holds then.
+    #[serde(default)]
+    pub first_version: Option<u32>,
     /// What the record cites, resolved through its page's Sources list.
     pub cites: Vec<Cite>,
     /// The page it came from, relative to the corpus root, with `/` separators.
@@ -419,11 +430,13 @@ impl Record {
             title: title.to_string(),
             source: None,
             author: None,
+            authors: Vec::new(),
             date: None,
             item_id: None,
             topics: Vec::new(),
             thread: None,
             version: None,
+            first_version: None,
             cites: Vec::new(),
             path: path.to_string(),
             truncated: false,
@@ -432,14 +445,17 @@ impl Record {
     }
 }
 
-/// A record as the index takes it: the record, and every thread it belongs
-/// to (its own, or all its item appears in), which `--thread` matches.
+/// A record as the index takes it: the record, every thread it belongs to (its
+/// own, or all its item appears in), which `--thread` matches, and for a thread
+/// record its version's date, which a thread's history shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indexable {
     /// The record.
     pub record: Record,
     /// Every thread it belongs to.
     pub threads: Vec<String>,
+    /// The date of the thread version the record belongs to (thread records only).
+    pub version_date: Option<Date>,
 }
 
 /// A raw text of a page, as quotes are checked against it.
@@ -466,16 +482,19 @@ impl Page {
     /// [`Page::records`], each with the threads it belongs to.
     pub fn indexables(&self, path: &str) -> Vec<Indexable> {
         match self {
-            Page::Extraction(item) => with_threads(item_records(item, path, ""), &item.threads),
+            Page::Extraction(item) => {
+                with_threads(item_records(item, path, ""), &item.threads, None)
+            }
             Page::Items(items) => (items.iter())
                 .flat_map(|(line, item)| {
                     let records = item_records(item, path, &format!("{line}/"));
-                    with_threads(records, &item.threads)
+                    with_threads(records, &item.threads, None)
                 })
                 .collect(),
             Page::Thread(page) => with_threads(
                 thread_records(page, path),
                 std::slice::from_ref(&page.title),
+                page.date,
             ),
             Page::Raw(raw) => {
                 let passages = (raw.passages.iter().enumerate())
@@ -484,7 +503,7 @@ impl Page {
                         Record::plain(id, Kind::Passage, text, &raw.title, path)
                     })
                     .collect();
-                with_threads(passages, &[])
+                with_threads(passages, &[], None)
             }
         }
     }
@@ -520,16 +539,24 @@ impl Page {
     }
 }
 
-fn with_threads(records: Vec<Record>, threads: &[String]) -> Vec<Indexable> {
+fn with_threads(
+    records: Vec<Record>,
+    threads: &[String],
+    version_date: Option<Date>,
+) -> Vec<Indexable> {
     (records.into_iter())
         .map(|record| Indexable {
             record,
             threads: threads.to_vec(),
+            version_date,
         })
         .collect()
 }
 
 fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
+    let authors = (item.author.as_deref())
+        .map(crate::authors::split_byline)
+        .unwrap_or_default();
     let base = |kind: Kind, n: usize, text: &str, truncated: bool| Record {
         id: format!("{path}#{prefix}{kind}-{n}"),
         kind,
@@ -537,11 +564,13 @@ fn item_records(item: &Item, path: &str, prefix: &str) -> Vec<Record> {
         title: item.title.clone(),
         source: item.source.clone(),
         author: item.author.clone(),
+        authors: authors.clone(),
         date: item.date,
         item_id: item.id.clone(),
         topics: item.topics.clone(),
         thread: item.threads.first().cloned(),
         version: None,
+        first_version: None,
         cites: Vec::new(),
         path: path.to_string(),
         truncated,
@@ -572,11 +601,13 @@ fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
         title: page.title.clone(),
         source: None,
         author: None,
+        authors: Vec::new(),
         date: date.or(page.date),
         item_id: None,
         topics: Vec::new(),
         thread: Some(page.title.clone()),
         version: Some(page.version),
+        first_version: None,
         cites: citations.resolve(cites),
         path: path.to_string(),
         truncated: false,

@@ -8,9 +8,11 @@ use tantivy::schema::{
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};
 
-use crate::analyzer::{KEYWORD_ANALYZER, TEXT_ANALYZER};
+use crate::analyzer::{KEYWORD_ANALYZER, NAME_ANALYZER, TEXT_ANALYZER};
+use crate::authors;
 use crate::error::{Error, Result};
-use crate::model::{Date, Record};
+use crate::history::same_record_key;
+use crate::model::{Date, Indexable, Record};
 
 /// Handles to every field, resolved once from the schema.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +28,13 @@ pub struct Fields {
     pub kind: Field,
     /// See [`Fields::kind`].
     pub source: Field,
-    /// See [`Fields::kind`].
+    /// The byline and each of its authors by full and by last name, folded (see
+    /// [`crate::authors::byline_keys`]) and read through the name analyzer, so
+    /// `--author` and `author:` match any one author whatever the case or accents.
     pub author: Field,
+    /// Each author as written, one value per author: a fast column only, which the
+    /// `author` facet counts.
+    pub author_name: Field,
     /// See [`Fields::kind`]; one value per thread the record belongs to.
     pub thread: Field,
     /// See [`Fields::kind`]; one value per topic slug.
@@ -54,6 +61,13 @@ pub struct Fields {
     /// `reindex` finds by them the raw texts already indexed that a new
     /// quote may be in.
     pub shingles: Field,
+    /// For thread records only, a hash of thread, kind and normalised text, equal for
+    /// the same record in every version ([`crate::history::same_record_key`]). Fast, so
+    /// the searcher finds each record's first version once per commit.
+    pub same_record: Field,
+    /// For thread records only, the date of their version: fast, for a thread's
+    /// history.
+    pub version_date: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
     pub record: Field,
@@ -71,8 +85,10 @@ pub mod names {
     pub const KIND: &str = "kind";
     /// Exact source.
     pub const SOURCE: &str = "source";
-    /// Exact author.
+    /// Exact author: the byline, or one author's full or last name.
     pub const AUTHOR: &str = "author";
+    /// Each author as written (fast field, for the author facet).
+    pub const AUTHOR_NAME: &str = "author_name";
     /// Exact thread title.
     pub const THREAD: &str = "thread";
     /// Exact topic slug.
@@ -91,6 +107,10 @@ pub mod names {
     pub const QUOTE_ANCHOR: &str = "quote_anchor";
     /// A raw text's shingles.
     pub const SHINGLES: &str = "shingles";
+    /// Same-record key of a thread record (fast field).
+    pub const SAME_RECORD: &str = "same_record";
+    /// A thread record's version date (fast field).
+    pub const VERSION_DATE: &str = "version_date";
     /// The stored record.
     pub const RECORD: &str = "record";
 }
@@ -119,15 +139,25 @@ pub fn build() -> Schema {
     for name in [names::KIND, names::SOURCE, names::TOPIC] {
         b.add_text_field(name, faceted.clone());
     }
-    for name in [names::AUTHOR, names::THREAD, names::PATH, names::FOUND_IN] {
+    for name in [names::THREAD, names::PATH, names::FOUND_IN] {
         b.add_text_field(name, keyword.clone());
     }
+    let name = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(NAME_ANALYZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    b.add_text_field(names::AUTHOR, name);
+    b.add_text_field(names::AUTHOR_NAME, TextOptions::default().set_fast("raw"));
     b.add_date_field(names::DATE, DateOptions::default().set_indexed().set_fast());
     b.add_u64_field(names::THREAD_VERSION, NumericOptions::default().set_fast());
     let indexed = NumericOptions::default().set_indexed();
     b.add_u64_field(names::VERIFIED, indexed.clone());
     b.add_u64_field(names::QUOTE_ANCHOR, indexed.clone());
     b.add_u64_field(names::SHINGLES, indexed);
+    b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
+    b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
     b.build()
 }
@@ -155,6 +185,7 @@ impl Fields {
             kind: f(names::KIND)?,
             source: f(names::SOURCE)?,
             author: f(names::AUTHOR)?,
+            author_name: f(names::AUTHOR_NAME)?,
             thread: f(names::THREAD)?,
             topic: f(names::TOPIC)?,
             path: f(names::PATH)?,
@@ -164,13 +195,20 @@ impl Fields {
             found_in: f(names::FOUND_IN)?,
             quote_anchor: f(names::QUOTE_ANCHOR)?,
             shingles: f(names::SHINGLES)?,
+            same_record: f(names::SAME_RECORD)?,
+            version_date: f(names::VERSION_DATE)?,
             record: f(names::RECORD)?,
         })
     }
 
-    /// Turns a record into its index document; `threads` are every thread
-    /// it belongs to (see [`crate::model::Indexable`]).
-    pub fn document(&self, record: &Record, threads: &[String]) -> TantivyDocument {
+    /// Turns a record, with the threads it belongs to and its version's date,
+    /// into its index document.
+    pub fn document(&self, indexable: &Indexable) -> TantivyDocument {
+        let Indexable {
+            record,
+            threads,
+            version_date,
+        } = indexable;
         let mut doc = TantivyDocument::default();
         doc.add_text(self.text, &record.text);
         doc.add_text(self.title, &record.title);
@@ -184,7 +222,12 @@ impl Fields {
             doc.add_text(self.source, source);
         }
         if let Some(author) = &record.author {
-            doc.add_text(self.author, author);
+            for key in authors::byline_keys(author, &record.authors) {
+                doc.add_text(self.author, key);
+            }
+        }
+        for name in &record.authors {
+            doc.add_text(self.author_name, name);
         }
         for thread in threads {
             doc.add_text(self.thread, thread);
@@ -194,6 +237,11 @@ impl Fields {
         }
         if let (Some(version), Some(thread)) = (&record.version, &record.thread) {
             doc.add_u64(self.thread_version, thread_version_key(thread, *version));
+            let key = same_record_key(thread, record.kind, &record.text);
+            doc.add_u64(self.same_record, key);
+            if let Some(date) = version_date {
+                doc.add_date(self.version_date, to_datetime(*date));
+            }
         }
         if let Some(found_in) = &record.found_in {
             if !found_in.is_empty() {
@@ -264,6 +312,11 @@ pub fn to_datetime(date: Date) -> DateTime {
 /// Never 0, so 0 can mean "not a thread record".
 pub fn thread_version_key(thread: &str, version: u32) -> u64 {
     (thread_hash(thread) << 16) | u64::from(version.min(0xFFFF))
+}
+
+/// The version part of a [`thread_version_key`].
+pub fn version_of_key(key: u64) -> u32 {
+    (key & 0xFFFF) as u32
 }
 
 /// The thread part of a [`thread_version_key`].

@@ -1,5 +1,5 @@
 //! The HTTP face over `query`, for programs that cannot link the crate (a web
-//! app, a notebook, a bot): `GET /search`, `/stats` and `/health`, answered in
+//! app, a notebook, a bot): `GET /search`, `/history`, `/stats` and `/health`, answered in
 //! the CLI's JSON contract, with every error as `{"error": "..."}`.
 //!
 //! The index is opened lazily, so the server may start before `claimsearch
@@ -33,6 +33,7 @@ mod unparsable;
 
 use crate::browse::PageView;
 use crate::error::Error;
+use crate::history::History;
 use crate::index::Index;
 use crate::model::{Date, Kind};
 use crate::query::{Front, SearchRequest, SearchResponse};
@@ -54,7 +55,7 @@ const MAX_QUERY_STRING_BYTES: usize = 32 * 1024;
 /// Every endpoint is a GET: a body is never read, and a large one is refused.
 const MAX_BODY_BYTES: u64 = 1024;
 /// Parameters that may be repeated (their values combine with OR).
-const LIST_PARAMETERS: [&str; 3] = ["source", "topic", "kind"];
+const LIST_PARAMETERS: [&str; 4] = ["source", "topic", "kind", "author"];
 const PARAMETERS: &str =
     "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified";
 
@@ -69,6 +70,7 @@ pub fn router(index_dir: impl Into<PathBuf>) -> Router {
     routes
         .route("/search", get(search))
         .route("/records", get(records))
+        .route("/history", get(history))
         .route("/stats", get(stats))
         .route("/health", get(health))
         .fallback(not_found)
@@ -212,6 +214,26 @@ async fn records(
     }
 }
 
+/// `GET /history?thread=TITLE-OR-SLUG`: the thread's versions and what changed
+/// between them; 404 when the index holds no such thread.
+async fn history(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<History>, ApiError> {
+    let thread = thread_parameter(raw.as_deref().unwrap_or(""))?;
+    let asked = thread.clone();
+    let found = shared
+        .with_index(move |index| index.history(&asked))
+        .await?;
+    match found {
+        Some(history) => Ok(Json(history)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no thread titled or slugged '{thread}'"),
+        )),
+    }
+}
+
 /// The `path` (required) and `item` (a JSON Lines line number) of `/records`.
 fn records_request(raw: &str) -> Result<(String, Option<u64>), ApiError> {
     let (mut path, mut item) = (None, None);
@@ -257,6 +279,35 @@ async fn page(uri: axum::http::Uri) -> Response {
     (headers, asset.body).into_response()
 }
 
+/// The one `thread` parameter of `/history`, or a 400 saying what is wrong.
+fn thread_parameter(raw: &str) -> Result<String, ApiError> {
+    if raw.len() > MAX_QUERY_STRING_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the query string is longer than {MAX_QUERY_STRING_BYTES} bytes"
+        )));
+    }
+    let mut thread = None;
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match name.as_ref() {
+            "thread" if thread.is_some() => {
+                return Err(ApiError::bad_request(
+                    "parameter 'thread' is given more than once",
+                ))
+            }
+            "thread" if value.trim().is_empty() => {
+                return Err(ApiError::bad_request("parameter 'thread' has no value"))
+            }
+            "thread" => thread = Some(value.trim().to_string()),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (known: thread)"
+                )))
+            }
+        }
+    }
+    thread.ok_or_else(|| ApiError::bad_request("parameter 'thread' is required"))
+}
+
 async fn stats(State(shared): State<Arc<Shared>>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(shared.with_index(Index::stats).await?))
 }
@@ -270,7 +321,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not found: the endpoints are GET /search, /records, /stats and /health, and the page at /",
+        "not found: the endpoints are GET /search, /history, /records, /stats and /health, and the page at /",
     )
 }
 
@@ -312,7 +363,7 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "source" => request.sources.push(text()),
         "topic" => request.topics.push(text()),
         "kind" => request.kinds.push(value.parse::<Kind>().map_err(invalid)?),
-        "author" => request.author = Some(text()),
+        "author" => request.authors.push(text()),
         "thread" => request.thread = Some(text()),
         "since" => request.since = Some(value.parse::<Date>().map_err(invalid)?),
         "until" => request.until = Some(value.parse::<Date>().map_err(invalid)?),
@@ -457,7 +508,7 @@ mod tests {
     fn every_parameter_lands_in_the_request() {
         let r = parse(
             "q=uniform+convergence&source=arXiv&source=LessWrong&topic=a&topic=b&kind=claim&kind=quote\
-             &author=Ada&thread=T&since=2019-01-01&until=2020-12-31&limit=5&offset=10\
+             &author=Ada&author=Bubeck&thread=T&since=2019-01-01&until=2020-12-31&limit=5&offset=10\
              &date_bucket=month&all_versions=1",
         )
         .unwrap();
@@ -465,10 +516,8 @@ mod tests {
         assert_eq!(r.sources, ["arXiv", "LessWrong"]);
         assert_eq!(r.topics, ["a", "b"]);
         assert_eq!(r.kinds, [Kind::Claim, Kind::Quote]);
-        assert_eq!(
-            (r.author.as_deref(), r.thread.as_deref()),
-            (Some("Ada"), Some("T"))
-        );
+        assert_eq!(r.authors, ["Ada", "Bubeck"]);
+        assert_eq!(r.thread.as_deref(), Some("T"));
         assert_eq!(r.since.unwrap().to_string(), "2019-01-01");
         assert_eq!(r.until.unwrap().to_string(), "2020-12-31");
         assert_eq!((r.limit, r.offset), (5, 10));

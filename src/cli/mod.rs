@@ -41,7 +41,10 @@ enum Command {
     Query(QueryArgs),
     /// What the index holds: records by kind, pages, sources, dates, size.
     Stats(StatsArgs),
-    /// Serve searches over HTTP as JSON (GET /search, /stats, /health).
+    /// A thread's story over its saved versions: each version's records by
+    /// kind, and what each version added and removed.
+    History(HistoryArgs),
+    /// Serve searches over HTTP as JSON (GET /search, /history, /stats, /health).
     #[cfg(feature = "server")]
     Serve(ServeArgs),
     /// Print every record as JSON Lines (the hit fields, without score and
@@ -115,9 +118,10 @@ struct QueryArgs {
     /// tension, narrative, passage (repeat for several).
     #[arg(long = "kind", value_name = "KIND")]
     kinds: Vec<Kind>,
-    /// Only records by this author.
-    #[arg(long)]
-    author: Option<String>,
+    /// Only records by this author: the byline, or one author by full or last
+    /// name, ignoring case and accents (repeat for several).
+    #[arg(long = "author", value_name = "AUTHOR")]
+    authors: Vec<String>,
     /// Only records of this thread, or items that appear in it.
     #[arg(long)]
     thread: Option<String>,
@@ -150,6 +154,17 @@ struct StatsArgs {
     #[command(flatten)]
     index: IndexDirArg,
     /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The thread's title (any case) or slug (`deep-learning-theory-is-broken`).
+    thread: String,
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Print one JSON object (the contract documented in the README).
     #[arg(long)]
     json: bool,
 }
@@ -208,7 +223,7 @@ impl QueryArgs {
             sources: self.sources.clone(),
             topics: self.topics.clone(),
             kinds: self.kinds.clone(),
-            author: self.author.clone(),
+            authors: self.authors.clone(),
             thread: self.thread.clone(),
             since: self.since,
             until: self.until,
@@ -240,6 +255,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reindex(args) => reindex(args, &mut out)?,
         Command::Query(args) => query(args, &mut out, style)?,
         Command::Stats(args) => stats(args, &mut out, style)?,
+        Command::History(args) => history(args, &mut out, style)?,
         Command::Export(args) => export(args, &mut out)?,
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(&args.index.index, args.addr)?,
@@ -313,6 +329,23 @@ fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
         render::json(out, &stats)?;
     } else {
         render::human_stats(out, &stats, style)?;
+    }
+    Ok(())
+}
+
+fn history(args: HistoryArgs, out: &mut impl Write, style: Style) -> Result<()> {
+    let index = Index::open(&args.index.index)?;
+    let Some(history) = index.history(&args.thread)? else {
+        anyhow::bail!(
+            "no thread titled or slugged '{}' in the index at {}",
+            args.thread,
+            args.index.index.display()
+        );
+    };
+    if args.json {
+        render::json(out, &history)?;
+    } else {
+        render::human_history(out, &history, style)?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use super::manifest::{content_hash, Entry};
 use super::trace::{Traced, Tracer, Verifier};
 use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
-use crate::model::{FoundIn, Indexable, Kind, Page};
+use crate::model::{FoundIn, Kind, Page};
 use crate::page::{self, Parsed};
 use crate::provenance::{Haystack, Needle};
 use crate::schema::{Fields, Trace};
@@ -218,7 +218,8 @@ fn write_page(
     let mut records = page.indexables(rel);
     // Raw texts in record order: each one's shingles go on its first passage.
     let mut next_source = 0;
-    for (i, Indexable { record, threads }) in records.iter_mut().enumerate() {
+    for (i, indexable) in records.iter_mut().enumerate() {
+        let record = &mut indexable.record;
         let mut trace = Trace::default();
         if record.kind == Kind::Quote {
             if let Some(needle) = Needle::new(&record.text) {
@@ -235,7 +236,7 @@ fn write_page(
             trace.shingles = &traced.raw[next_source].2;
             next_source += 1;
         }
-        let mut doc = fields.document(record, threads);
+        let mut doc = fields.document(indexable);
         fields.add_trace(&mut doc, trace);
         writer.add_document(doc)?;
     }

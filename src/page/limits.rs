@@ -71,7 +71,9 @@ fn bound_item(
             .map(|s| s.as_ref().map_or(0, String::len))
             .sum::<usize>()
         + strings(&item.topics)
-        + strings(&item.threads);
+        + strings(&item.threads)
+        // Its authors, and their folded full and last names in the index.
+        + 3 * item.author.as_ref().map_or(0, String::len);
     let mut summary: Vec<String> = item.summary.take().into_iter().collect();
     budget.keep(&mut summary, shared, |s| s.len());
     item.summary = summary.pop();

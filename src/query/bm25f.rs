@@ -304,7 +304,7 @@ mod tests {
     use tantivy::collector::TopDocs;
 
     use super::*;
-    use crate::model::Record;
+    use crate::model::{Indexable, Record};
     use crate::schema;
 
     fn record(kind: Kind, title: &str, text: &str) -> Record {
@@ -318,7 +318,12 @@ mod tests {
         let fields = Fields::new(&index.schema()).unwrap();
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         for record in records {
-            writer.add_document(fields.document(record, &[])).unwrap();
+            let indexable = Indexable {
+                record: record.clone(),
+                threads: Vec::new(),
+                version_date: None,
+            };
+            writer.add_document(fields.document(&indexable)).unwrap();
         }
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();

@@ -1,5 +1,5 @@
 //! Facet counts over every match, read from the fast columns: `kind`,
-//! `source` and `topic` as term ordinals counted in arrays (turned into text
+//! `source`, `topic` and `author_name` as term ordinals counted in arrays (turned into text
 //! once per segment, for the values that occur), the date as days counted
 //! then grouped into years, months or days. No facet terms are indexed: the
 //! columns the filters and the date range need anyway are all it takes.
@@ -24,6 +24,8 @@ pub(crate) struct Counts {
     pub source: FxHashMap<String, u64>,
     pub topic: FxHashMap<String, u64>,
     pub kind: FxHashMap<String, u64>,
+    /// Keyed by author as written (one count per author of each record).
+    pub author: FxHashMap<String, u64>,
     /// Keyed by bucket (`2026`, `2026-04` or `2026-04-26`).
     pub date: FxHashMap<String, u64>,
 }
@@ -34,6 +36,7 @@ impl Counts {
             (&mut self.source, other.source),
             (&mut self.topic, other.topic),
             (&mut self.kind, other.kind),
+            (&mut self.author, other.author),
             (&mut self.date, other.date),
         ] {
             for (value, count) in theirs {
@@ -43,7 +46,7 @@ impl Counts {
     }
 }
 
-/// The values of one segment's `source`, `topic` and `kind` columns, by
+/// The values of one segment's `source`, `topic`, `kind` and `author_name` columns, by
 /// term ordinal. Read once per segment and kept (see [`crate::Index`]):
 /// reading a value back from the column's dictionary costs a block
 /// decompression, far more than counting.
@@ -52,6 +55,7 @@ pub(crate) struct Labels {
     source: Vec<String>,
     topic: Vec<String>,
     kind: Vec<String>,
+    author: Vec<String>,
 }
 
 impl Labels {
@@ -72,6 +76,7 @@ impl Labels {
             source: values(names::SOURCE)?,
             topic: values(names::TOPIC)?,
             kind: values(names::KIND)?,
+            author: values(names::AUTHOR_NAME)?,
         })
     }
 }
@@ -104,6 +109,7 @@ impl Collector for FacetCounter {
             source: Ordinals::open(fast.str(names::SOURCE)?),
             topic: Ordinals::open(fast.str(names::TOPIC)?),
             kind: Ordinals::open(fast.str(names::KIND)?),
+            author: Ordinals::open(fast.str(names::AUTHOR_NAME)?),
             dates,
             bucket: self.bucket,
             labels,
@@ -129,6 +135,7 @@ pub(crate) struct SegmentCounter {
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
     kind: Option<Ordinals>,
+    author: Option<Ordinals>,
     dates: Option<DayCounts>,
     bucket: DateBucket,
     labels: Arc<Labels>,
@@ -138,10 +145,13 @@ impl SegmentCollector for SegmentCounter {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for ordinals in [&mut self.source, &mut self.topic, &mut self.kind]
-            .into_iter()
-            .flatten()
-        {
+        let columns = [
+            &mut self.source,
+            &mut self.topic,
+            &mut self.kind,
+            &mut self.author,
+        ];
+        for ordinals in columns.into_iter().flatten() {
             ordinals.count(doc);
         }
         if let Some(dates) = &mut self.dates {
@@ -157,6 +167,7 @@ impl SegmentCollector for SegmentCounter {
             source: text(self.source, &self.labels.source),
             topic: text(self.topic, &self.labels.topic),
             kind: text(self.kind, &self.labels.kind),
+            author: text(self.author, &self.labels.author),
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),

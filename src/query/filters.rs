@@ -10,6 +10,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::SearchRequest;
+use crate::authors;
 use crate::model::Date;
 use crate::schema::{to_datetime, Fields};
 
@@ -42,7 +43,7 @@ fn filters(f: &Fields, request: &SearchRequest) -> Vec<Box<dyn Query>> {
         any_of(f.source, &request.sources),
         any_of(f.topic, &request.topics),
         any_of(f.kind, &kinds),
-        any_of(f.author, &at_most_one(&request.author)),
+        any_author(f.author, &request.authors),
         any_of(f.thread, &at_most_one(&request.thread)),
         date_range(f.date, request.since, request.until),
         request.verified.then(|| found_in_raw_text(f.verified)),
@@ -67,6 +68,16 @@ fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
 fn found_in_raw_text(field: Field) -> Box<dyn Query> {
     let term = Term::from_field_u64(field, 1);
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// Records by one of `names`: a byline, or one author's full or last name, folded
+/// as the index folds them ([`crate::authors::fold`]).
+fn any_author(field: Field, names: &[String]) -> Option<Box<dyn Query>> {
+    if names.is_empty() {
+        return None;
+    }
+    let terms = (names.iter()).map(|name| Term::from_field_text(field, &authors::fold(name)));
+    Some(Box::new(TermSetQuery::new(terms)))
 }
 
 /// Records dated from `since` to `until`, both included.

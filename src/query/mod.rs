@@ -14,6 +14,7 @@ mod parse;
 mod request;
 mod shown;
 mod snippet;
+mod versions;
 mod warm;
 
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub use request::{
 };
 pub use snippet::Snippet;
 
-/// How many values a `source` or `topic` facet lists (most frequent first).
+/// How many values a `source`, `topic` or `author` facet lists (most frequent first).
 pub const FACET_VALUES: usize = 20;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
@@ -80,6 +81,9 @@ pub struct Facets {
     pub topic: Vec<FacetCount>,
     /// Every kind present, most frequent first.
     pub kind: Vec<FacetCount>,
+    /// Most frequent authors first (each author of a record counts once), at
+    /// most [`FACET_VALUES`].
+    pub author: Vec<FacetCount>,
     /// Every date bucket present, in date order.
     pub date: Vec<FacetCount>,
 }
@@ -158,10 +162,14 @@ impl Reader {
         &self.fields
     }
 
-    /// The stored record of a document.
+    /// The record of a document as a reader sees it: as stored, with the
+    /// first version of a thread record, found in the state of `searcher`'s
+    /// commit.
     pub(crate) fn record(&self, searcher: &Searcher, address: DocAddress) -> Result<Record> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        schema::stored_record(&self.fields, &doc)
+        let mut record = schema::stored_record(&self.fields, &doc)?;
+        record.first_version = self.state(searcher)?.first_version(&record);
+        Ok(record)
     }
 
     /// Runs `request`.
@@ -270,6 +278,7 @@ fn facets(counts: Counts) -> Facets {
         source: most_frequent(counts.source, FACET_VALUES),
         topic: most_frequent(counts.topic, FACET_VALUES),
         kind: most_frequent(counts.kind, Kind::ALL.len()),
+        author: most_frequent(counts.author, FACET_VALUES),
         date,
     }
 }

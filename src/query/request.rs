@@ -63,8 +63,9 @@ pub struct SearchRequest {
     pub topics: Vec<String>,
     /// Keep records of one of these kinds.
     pub kinds: Vec<Kind>,
-    /// Keep records by this author (case-insensitive).
-    pub author: Option<String>,
+    /// Keep records by one of these authors: a byline as written, or one of its
+    /// authors by full name or by last name alone, ignoring case and accents.
+    pub authors: Vec<String>,
     /// Keep records of this thread, or items that appear in it.
     pub thread: Option<String>,
     /// Keep records dated on or after this day.
@@ -88,7 +89,7 @@ impl Default for SearchRequest {
             sources: Vec::new(),
             topics: Vec::new(),
             kinds: Vec::new(),
-            author: None,
+            authors: Vec::new(),
             thread: None,
             since: None,
             until: None,

@@ -1,6 +1,6 @@
 //! What every search of one commit shares, found once per commit: the
-//! records of older thread versions that a search hides, and the facet
-//! labels of each segment. Tantivy's reader calls [`Warm`] as it opens each
+//! records of older thread versions that a search hides, the first version
+//! holding each thread record, and the facet labels of each segment. Tantivy's reader calls [`Warm`] as it opens each
 //! new commit, before any search sees it, and tells it which commits are
 //! no longer in use.
 
@@ -12,6 +12,8 @@ use tantivy::{DocId, Searcher, SearcherGeneration, Warmer};
 
 use super::facets::{Labels, SegmentLabels};
 use crate::error::Result;
+use crate::history;
+use crate::model::Record;
 use crate::schema;
 
 /// A set of document ids of one segment, one bit each.
@@ -40,6 +42,9 @@ pub(crate) struct CommitState {
     /// For each segment, the records a search hides unless asked for every
     /// version: records of a thread version older than the thread's newest.
     pub hidden: HashMap<SegmentId, Arc<DocBits>>,
+    /// For each same-record key ([`crate::history::same_record_key`]), the
+    /// earliest version of its thread that holds the record.
+    pub first_versions: HashMap<u64, u32>,
     /// The facet labels of each segment.
     pub labels: Arc<SegmentLabels>,
 }
@@ -58,10 +63,26 @@ impl CommitState {
             };
             labels.insert(id, read);
         }
+        let versions = thread_versions(searcher)?;
         Ok(CommitState {
-            hidden: older_versions(searcher)?,
+            hidden: versions.hidden,
+            first_versions: versions.first,
             labels: Arc::new(labels),
         })
+    }
+}
+
+impl CommitState {
+    /// The earliest version of its thread that holds `record` (itself, when no
+    /// older version does); `None` for a record that is not a thread's.
+    pub(crate) fn first_version(&self, record: &Record) -> Option<u32> {
+        let (thread, version) = (record.thread.as_ref()?, record.version?);
+        let key = history::same_record_key(thread, record.kind, &record.text);
+        Some(
+            self.first_versions
+                .get(&key)
+                .map_or(version, |&v| v.min(version)),
+        )
     }
 }
 
@@ -118,13 +139,23 @@ impl Warmer for Warm {
     }
 }
 
-/// The alive records of every thread version but each thread's newest. Only
-/// thread records have a `thread_version` key: those are read, nothing else.
-fn older_versions(searcher: &Searcher) -> tantivy::Result<HashMap<SegmentId, Arc<DocBits>>> {
+/// What the thread records of a commit say about versions.
+struct ThreadVersions {
+    /// The alive records of every thread version but each thread's newest.
+    hidden: HashMap<SegmentId, Arc<DocBits>>,
+    /// The earliest version holding each same-record key.
+    first: HashMap<u64, u32>,
+}
+
+/// Reads the thread records of a commit, and nothing else: only they have a
+/// `thread_version` key (and a `same_record` key).
+fn thread_versions(searcher: &Searcher) -> tantivy::Result<ThreadVersions> {
     let mut keyed = Vec::new();
     let mut newest: HashMap<u64, u64> = HashMap::new();
+    let mut first: HashMap<u64, u32> = HashMap::new();
     for segment in searcher.segment_readers() {
         let column = segment.fast_fields().u64(schema::names::THREAD_VERSION)?;
+        let same = segment.fast_fields().u64(schema::names::SAME_RECORD)?;
         let mut docs = Vec::new();
         column.get_docids_for_value_range(1..=u64::MAX, 0..segment.max_doc(), &mut docs);
         let alive = segment.alive_bitset();
@@ -132,9 +163,14 @@ fn older_versions(searcher: &Searcher) -> tantivy::Result<HashMap<SegmentId, Arc
         let keys: Vec<(DocId, u64)> = (docs.into_iter())
             .filter_map(|doc| Some((doc, column.first(doc)?)))
             .collect();
-        for &(_, key) in &keys {
+        for &(doc, key) in &keys {
             let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
             *entry = (*entry).max(key);
+            if let Some(record) = same.first(doc) {
+                let version = schema::version_of_key(key);
+                let earliest = first.entry(record).or_insert(version);
+                *earliest = (*earliest).min(version);
+            }
         }
         keyed.push((segment.segment_id(), keys));
     }
@@ -148,5 +184,5 @@ fn older_versions(searcher: &Searcher) -> tantivy::Result<HashMap<SegmentId, Arc
         }
         hidden.insert(segment, Arc::new(older));
     }
-    Ok(hidden)
+    Ok(ThreadVersions { hidden, first })
 }

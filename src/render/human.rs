@@ -96,6 +96,7 @@ fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -
     for (name, values) in [
         ("kind", &f.kind),
         ("source", &f.source),
+        ("author", &f.author),
         ("date", &f.date),
         ("topic", &f.topic),
     ] {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -26,15 +28,41 @@ pub struct Hit {
     pub title: String,
     pub source: Option<String>,
     pub author: Option<String>,
+    pub authors: Vec<String>,
     pub date: Option<String>,
     pub item_id: Option<String>,
     pub topics: Vec<String>,
     pub thread: Option<String>,
     pub version: Option<u32>,
+    pub first_version: Option<u32>,
     pub cites: Vec<Cite>,
     pub path: String,
     pub truncated: bool,
     /// `null` for every kind but `quote`; see [`assert_found_in_shape`].
+    pub found_in: Option<Vec<FoundIn>>,
+}
+
+/// A line of `claimsearch export`: the hit fields without `score` and `snippet`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exported {
+    pub id: String,
+    pub kind: String,
+    pub text: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub author: Option<String>,
+    pub authors: Vec<String>,
+    pub date: Option<String>,
+    pub item_id: Option<String>,
+    pub topics: Vec<String>,
+    pub thread: Option<String>,
+    pub version: Option<u32>,
+    pub first_version: Option<u32>,
+    pub cites: Vec<Cite>,
+    pub path: String,
+    pub truncated: bool,
+    /// `null` for every kind but `quote`.
     pub found_in: Option<Vec<FoundIn>>,
 }
 
@@ -73,6 +101,7 @@ pub struct Facets {
     pub source: Vec<FacetCount>,
     pub topic: Vec<FacetCount>,
     pub kind: Vec<FacetCount>,
+    pub author: Vec<FacetCount>,
     pub date: Vec<FacetCount>,
 }
 
@@ -106,4 +135,34 @@ pub struct Warning {
     pub path: String,
     pub line: Option<usize>,
     pub message: String,
+}
+
+/// `claimsearch history --json` and `GET /history`.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryJson {
+    pub thread: String,
+    pub versions: Vec<VersionJson>,
+    pub changes: Vec<ChangeJson>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionJson {
+    pub version: u32,
+    pub date: Option<String>,
+    pub path: String,
+    /// Records by kind: every thread kind (event, narrative, perspective, tension).
+    pub records: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeJson {
+    pub from: u32,
+    pub to: u32,
+    /// Texts by kind; kinds with none are left out.
+    pub added: BTreeMap<String, Vec<String>>,
+    pub removed: BTreeMap<String, Vec<String>>,
+    pub kept: usize,
 }

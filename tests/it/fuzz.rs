@@ -205,14 +205,15 @@ fn check_page(name: &str, bytes: &[u8]) -> Result<Option<Parsed>, TestCaseError>
     let records = parsed.page.indexables(&path);
     let fields = fields();
     let mut ids = HashSet::new();
-    for claimsearch::model::Indexable { record, threads } in &records {
+    for indexable in &records {
+        let record = &indexable.record;
         ensure(ids.insert(record.id.clone()), || {
             format!("duplicate id {}", record.id)
         })?;
         ensure(record.id.starts_with(&format!("{path}#")), || {
             format!("id {} outside {path}", record.id)
         })?;
-        let _ = fields.document(record, threads);
+        let _ = fields.document(indexable);
         let json = serde_json::to_string(record).unwrap();
         let back: claimsearch::model::Record = serde_json::from_str(&json).unwrap();
         ensure(&back == record, || {
@@ -869,12 +870,12 @@ fn filters() -> impl Strategy<Value = SearchRequest> {
     let kind = prop::sample::select(Kind::ALL.to_vec());
     let kinds = prop_oneof![3 => Just(Vec::new()), 1 => prop::collection::vec(kind, 1..3)];
     let day = || prop_oneof![3 => Just(None), 1 => date().prop_map(|d| Date::parse(&d))];
-    (list(), list(), kinds, one(), one(), day(), day()).prop_map(
-        |(sources, topics, kinds, author, thread, since, until)| SearchRequest {
+    (list(), list(), kinds, list(), one(), day(), day()).prop_map(
+        |(sources, topics, kinds, authors, thread, since, until)| SearchRequest {
             sources,
             topics,
             kinds,
-            author,
+            authors,
             thread,
             since,
             until,

@@ -615,6 +615,59 @@ fn serve_records_answers_every_record_of_a_page() {
 }
 
 #[test]
+fn serve_history_by_title_or_slug_and_authors_repeated() {
+    let (fx, server) = indexed_server();
+    let history = |thread: &str| -> (u16, String) { server.get("/history", &[("thread", thread)]) };
+    let (status, body) = history("is-theory-broken");
+    assert_eq!(status, 200, "{body}");
+    let h: HistoryJson = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(h.thread, "Is Theory Broken");
+    let versions: Vec<(u32, Option<&str>, usize)> = (h.versions.iter())
+        .map(|v| (v.version, v.date.as_deref(), v.records["event"]))
+        .collect();
+    assert_eq!(
+        versions,
+        [(1, Some("2026-05-01"), 1), (2, Some("2026-05-09"), 1)]
+    );
+    let change = &h.changes[0];
+    assert_eq!((change.from, change.to, change.kept), (1, 2, 1));
+    assert!(change.added.is_empty() && change.removed.is_empty());
+    // The same answer as the command line's, by title in any case.
+    let (_, by_title) = history("IS THEORY BROKEN");
+    assert_eq!(
+        json(&by_title),
+        json(&fx.ok(&["history", "Is Theory Broken", "--json"]).stdout)
+    );
+
+    let (status, body) = history("no-such-thread");
+    assert_eq!(status, 404);
+    assert!(error_message(&body).contains("no-such-thread"), "{body}");
+    for (query, says) in [
+        ("", "'thread' is required"),
+        ("thread=", "no value"),
+        ("thread=a&thread=b", "more than once"),
+        ("thread=a&q=x", "unknown parameter 'q'"),
+    ] {
+        let (status, body) = server.get_raw(&format!("/history?{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(error_message(&body).contains(says), "{query}: {body}");
+    }
+
+    // Authors: repeatable, by last name, OR.
+    let both = server.search(&[("q", "*"), ("author", "lovelace"), ("author", "Riemann")]);
+    assert_eq!(both.total, 6, "three records each");
+    assert!(both
+        .hits
+        .iter()
+        .all(|h| h.authors == ["Ada Lovelace"] || h.authors == ["B. Riemann"]));
+    assert_eq!(both.facets.author.len(), 2);
+    // Thread hits carry their first version.
+    let events = server.search(&[("q", "*"), ("kind", "event"), ("all_versions", "true")]);
+    assert_eq!(events.total, 2);
+    assert!(events.hits.iter().all(|h| h.first_version == Some(1)));
+}
+
+#[test]
 fn serve_stats_health_and_request_logs() {
     let (_fx, server) = indexed_server();
     let (status, body) = server.get_raw("/stats");
