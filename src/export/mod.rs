@@ -84,6 +84,9 @@ pub struct EngineRecord {
     /// Every thread the record belongs to (its own, or every thread its item
     /// appears in), lowercased: what `--thread` matches.
     pub threads: Vec<String>,
+    /// The folded byline and each author's full and last name: what
+    /// `--author` and `author:` match (see [`crate::authors::byline_keys`]).
+    pub author_keys: Vec<String>,
     /// False for records of a thread version older than the thread's newest
     /// at export time; the engine's default searches keep `newest: true`.
     pub newest: bool,
@@ -196,6 +199,9 @@ pub(crate) fn for_each(
             let record = reader.record(&searcher, DocAddress::new(ordinal as u32, doc))?;
             each(EngineRecord {
                 topic: record.topics.clone(),
+                author_keys: (record.author.as_deref())
+                    .map(|a| crate::authors::byline_keys(a, &record.authors))
+                    .unwrap_or_default(),
                 threads: threads.of(doc, &mut cursor),
                 newest: !hidden.is_some_and(|h| h.contains(doc)),
                 verified: record.found_in.as_ref().is_some_and(|f| !f.is_empty()),

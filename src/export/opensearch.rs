@@ -14,7 +14,7 @@ use std::ops::Bound;
 
 use serde_json::{json, Map, Value};
 
-use super::translate::{self, Node, NEWEST, THREADS, VERIFIED};
+use super::translate::{self, Node, AUTHOR_KEYS, NEWEST, THREADS, VERIFIED};
 use super::EngineRecord;
 use crate::analyzer::{STOP_WORDS, TOO_LONG_WORD};
 use crate::error::Result;
@@ -110,11 +110,14 @@ pub fn index_body() -> Value {
                 names::TITLE: analysed(),
                 names::SOURCE: exact(),
                 names::AUTHOR: exact(),
+                "authors": exact(),
+                AUTHOR_KEYS: {"type": "keyword"},
                 names::DATE: {"type": "date", "format": "strict_date"},
                 "item_id": {"type": "keyword"},
                 names::TOPICS: analysed(),
                 names::THREAD: exact(),
                 "version": {"type": "long"},
+                "first_version": {"type": "long"},
                 "cites": {"type": "object", "enabled": false},
                 names::PATH: exact(),
                 "truncated": {"type": "boolean"},
@@ -172,9 +175,9 @@ pub fn search_body(request: &SearchRequest) -> Result<Value> {
 }
 
 /// The field filters match: the lowercased subfield of an exact field
-/// (`threads` holds lowercased values already).
+/// (`threads` and `author_keys` hold lowercased values already).
 fn filter_field(field: &str) -> String {
-    if field == THREADS {
+    if field == THREADS || field == AUTHOR_KEYS {
         field.to_string()
     } else {
         format!("{field}.{LOWER}")

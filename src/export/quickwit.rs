@@ -15,7 +15,7 @@ use std::ops::Bound;
 
 use serde_json::{json, Value};
 
-use super::translate::{self, Node, NEWEST, THREADS, VERIFIED};
+use super::translate::{self, Node, AUTHOR_KEYS, NEWEST, THREADS, VERIFIED};
 use super::{yaml, EngineRecord};
 use crate::error::Result;
 use crate::query::{DateBucket, SearchRequest, FACET_VALUES, TITLE_WEIGHT, TOPICS_WEIGHT};
@@ -73,6 +73,8 @@ pub fn config(name: &str) -> Value {
                 words(names::TITLE, false),
                 exact(names::SOURCE, false, true),
                 exact(names::AUTHOR, false, false),
+                exact("authors", true, true),
+                {"name": AUTHOR_KEYS, "type": "array<text>", "tokenizer": "raw", "record": "basic", "stored": false},
                 {
                     "name": names::DATE,
                     "type": "datetime",
@@ -85,6 +87,7 @@ pub fn config(name: &str) -> Value {
                 words(names::TOPICS, true),
                 exact(names::THREAD, false, false),
                 {"name": "version", "type": "u64", "fast": true},
+                {"name": "first_version", "type": "u64", "fast": true},
                 exact(names::PATH, false, false),
                 {"name": "truncated", "type": "bool"},
                 exact(names::TOPIC, true, true),

@@ -9,6 +9,7 @@ use tantivy::query_grammar::{
     self, Delimiter, Occur, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
 };
 
+use crate::authors;
 use crate::error::{Error, Result};
 use crate::model::Date;
 use crate::query::SearchRequest;
@@ -74,7 +75,10 @@ fn filters(request: &SearchRequest) -> Vec<Node> {
         (names::SOURCE, lower(&request.sources)),
         (names::TOPIC, lower(&request.topics)),
         (names::KIND, kinds),
-        (names::AUTHOR, lower(&one(&request.author))),
+        (
+            AUTHOR_KEYS,
+            request.authors.iter().map(|a| authors::fold(a)).collect(),
+        ),
         (THREADS, lower(&one(&request.thread))),
     ] {
         if !values.is_empty() {
@@ -108,6 +112,9 @@ fn filters(request: &SearchRequest) -> Vec<Node> {
 
 /// The engine field holding every thread of a record.
 pub(super) const THREADS: &str = "threads";
+/// The engine field holding a record's folded byline and each author's full
+/// and last name ([`crate::authors::byline_keys`]): what `--author` matches.
+pub(super) const AUTHOR_KEYS: &str = "author_keys";
 /// The engine field telling records of a thread's newest version.
 pub(super) const NEWEST: &str = "newest";
 
@@ -155,7 +162,7 @@ fn leaf(leaf: UserInputLeaf) -> Result<Node> {
             match field_kind(&field)? {
                 FieldKind::Exact(field) => Ok(Node::Exact {
                     field,
-                    values: elements.iter().map(|v| v.to_lowercase()).collect(),
+                    values: elements.iter().map(|v| exact_value(field, v)).collect(),
                 }),
                 _ => Err(unsupported("a set of values (IN [...])", &field)),
             }
@@ -208,7 +215,7 @@ fn literal(literal: UserInputLiteral) -> Result<Node> {
         }),
         FieldKind::Exact(field) => Ok(Node::Exact {
             field,
-            values: vec![literal.phrase.trim().to_lowercase()],
+            values: vec![exact_value(field, &literal.phrase)],
         }),
         FieldKind::Date => match Date::parse(literal.phrase.trim()) {
             Some(day) => Ok(Node::Dates {
@@ -250,7 +257,7 @@ fn field_kind(name: &str) -> Result<FieldKind> {
         names::TOPICS => FieldKind::Words(names::TOPICS),
         names::KIND => FieldKind::Exact(names::KIND),
         names::SOURCE => FieldKind::Exact(names::SOURCE),
-        names::AUTHOR => FieldKind::Exact(names::AUTHOR),
+        names::AUTHOR => FieldKind::Exact(AUTHOR_KEYS),
         names::TOPIC => FieldKind::Exact(names::TOPIC),
         names::THREAD => FieldKind::Exact(THREADS),
         names::PATH => FieldKind::Exact(names::PATH),
@@ -261,6 +268,16 @@ fn field_kind(name: &str) -> Result<FieldKind> {
             )))
         }
     })
+}
+
+/// A value of an exact field as the engine holds it: lowercased, and for
+/// authors folded as our own index folds them.
+fn exact_value(field: &str, value: &str) -> String {
+    if field == AUTHOR_KEYS {
+        authors::fold(value)
+    } else {
+        value.trim().to_lowercase()
+    }
 }
 
 fn unsupported(what: &str, field: &str) -> Error {
@@ -318,6 +335,29 @@ mod tests {
                 should: vec![],
                 must_not: vec![],
             }
+        );
+    }
+
+    #[test]
+    fn authors_are_matched_on_their_folded_keys() {
+        assert_eq!(
+            parsed("author:\"Sébastien Bubeck\""),
+            Node::Exact {
+                field: AUTHOR_KEYS,
+                values: vec!["sebastien bubeck".into()]
+            }
+        );
+        let request = SearchRequest {
+            authors: vec!["Dziugaitė".into(), "J. Zico Kolter".into()],
+            all_versions: true,
+            ..SearchRequest::new("*")
+        };
+        assert_eq!(
+            filters(&request),
+            [Node::Exact {
+                field: AUTHOR_KEYS,
+                values: vec!["dziugaite".into(), "j zico kolter".into()]
+            }]
         );
     }
 

@@ -286,7 +286,7 @@ fn quickwit_files_follow_the_documented_index_config_and_ingest_api() {
             }
             let id = doc["id"].as_str().unwrap().to_string();
             let mut record = doc.clone();
-            for extra in ["topic", "threads", "newest", "verified"] {
+            for extra in ["topic", "threads", "author_keys", "newest", "verified"] {
                 record.as_object_mut().unwrap().remove(extra);
             }
             assert_eq!(
