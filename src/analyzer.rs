@@ -13,6 +13,8 @@ use tantivy::tokenizer::{
 use rustc_hash::FxHashMap;
 use tantivy::Index;
 
+use crate::spelling::AmericanSpelling;
+
 /// Bumped whenever an analyzer changes how text becomes terms, so that an index
 /// built by older analyzers is rebuilt by the next `reindex`.
 pub const ANALYZER_VERSION: u32 = 3;
@@ -20,7 +22,8 @@ pub const ANALYZER_VERSION: u32 = 3;
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found
 /// by `nonvacuous`), lowercased, accents folded (`Rényi` finds `Renyi`), stop
-/// words dropped so that "the" or "which" never decides a ranking, and stemmed
+/// words dropped so that "the" or "which" never decides a ranking, British
+/// spellings made American (`memorisation` finds `memorization`), and stemmed
 /// (`interpolating` finds `interpolate`).
 pub const TEXT_ANALYZER: &str = "claims_en";
 /// Analyzer of the filter fields: the whole value as one lowercased token, so
@@ -89,8 +92,9 @@ thread_local! {
     static NORMALIZER: RefCell<Normalizer> = RefCell::new(Normalizer::new());
 }
 
-/// One word to its term: lowercased, accents folded, stemmed; `None` for a
-/// stop word. English text repeats a small vocabulary, so each thread
+/// One word to its term: lowercased, accents folded, British spellings the
+/// word list names made American (`memorisation` -> `memorization`, see
+/// `spelling`), stemmed; `None` for a stop word. English text repeats a small vocabulary, so each thread
 /// remembers the spellings it has seen: stemming is most of the cost of
 /// indexing otherwise, and the terms are the same either way.
 struct Normalizer {
@@ -106,6 +110,7 @@ impl Normalizer {
             .filter(StopWordFilter::remove(
                 STOP_WORDS.iter().map(|w| w.to_string()),
             ))
+            .filter(AmericanSpelling)
             .filter(Stemmer::new(Language::English))
             .build();
         Normalizer {
@@ -401,6 +406,19 @@ mod tests {
             (6, "label"),
         ];
         assert_eq!(tokens, pairs(&expected));
+    }
+
+    #[test]
+    fn british_and_american_spellings_are_one_term() {
+        let pairs = [
+            ("memorisation", "memorization"),
+            ("favourable behaviour", "favorable behavior"),
+            ("the centre was modelled", "the center was modeled"),
+        ];
+        for (british, american) in pairs {
+            assert_eq!(analysed(british, true), analysed(american, true), "{british}");
+        }
+        assert_ne!(analysed("promise", true), analysed("promize", true));
     }
 
     /// A tokenizer that has seen a text gives the same tokens for it again,

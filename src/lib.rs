@@ -101,6 +101,7 @@ pub mod render;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod serve;
+mod spelling;
 pub mod stats;
 pub mod storage;
 #[cfg(feature = "server")]
