@@ -138,6 +138,16 @@ impl Normalizer {
     }
 }
 
+/// The term of one word as the text analyzer makes it (`None` for a stop
+/// word), without the remembering of [`Normalizer`]: for words made up by
+/// the search itself (spelling candidates), which nobody will ask for again.
+pub(crate) fn word_term(word: &str) -> Option<String> {
+    NORMALIZER.with_borrow_mut(|normalizer| {
+        let mut stream = normalizer.chain.token_stream(word);
+        stream.next().map(|token| token.text.clone())
+    })
+}
+
 /// English stop words: the Snowball project's English list as the tokenizer
 /// sees it, that is without its contracted forms, which it cuts up (`isn't`
 /// -> `isn`, `t`), plus the `s` of `it's` and of possessives (`t` and `d` are

@@ -14,6 +14,7 @@ mod parse;
 mod request;
 mod shown;
 mod snippet;
+mod typo;
 mod versions;
 mod warm;
 
@@ -36,6 +37,7 @@ use crate::schema::{self, Fields};
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 pub(crate) use facets::{Counts, FacetCounter};
 use shown::Shown;
+use typo::Corrections;
 pub(crate) use warm::DocBits;
 use warm::{CommitState, Warm};
 
@@ -176,7 +178,12 @@ impl Reader {
     pub(crate) fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate()?;
         let searcher = self.searcher();
-        let built = parse::query(&self.schema, &self.fields, request)?;
+        let text_of = |address| {
+            let record = self.record(&searcher, address).ok()?;
+            Some(format!("{} {}", record.text, record.title))
+        };
+        let corrections = Corrections::new(&searcher, &self.fields, &text_of);
+        let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
         let page = request.offset + request.limit;

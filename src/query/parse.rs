@@ -13,6 +13,7 @@ use tantivy::tokenizer::TokenizerManager;
 
 use super::bm25f::{word_query, TITLE_WEIGHT, TOPICS_WEIGHT};
 use super::filters::with_filters;
+use super::typo::Corrections;
 use super::SearchRequest;
 use crate::analyzer::{query_tokenizers, TEXT_ANALYZER};
 use crate::error::{Error, Result};
@@ -33,10 +34,15 @@ pub(super) struct Built {
 }
 
 /// Parses the request's query text and builds its queries.
-pub(super) fn query(schema: &Schema, fields: &Fields, request: &SearchRequest) -> Result<Built> {
+pub(super) fn query(
+    schema: &Schema,
+    fields: &Fields,
+    request: &SearchRequest,
+    corrections: &Corrections,
+) -> Result<Built> {
     let ast = query_grammar::parse_query(&request.query)
         .map_err(|_| Error::BadQuery(format!("Syntax Error: {}", request.query)))?;
-    let any_words = Words::new(schema, fields, false);
+    let any_words = Words::new(schema, fields, false, corrections);
     let any = any_words.query(ast.clone())?;
     let filtered = |words| with_filters(fields, request, words);
     if !any_words.default_mattered.get() {
@@ -45,7 +51,7 @@ pub(super) fn query(schema: &Schema, fields: &Fields, request: &SearchRequest) -
             every_word: None,
         });
     }
-    let all = Words::new(schema, fields, true).query(ast)?;
+    let all = Words::new(schema, fields, true, corrections).query(ast)?;
     let bonus: Box<dyn Query> = Box::new(ConstScoreQuery::new(all.box_clone(), ALL_WORDS_BONUS));
     let tiered = Box::new(BooleanQuery::new(vec![
         (Occur::Should, any),
@@ -61,6 +67,7 @@ pub(super) fn query(schema: &Schema, fields: &Fields, request: &SearchRequest) -
 /// operator as `default` (Should for "any word", Must for "every word").
 struct Words<'a> {
     fields: &'a Fields,
+    corrections: &'a Corrections<'a>,
     parser: QueryParser,
     tokenizers: TokenizerManager,
     default: Occur,
@@ -70,7 +77,12 @@ struct Words<'a> {
 }
 
 impl<'a> Words<'a> {
-    fn new(schema: &Schema, fields: &'a Fields, conjunction: bool) -> Words<'a> {
+    fn new(
+        schema: &Schema,
+        fields: &'a Fields,
+        conjunction: bool,
+        corrections: &'a Corrections<'a>,
+    ) -> Words<'a> {
         let default = if conjunction {
             Occur::Must
         } else {
@@ -78,6 +90,7 @@ impl<'a> Words<'a> {
         };
         Words {
             fields,
+            corrections,
             parser: parser(schema, fields, conjunction),
             tokenizers: query_tokenizers(),
             default,
@@ -94,7 +107,7 @@ impl<'a> Words<'a> {
             ))),
             UserInputAst::Leaf(leaf) => match plain(&leaf) {
                 Some(literal) if !self.analyse(&literal.phrase).is_empty() => {
-                    Ok(self.plain_word(literal))
+                    self.plain_word(literal)
                 }
                 _ => self.parsed(UserInputAst::Leaf(leaf)),
             },
@@ -127,10 +140,21 @@ impl<'a> Words<'a> {
     /// (`pac-bayes`, `kb/min`) is its parts as separate words, and a
     /// hyphenated one may also be written closed (`non-vacuous` finds
     /// `nonvacuous`): the better-scoring reading counts.
-    fn plain_word(&self, literal: &UserInputLiteral) -> Box<dyn Query> {
+    ///
+    /// A word the index lacks, or holds far less often than a close
+    /// spelling, also matches that spelling (see `typo`); the better-scoring
+    /// of the two counts, so records matching as typed keep their score.
+    fn plain_word(&self, literal: &UserInputLiteral) -> Result<Box<dyn Query>> {
         let tokens = self.analyse(&literal.phrase);
         if let [token] = tokens.as_slice() {
-            return self.word(token);
+            let typed = self.word(token);
+            return Ok(match self.corrections.of(&literal.phrase)? {
+                Some(corrected) => Box::new(DisjunctionMaxQuery::new(vec![
+                    typed,
+                    self.word(&corrected.term),
+                ])),
+                None => typed,
+            });
         }
         self.default_mattered.set(true);
         let parts: Box<dyn Query> = Box::new(BooleanQuery::new(
@@ -140,12 +164,12 @@ impl<'a> Words<'a> {
                 .collect(),
         ));
         let closed = self.analyse(&literal.phrase.replace('-', ""));
-        match closed.as_slice() {
+        Ok(match closed.as_slice() {
             [token] if literal.phrase.contains('-') => {
                 Box::new(DisjunctionMaxQuery::new(vec![parts, self.word(token)]))
             }
             _ => parts,
-        }
+        })
     }
 
     fn word(&self, token: &str) -> Box<dyn Query> {

@@ -1,0 +1,581 @@
+//! Typo tolerance: a query word the index does not hold, or holds far less
+//! often than a close spelling, also matches that spelling.
+//!
+//! How close, by the word's length (as Meilisearch does): no edit under
+//! [`SHORTEST`] letters, one up to [`ONE_EDIT_UP_TO`], two beyond; an edit is
+//! a letter dropped, added, changed, or two neighbours swapped. Candidates
+//! come from the index's own term dictionaries, walked with a Levenshtein
+//! automaton.
+//!
+//! The dictionaries hold stems (`grokking` is `grokk`), and a typo often
+//! lands in the ending the stemmer would have cut (`grokkng` stems to
+//! itself). So the automaton matches terms close to any *beginning* of the
+//! typed word, and a candidate counts only if the rest of the word is within
+//! the remaining edits of an English ending that the stemmer removes from
+//! that very stem: `grokk` + `ng` is one edit from `grokk` + `ing`, and the
+//! stem of `grokking` is `grokk`. That word, `grokking`, is what the
+//! response shows as the correction.
+
+use std::cell::RefCell;
+
+use rustc_hash::FxHashSet;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::{DocAddress, DocSet, Searcher, Term, TERMINATED};
+use tantivy_fst::Automaton;
+
+use crate::analyzer::word_term;
+use crate::schema::Fields;
+use crate::spelling::AmericanSpelling;
+
+/// Words shorter than this many letters are never corrected.
+pub(crate) const SHORTEST: usize = 5;
+/// Words up to this many letters get one edit; longer words two.
+pub(crate) const ONE_EDIT_UP_TO: usize = 8;
+/// Longer words are not corrected (the automaton's rows have this many cells).
+const LONGEST: usize = 24;
+/// A candidate must be this many times more common than the word as typed,
+/// when the index holds the word as typed at all.
+const FAR_RARER: u64 = 20;
+/// A word found in more records than this (or than one in
+/// [`RARE_SHARE`] records, when that is more) is never corrected.
+const RARE_RECORDS: u64 = 3;
+/// See [`RARE_RECORDS`].
+const RARE_SHARE: u64 = 10_000;
+/// Shortest stem a word is corrected to.
+const SHORTEST_STEM: usize = 3;
+
+/// English endings the stemmer removes or rewrites; a candidate stem plus
+/// one of them must stem back to the candidate.
+#[rustfmt::skip]
+const ENDINGS: &[&str] = &[
+    "", "e", "s", "es", "ed", "ing", "ings", "y", "ies", "ied", "ly", "ily",
+    "al", "als", "ally", "ial", "ic", "ics", "ical", "ically",
+    "ion", "ions", "ional", "ation", "ations", "ational", "ization", "izations",
+    "ive", "ives", "ively", "ivity", "ness", "ment", "ments", "ity", "ities",
+    "ize", "izes", "ized", "izing", "izer", "izers",
+    "ate", "ates", "ated", "ating", "ator", "ators", "ative",
+    "er", "ers", "or", "ors", "able", "ably", "ible", "ability",
+    "ful", "fully", "ous", "ously", "ence", "ences", "ent", "ently",
+    "ance", "ances", "ant", "ants", "ism", "isms", "ist", "ists",
+];
+
+/// A word of the query and the spelling searched for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Corrected {
+    /// The word as typed.
+    pub from: String,
+    /// The word searched for instead (`grokking` for `grokkng`).
+    pub to: String,
+    /// Its term in the index (`grokk`).
+    pub term: String,
+}
+
+/// The typo corrections of one request, each word looked up once (a query
+/// is read twice: as any word and as every word).
+pub(crate) struct Corrections<'a> {
+    searcher: &'a Searcher,
+    fields: [Field; 3],
+    text_of: &'a TextOf<'a>,
+    found: RefCell<Vec<(String, Option<Corrected>)>>,
+}
+
+impl<'a> Corrections<'a> {
+    /// Corrections from the terms of the searchable fields of `searcher`'s
+    /// commit, shown as `text_of` reads them in a record.
+    pub(crate) fn new(
+        searcher: &'a Searcher,
+        fields: &Fields,
+        text_of: &'a TextOf<'a>,
+    ) -> Corrections<'a> {
+        Corrections {
+            searcher,
+            fields: [fields.text, fields.title, fields.topics],
+            text_of,
+            found: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The correction of one plain word as typed, if it needs one.
+    pub(crate) fn of(&self, word: &str) -> tantivy::Result<Option<Corrected>> {
+        if let Some((_, found)) = self.found.borrow().iter().find(|(w, _)| w == word) {
+            return Ok(found.clone());
+        }
+        let found = Speller::new(self.searcher, &self.fields, self.text_of).correct(word)?;
+        (self.found.borrow_mut()).push((word.to_string(), found.clone()));
+        Ok(found)
+    }
+
+    /// The corrections made, once each, in query order.
+    pub(crate) fn made(&self) -> Vec<Corrected> {
+        (self.found.borrow().iter())
+            .filter_map(|(_, found)| found.clone())
+            .collect()
+    }
+}
+
+/// How many edits a word of `letters` letters may get.
+pub(crate) fn edits_allowed(letters: usize) -> u8 {
+    match letters {
+        n if n < SHORTEST => 0,
+        n if n <= ONE_EDIT_UP_TO => 1,
+        _ => 2,
+    }
+}
+
+/// The text of a record (its own text and title), to find how a corrected
+/// word is written there.
+pub(crate) type TextOf<'a> = dyn Fn(DocAddress) -> Option<String> + 'a;
+
+/// Finds corrections in the term dictionaries of some fields.
+pub(crate) struct Speller<'a> {
+    searcher: &'a Searcher,
+    fields: &'a [Field],
+    text_of: &'a TextOf<'a>,
+}
+
+impl<'a> Speller<'a> {
+    /// A speller over the terms of `fields` (analysed text fields), showing
+    /// corrections as they are written in the records `text_of` reads.
+    pub(crate) fn new(
+        searcher: &'a Searcher,
+        fields: &'a [Field],
+        text_of: &'a TextOf<'a>,
+    ) -> Speller<'a> {
+        Speller {
+            searcher,
+            fields,
+            text_of,
+        }
+    }
+
+    /// A word of a record holding `term`, lowercased, as the record writes
+    /// it (`convergence`, where the ending alone could also be `ance`).
+    fn written(&self, term: &str) -> tantivy::Result<Option<String>> {
+        let wanted = term;
+        for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            for &field in self.fields {
+                let term = Term::from_field_text(field, wanted);
+                let inverted = segment.inverted_index(field)?;
+                let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                while postings.doc() != TERMINATED {
+                    let doc = postings.doc();
+                    if segment.is_deleted(doc) {
+                        postings.advance();
+                        continue;
+                    }
+                    let Some(text) = (self.text_of)(DocAddress::new(ord as u32, doc)) else {
+                        break;
+                    };
+                    let found = (text.split(|c: char| !c.is_alphanumeric()))
+                        .find(|word| word_term(word).as_deref() == Some(wanted));
+                    if let Some(word) = found {
+                        return Ok(Some(word.to_lowercase()));
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Records holding `term` in the field where it is most common.
+    fn doc_freq(&self, term: &str) -> tantivy::Result<u64> {
+        let mut most = 0;
+        for &field in self.fields {
+            most = most.max(self.searcher.doc_freq(&Term::from_field_text(field, term))?);
+        }
+        Ok(most)
+    }
+
+    /// The correction of `word` (one word as typed), if it needs one and the
+    /// index has one: the closest spelling, the most common of equally close
+    /// ones.
+    pub(crate) fn correct(&self, word: &str) -> tantivy::Result<Option<Corrected>> {
+        let Some(surface) = surface(word) else {
+            return Ok(None);
+        };
+        let edits = edits_allowed(surface.len());
+        let Some(typed) = word_term(word) else {
+            return Ok(None);
+        };
+        if edits == 0 {
+            return Ok(None);
+        }
+        let typed_records = self.doc_freq(&typed)?;
+        let rare = RARE_RECORDS.max(self.searcher.num_docs() / RARE_SHARE);
+        if typed_records > rare {
+            return Ok(None);
+        }
+        let needed = if typed_records == 0 {
+            1
+        } else {
+            typed_records * FAR_RARER
+        };
+
+        let automaton = NearBeginning::new(surface.as_bytes(), edits);
+        let mut terms = FxHashSet::default();
+        for segment in self.searcher.segment_readers() {
+            for &field in self.fields {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted.terms().search(&automaton).into_stream()?;
+                while stream.advance() {
+                    if let Ok(term) = std::str::from_utf8(stream.key()) {
+                        if term != typed && !terms.contains(term) {
+                            terms.insert(term.to_string());
+                        }
+                    }
+                }
+            }
+        }
+
+        // (edits, fewer records first as negative, edits before the ending, term)
+        let mut best: Option<((u8, std::cmp::Reverse<u64>, u8, String), String)> = None;
+        for term in terms {
+            let Some(reading) = reading(&surface, &term, edits) else {
+                continue;
+            };
+            let records = self.doc_freq(&term)?;
+            if records < needed {
+                continue;
+            }
+            let key = (
+                reading.edits,
+                std::cmp::Reverse(records),
+                reading.stem_edits,
+                term,
+            );
+            if best.as_ref().is_none_or(|(b, _)| key < *b) {
+                best = Some((key, reading.word));
+            }
+        }
+        let Some(((_, _, _, term), read)) = best else {
+            return Ok(None);
+        };
+        Ok(Some(Corrected {
+            from: word.to_string(),
+            to: self.written(&term)?.unwrap_or(read),
+            term,
+        }))
+    }
+}
+
+/// The word as the analyzer sees it before stemming (lowercased, accents
+/// folded, American spelling), if it is made of ASCII letters only and not
+/// too long to correct.
+fn surface(word: &str) -> Option<String> {
+    thread_local! {
+        static CHAIN: RefCell<TextAnalyzer> = RefCell::new(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .filter(AmericanSpelling)
+                .build(),
+        );
+    }
+    let surface = CHAIN.with_borrow_mut(|chain| {
+        let mut stream = chain.token_stream(word);
+        stream.next().map(|token| token.text.clone())
+    })?;
+    let letters = surface.bytes().all(|b| b.is_ascii_lowercase());
+    (letters && surface.len() <= LONGEST).then_some(surface)
+}
+
+/// How a typed word reads as a candidate stem plus an ending.
+#[derive(Debug, PartialEq, Eq)]
+struct Reading {
+    /// Edits from the typed word to `word`.
+    edits: u8,
+    /// Of those, edits between the stem and the beginning of the typed word.
+    stem_edits: u8,
+    /// The stem plus the ending: a word whose stem is the candidate.
+    word: String,
+}
+
+/// The closest reading of `typed` as `stem` plus an ending, within `edits`
+/// edits, whose stem is really `stem`.
+fn reading(typed: &str, stem: &str, edits: u8) -> Option<Reading> {
+    if stem.len() < SHORTEST_STEM {
+        return None;
+    }
+    let beginnings = distances_to_beginnings(stem.as_bytes(), typed.as_bytes());
+    let mut readings = Vec::new();
+    for (j, &stem_edits) in beginnings.iter().enumerate() {
+        if stem_edits > edits {
+            continue;
+        }
+        let rest = &typed[j..];
+        for ending in ENDINGS {
+            if rest.len().abs_diff(ending.len()) > usize::from(edits - stem_edits) {
+                continue;
+            }
+            let total = stem_edits + distance(rest.as_bytes(), ending.as_bytes());
+            if total <= edits {
+                readings.push((total, stem_edits, *ending));
+            }
+        }
+    }
+    readings.sort();
+    readings.dedup_by(|a, b| a.2 == b.2);
+    readings.into_iter().find_map(|(total, stem_edits, ending)| {
+        let word = format!("{stem}{ending}");
+        (word_term(&word).as_deref() == Some(stem)).then_some(Reading {
+            edits: total,
+            stem_edits,
+            word,
+        })
+    })
+}
+
+/// Edit distance (optimal string alignment: a swap of neighbours is one
+/// edit) between `a` and every beginning of `b`, `b[..j]` at index `j`.
+fn distances_to_beginnings(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut rows = Rows::start(b.len());
+    for &byte in a {
+        rows = rows.accept(b, byte);
+    }
+    rows.row[..=b.len()].to_vec()
+}
+
+/// Edit distance between `a` and `b` (optimal string alignment).
+fn distance(a: &[u8], b: &[u8]) -> u8 {
+    distances_to_beginnings(a, b)[b.len()]
+}
+
+/// The last two rows of the edit-distance table between the bytes read so
+/// far and every beginning of the typed word.
+#[derive(Clone, Copy, Debug)]
+struct Rows {
+    previous: [u8; LONGEST + 1],
+    row: [u8; LONGEST + 1],
+    last: Option<u8>,
+}
+
+/// Larger than any distance that matters; sums saturate at 255.
+const FAR: u8 = 100;
+
+impl Rows {
+    fn start(len: usize) -> Rows {
+        let mut row = [FAR; LONGEST + 1];
+        for (j, cell) in row.iter_mut().enumerate().take(len + 1) {
+            *cell = j as u8;
+        }
+        Rows {
+            previous: [FAR; LONGEST + 1],
+            row,
+            last: None,
+        }
+    }
+
+    fn accept(&self, word: &[u8], byte: u8) -> Rows {
+        let mut next = [FAR; LONGEST + 1];
+        next[0] = self.row[0].saturating_add(1).min(FAR);
+        for j in 1..=word.len() {
+            let changed = u8::from(word[j - 1] != byte);
+            let mut cell = (self.row[j] + 1)
+                .min(next[j - 1] + 1)
+                .min(self.row[j - 1] + changed);
+            if j >= 2 && byte == word[j - 2] && self.last == Some(word[j - 1]) {
+                cell = cell.min(self.previous[j - 2] + 1);
+            }
+            next[j] = cell.min(FAR);
+        }
+        Rows {
+            previous: self.row,
+            row: next,
+            last: Some(byte),
+        }
+    }
+}
+
+/// Matches the terms within `edits` of a beginning of the typed word long
+/// enough that the rest could be an ending in [`ENDINGS`] (give or take the
+/// edits left).
+struct NearBeginning<'w> {
+    word: &'w [u8],
+    edits: u8,
+    /// Shortest beginning of the word a term may be close to.
+    shortest: usize,
+}
+
+impl<'w> NearBeginning<'w> {
+    fn new(word: &'w [u8], edits: u8) -> NearBeginning<'w> {
+        let longest_ending = ENDINGS.iter().map(|e| e.len()).max().unwrap_or(0);
+        let shortest = (word.len().saturating_sub(longest_ending + usize::from(edits)))
+            .max(SHORTEST_STEM);
+        NearBeginning {
+            word,
+            edits,
+            shortest,
+        }
+    }
+}
+
+/// The state of [`NearBeginning`]: the rows, and how many bytes were read.
+#[derive(Clone, Copy, Debug)]
+struct State {
+    rows: Rows,
+    read: usize,
+}
+
+impl Automaton for NearBeginning<'_> {
+    type State = State;
+
+    fn start(&self) -> State {
+        State {
+            rows: Rows::start(self.word.len()),
+            read: 0,
+        }
+    }
+
+    fn is_match(&self, state: &State) -> bool {
+        state.read >= SHORTEST_STEM
+            && (state.rows.row[self.shortest.min(self.word.len())..=self.word.len()])
+                .iter()
+                .any(|&d| d <= self.edits)
+    }
+
+    fn can_match(&self, state: &State) -> bool {
+        let cells = ..=self.word.len();
+        state.rows.row[cells].iter().any(|&d| d <= self.edits)
+            || state.rows.previous[cells].iter().any(|&d| d < self.edits)
+    }
+
+    fn accept(&self, state: &State, byte: u8) -> State {
+        State {
+            rows: state.rows.accept(self.word, byte),
+            read: state.read + 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Record};
+    use crate::schema::{self, Fields};
+    use tantivy::schema::Value;
+
+    #[test]
+    fn edits_grow_with_the_word() {
+        assert_eq!(edits_allowed(4), 0);
+        assert_eq!(edits_allowed(5), 1);
+        assert_eq!(edits_allowed(8), 1);
+        assert_eq!(edits_allowed(9), 2);
+    }
+
+    #[test]
+    fn distances_count_a_swap_as_one_edit() {
+        assert_eq!(distance(b"grokking", b"grokking"), 0);
+        assert_eq!(distance(b"grokkng", b"grokking"), 1);
+        assert_eq!(distance(b"gorkking", b"grokking"), 1);
+        assert_eq!(distance(b"grokkingg", b"grokking"), 1);
+        assert_eq!(distance(b"grpkking", b"grokking"), 1);
+        assert_eq!(distance(b"kitten", b"sitting"), 3);
+        assert_eq!(
+            distances_to_beginnings(b"grok", b"grokkng"),
+            [4, 3, 2, 1, 0, 1, 2, 3]
+        );
+    }
+
+    /// The automaton matches exactly the terms within the edits of a long
+    /// enough beginning of the word.
+    #[test]
+    fn the_automaton_agrees_with_the_distances() {
+        let word = b"generalizaton";
+        let automaton = NearBeginning::new(word, 2);
+        for term in ["general", "gener", "generalize", "genral", "gene", "ground", "xyz"] {
+            let mut state = automaton.start();
+            for &byte in term.as_bytes() {
+                state = automaton.accept(&state, byte);
+            }
+            let expected = term.len() >= SHORTEST_STEM
+                && distances_to_beginnings(term.as_bytes(), word)[automaton.shortest..]
+                    .iter()
+                    .any(|&d| d <= 2);
+            assert_eq!(automaton.is_match(&state), expected, "{term}");
+        }
+    }
+
+    #[test]
+    fn a_typed_word_reads_as_a_stem_and_its_ending() {
+        let read = |typed, stem, edits| reading(typed, stem, edits).map(|r| (r.edits, r.word));
+        assert_eq!(read("grokkng", "grokk", 1), Some((1, "grokking".into())));
+        assert_eq!(read("memorzation", "memor", 2).map(|r| r.0), Some(1));
+        assert_eq!(read("randm", "random", 1), Some((1, "random".into())));
+        // `grow` is one edit from `grok`, but `grow` + `kng` is no word of `grow`.
+        assert_eq!(read("grokkng", "grow", 1), None);
+        assert_eq!(read("grokkng", "grokk", 0), None);
+    }
+
+    fn searcher(texts: &[&str]) -> (Searcher, Fields) {
+        searcher_of(texts.iter().map(|t| t.to_string()).collect())
+    }
+
+    fn searcher_of(texts: Vec<String>) -> (Searcher, Fields) {
+        let index = tantivy::Index::create_in_ram(schema::build());
+        crate::analyzer::register_analyzers(&index);
+        let fields = Fields::new(&index.schema()).unwrap();
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for (n, text) in texts.iter().enumerate() {
+            let record = Record::plain(n.to_string(), Kind::Claim, text, "Notes", "p.txt");
+            writer.add_document(fields.document(&record)).unwrap();
+        }
+        writer.commit().unwrap();
+        (index.reader().unwrap().searcher(), fields)
+    }
+
+    fn corrected(searcher: &Searcher, fields: &Fields, word: &str) -> Option<(String, String)> {
+        let record = fields.record;
+        let text_of = |address| {
+            let doc: tantivy::TantivyDocument = searcher.doc(address).ok()?;
+            let json = doc.get_first(record)?.as_str()?;
+            let record: Record = serde_json::from_str(json).ok()?;
+            Some(format!("{} {}", record.text, record.title))
+        };
+        let fields = [fields.text, fields.title];
+        let speller = Speller::new(searcher, &fields, &text_of);
+        (speller.correct(word).unwrap()).map(|c| (c.to, c.term))
+    }
+
+    #[test]
+    fn absent_words_are_corrected_to_the_closest_common_spelling() {
+        let mut texts = vec!["grokking appears late in training"; 3];
+        texts.push("memorization of random labels");
+        texts.push("uniform convergence may fail");
+        let (searcher, fields) = searcher(&texts);
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(corrected(&searcher, &fields, "grokkng"), pair("grokking", "grokk"));
+        assert_eq!(corrected(&searcher, &fields, "Grokkign"), pair("grokking", "grokk"));
+        assert_eq!(
+            corrected(&searcher, &fields, "convergnce"),
+            pair("convergence", "converg")
+        );
+        assert_eq!(
+            corrected(&searcher, &fields, "memorisaton"),
+            pair("memorization", "memor")
+        );
+        // As typed, short, too far, or not letters: nothing to do.
+        assert_eq!(corrected(&searcher, &fields, "labls"), pair("labels", "label"));
+        for word in ["grokking", "grkkng", "lbls", "trainingg2", "uniforms"] {
+            assert_eq!(corrected(&searcher, &fields, word), None, "{word}");
+        }
+    }
+
+    #[test]
+    fn a_rare_word_is_corrected_only_to_a_far_commoner_one() {
+        let mut texts = vec!["the clinical trial enrolled patients"; 40];
+        texts.push("a trail of evidence");
+        texts.push("a fossil trackway");
+        texts.push("a fossil trackway");
+        let (searcher, fields) = searcher(&texts);
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        // `trail` is in one record, `trial` in forty: five letters, one swap.
+        assert_eq!(corrected(&searcher, &fields, "trail"), pair("trial", "trial"));
+        // `trackways` has no commoner neighbour.
+        assert_eq!(corrected(&searcher, &fields, "trackways"), None);
+    }
+}
