@@ -24,6 +24,33 @@ pub struct Date {
 }
 
 impl Date {
+    /// The first day of a day, month or year written `YYYY-MM-DD`, `YYYY-MM`
+    /// or `YYYY` (`--since 2019-06` is 2019-06-01).
+    pub fn first_of(s: &str) -> Option<Date> {
+        Date::span(s).map(|(first, _)| first)
+    }
+
+    /// The last day of a day, month or year written `YYYY-MM-DD`, `YYYY-MM`
+    /// or `YYYY` (`--until 2019` is 2019-12-31).
+    pub fn last_of(s: &str) -> Option<Date> {
+        Date::span(s).map(|(_, last)| last)
+    }
+
+    fn span(s: &str) -> Option<(Date, Date)> {
+        let s = s.trim();
+        match s.len() {
+            4 => Some((Date::parse(&format!("{s}-01-01"))?, Date::parse(&format!("{s}-12-31"))?)),
+            7 => {
+                let first = Date::parse(&format!("{s}-01"))?;
+                let last = (28..=31)
+                    .rev()
+                    .find_map(|day| Date::parse(&format!("{s}-{day}")))?;
+                Some((first, last))
+            }
+            _ => Date::parse(s).map(|d| (d, d)),
+        }
+    }
+
     /// Parses `YYYY-MM-DD` exactly (no surrounding text); `None` if it is not a real date.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
@@ -637,6 +664,20 @@ fn thread_records(page: &ThreadPage, path: &str) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_year_or_a_month_spans_its_days() {
+        let day = |s| Date::parse(s).unwrap();
+        assert_eq!(Date::first_of("2019"), Some(day("2019-01-01")));
+        assert_eq!(Date::last_of("2019"), Some(day("2019-12-31")));
+        assert_eq!(Date::first_of("2019-06"), Some(day("2019-06-01")));
+        assert_eq!(Date::last_of("2019-06"), Some(day("2019-06-30")));
+        assert_eq!(Date::last_of("2020-02"), Some(day("2020-02-29")));
+        assert_eq!(Date::last_of("2019-02-11"), Some(day("2019-02-11")));
+        for bad in ["19", "2019-13", "2019-6", "june", "2019-02-30", ""] {
+            assert_eq!(Date::first_of(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn days_since_the_epoch_turn_back_into_the_same_date() {

@@ -352,6 +352,10 @@ fn search_request(raw: &str) -> Result<SearchRequest, ApiError> {
 }
 
 /// Sets one parameter on `request`; the error says what is wrong with it.
+fn not_a_date(value: &str) -> String {
+    format!("'{value}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)")
+}
+
 fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Result<(), String> {
     if name != "q" && value.trim().is_empty() {
         return Err(format!("parameter '{name}' has no value"));
@@ -365,8 +369,8 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "kind" => request.kinds.push(value.parse::<Kind>().map_err(invalid)?),
         "author" => request.authors.push(text()),
         "thread" => request.thread = Some(text()),
-        "since" => request.since = Some(value.parse::<Date>().map_err(invalid)?),
-        "until" => request.until = Some(value.parse::<Date>().map_err(invalid)?),
+        "since" => request.since = Some(Date::first_of(value).ok_or_else(|| invalid(not_a_date(value)))?),
+        "until" => request.until = Some(Date::last_of(value).ok_or_else(|| invalid(not_a_date(value)))?),
         "limit" => request.limit = whole_number(name, value)?,
         "offset" => request.offset = whole_number(name, value)?,
         "date_bucket" => request.date_bucket = value.parse().map_err(invalid)?,

@@ -67,6 +67,16 @@ struct IndexDirArg {
     index: PathBuf,
 }
 
+/// `--index` of `query`: whether it was given on the command line matters,
+/// since only an index not named there is built on first use.
+#[derive(Debug, Args)]
+struct QueryIndexArg {
+    /// Folder of the index [default: ./index, or CLAIMSEARCH_INDEX when set;
+    /// that one is built from the corpus on first use].
+    #[arg(long)]
+    index: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 struct IndexArgs {
     #[command(flatten)]
@@ -98,7 +108,7 @@ struct QueryArgs {
     /// source, author, kind, topic, thread); * matches everything.
     query: String,
     #[command(flatten)]
-    index: IndexDirArg,
+    index: QueryIndexArg,
     /// Corpus to build the index from when there is none yet.
     #[command(flatten)]
     corpus: CorpusArg,
@@ -125,11 +135,13 @@ struct QueryArgs {
     /// Only records of this thread, or items that appear in it.
     #[arg(long)]
     thread: Option<String>,
-    /// Only records dated on or after this day (YYYY-MM-DD).
-    #[arg(long)]
+    /// Only records dated on or after this day (YYYY-MM-DD), or from the
+    /// start of this month (YYYY-MM) or year (YYYY).
+    #[arg(long, value_parser = first_day)]
     since: Option<Date>,
-    /// Only records dated on or before this day (YYYY-MM-DD).
-    #[arg(long)]
+    /// Only records dated on or before this day (YYYY-MM-DD), or up to the
+    /// end of this month (YYYY-MM) or year (YYYY).
+    #[arg(long, value_parser = last_day)]
     until: Option<Date>,
     /// Group the date facet by year, month or day.
     #[arg(long, default_value = "year")]
@@ -212,6 +224,16 @@ struct ServeArgs {
     /// Address to listen on; loopback by default.
     #[arg(long, default_value = "127.0.0.1:7700")]
     addr: std::net::SocketAddr,
+}
+
+/// `--since`: the first day of a day, month or year.
+fn first_day(s: &str) -> std::result::Result<Date, String> {
+    Date::first_of(s).ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"))
+}
+
+/// `--until`: the last day of a day, month or year.
+fn last_day(s: &str) -> std::result::Result<Date, String> {
+    Date::last_of(s).ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD, YYYY-MM or YYYY)"))
 }
 
 impl QueryArgs {
@@ -300,7 +322,17 @@ fn query(args: QueryArgs, out: &mut impl Write, style: Style) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    let paths = args.corpus.paths(args.index);
+    // Only the default index is built on first use: a path given by
+    // `--index` that holds no index is a typo more often than a wish for a
+    // new index.
+    let named = args.index.index.is_some();
+    let index = (args.index.index)
+        .or_else(|| std::env::var_os(INDEX_ENV).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX));
+    let paths = args.corpus.paths(IndexDirArg { index });
+    if named && !storage::exists(&paths.index) {
+        return Err(Error::IndexMissing(paths.index).into());
+    }
     if !storage::exists(&paths.index) {
         eprintln!(
             "claimsearch: no index at {}; building it from {}",

@@ -28,6 +28,18 @@ pub(crate) struct Counts {
     pub author: FxHashMap<String, u64>,
     /// Keyed by bucket (`2026`, `2026-04` or `2026-04-26`).
     pub date: FxHashMap<String, u64>,
+    /// Matches without a value, per dimension.
+    pub missing: Missing,
+}
+
+/// Matches without a source, a topic, a kind, an author, a date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Missing {
+    pub source: u64,
+    pub topic: u64,
+    pub kind: u64,
+    pub author: u64,
+    pub date: u64,
 }
 
 impl Counts {
@@ -43,6 +55,11 @@ impl Counts {
                 *mine.entry(value).or_insert(0) += count;
             }
         }
+        self.missing.source += other.missing.source;
+        self.missing.topic += other.missing.topic;
+        self.missing.kind += other.missing.kind;
+        self.missing.author += other.missing.author;
+        self.missing.date += other.missing.date;
     }
 }
 
@@ -113,6 +130,7 @@ impl Collector for FacetCounter {
             dates,
             bucket: self.bucket,
             labels,
+            missing: Missing::default(),
         })
     }
 
@@ -139,23 +157,28 @@ pub(crate) struct SegmentCounter {
     dates: Option<DayCounts>,
     bucket: DateBucket,
     labels: Arc<Labels>,
+    missing: Missing,
 }
 
 impl SegmentCollector for SegmentCounter {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        let columns = [
-            &mut self.source,
-            &mut self.topic,
-            &mut self.kind,
-            &mut self.author,
-        ];
-        for ordinals in columns.into_iter().flatten() {
-            ordinals.count(doc);
+        let missing = &mut self.missing;
+        for (ordinals, missing) in [
+            (&mut self.source, &mut missing.source),
+            (&mut self.topic, &mut missing.topic),
+            (&mut self.kind, &mut missing.kind),
+            (&mut self.author, &mut missing.author),
+        ] {
+            match ordinals {
+                Some(ordinals) => *missing += u64::from(!ordinals.count(doc)),
+                None => *missing += 1,
+            }
         }
-        if let Some(dates) = &mut self.dates {
-            dates.count(doc);
+        match &mut self.dates {
+            Some(dates) => missing.date += u64::from(!dates.count(doc)),
+            None => missing.date += 1,
         }
     }
 
@@ -171,6 +194,7 @@ impl SegmentCollector for SegmentCounter {
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
+            missing: self.missing,
         }
     }
 }
@@ -195,14 +219,18 @@ impl Ordinals {
         })
     }
 
-    fn count(&mut self, doc: DocId) {
+    /// Counts the values of `doc`; false when it has none.
+    fn count(&mut self, doc: DocId) -> bool {
         if self.single {
             self.counts[self.ords.values.get_val(doc) as usize] += 1;
-        } else {
-            for ord in self.ords.values_for_doc(doc) {
-                self.counts[ord as usize] += 1;
-            }
+            return true;
         }
+        let mut any = false;
+        for ord in self.ords.values_for_doc(doc) {
+            self.counts[ord as usize] += 1;
+            any = true;
+        }
+        any
     }
 
     /// The label of every ordinal counted at least once, with its count.
@@ -247,15 +275,17 @@ impl DayCounts {
         }
     }
 
-    fn count(&mut self, doc: DocId) {
+    /// Counts the date of `doc`; false when it has none.
+    fn count(&mut self, doc: DocId) -> bool {
         let Some(date) = self.column.first(doc) else {
-            return;
+            return false;
         };
         let day = day_of(date);
         match self.dense.get_mut((day - self.first) as usize) {
             Some(slot) => *slot += 1,
             None => *self.sparse.entry(day).or_insert(0) += 1,
         }
+        true
     }
 
     /// The counts summed per bucket: each run of days in one bucket is

@@ -2,7 +2,7 @@
 //! over every match and cut snippets. No formatting happens here.
 //!
 //! A query of several words matches the records that contain every word (in
-//! their text, title or topics). When those do not fill the requested page,
+//! their text, title or topics). When fewer than [`RELAX_BELOW`] records do,
 //! records with some of the words match too, ranked after them, and `total`
 //! and the facets count those as well (`relaxed`). Either way, each word is
 //! scored by BM25F; records with every word rank first.
@@ -10,6 +10,7 @@
 mod bm25f;
 mod facets;
 mod filters;
+mod known;
 mod parse;
 mod request;
 mod shown;
@@ -24,11 +25,13 @@ use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::Order;
 use tantivy::query::Query;
 use tantivy::schema::Schema;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument, TantivyError,
+    DateTime, DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument,
+    TantivyError,
 };
 
 use crate::error::{Error, Result};
@@ -49,6 +52,11 @@ pub use snippet::Snippet;
 
 /// How many values a `source`, `topic` or `author` facet lists (most frequent first).
 pub const FACET_VALUES: usize = 20;
+/// A query of several words matches the records with every word, unless
+/// fewer than this many have them: then records with some of the words match
+/// too, ranked after them (`relaxed`). A fixed number, not the page size, so
+/// that every page of a query counts the same matches.
+pub const RELAX_BELOW: usize = DEFAULT_LIMIT;
 /// Longest snippet, in characters.
 const SNIPPET_CHARS: usize = 240;
 
@@ -68,8 +76,9 @@ pub struct Hit {
 /// A facet value and how many matches have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacetCount {
-    /// The value (a source, a topic slug, a kind, a date bucket).
-    pub value: String,
+    /// The value (a source, a topic slug, a kind, a date bucket); `None`
+    /// (JSON `null`) for the matches without one, listed last.
+    pub value: Option<String>,
     /// Matches with that value.
     pub count: u64,
 }
@@ -97,13 +106,28 @@ pub struct SearchResponse {
     pub query: String,
     /// Matches after filters.
     pub total: usize,
-    /// True when fewer records than the page asked for contain every query
-    /// word, so records with only some of them match too (and are counted).
+    /// True when fewer than [`RELAX_BELOW`] records contain every query word,
+    /// so records with only some of them match too (and are counted).
     pub relaxed: bool,
     /// The requested page of hits, best first.
     pub hits: Vec<Hit>,
     /// Facet counts over all matches.
     pub facets: Facets,
+    /// Query words that were also searched for in another spelling (the
+    /// index lacks them, or holds them far less often), in query order.
+    pub corrections: Vec<Correction>,
+    /// What the query text held that could not be read as query syntax, and
+    /// how it was searched instead (an unclosed quote, a dangling `AND`).
+    pub warnings: Vec<String>,
+}
+
+/// A query word and the spelling it was also searched for as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The word as typed (`grokkng`).
+    pub from: String,
+    /// The spelling searched for (`grokking`), as a record writes it.
+    pub to: String,
 }
 
 /// The read side of an index: Tantivy's reader, which follows new commits,
@@ -178,6 +202,8 @@ impl Reader {
     pub(crate) fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate()?;
         let searcher = self.searcher();
+        let resolved = known::resolve(&searcher, &self.fields, request)?;
+        let request = resolved.as_ref().unwrap_or(request);
         let text_of = |address| {
             let record = self.record(&searcher, address).ok()?;
             Some(format!("{} {}", record.text, record.title))
@@ -186,18 +212,12 @@ impl Reader {
         let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
-        let page = request.offset + request.limit;
+        // Whether the query is relaxed depends on the query and the filters
+        // only, so every page of it has the same matches, total and facets.
         let strict = match &built.every_word {
             Some(every_word) => {
                 let found = matches(&searcher, &**every_word, request, &state, hidden.clone())?;
-                // The tiered query would rank these same records first, each
-                // with the bonus for having every word.
-                (found.total >= page).then(|| Found {
-                    top: (found.top.into_iter())
-                        .map(|(score, doc)| (score + parse::ALL_WORDS_BONUS, doc))
-                        .collect(),
-                    ..found
-                })
+                (found.total >= RELAX_BELOW).then_some(found)
             }
             None => None,
         };
@@ -216,7 +236,7 @@ impl Reader {
                     Snippet::new(generator.snippet(&record.text), &record.text, SNIPPET_CHARS);
                 Ok(Hit {
                     record,
-                    score,
+                    score: parse::without_tier(score),
                     snippet,
                 })
             })
@@ -227,6 +247,8 @@ impl Reader {
             relaxed,
             hits,
             facets: facets(found.counts),
+            corrections: built.corrections,
+            warnings: built.warnings,
         })
     }
 }
@@ -239,7 +261,7 @@ struct Found {
 }
 
 /// One pass over the matches of `query`, hiding older thread versions
-/// unless `hidden` is `None`.
+/// unless `hidden` is `None`. `*` (every record) lists the newest first.
 fn matches(
     searcher: &Searcher,
     query: &dyn Query,
@@ -247,15 +269,23 @@ fn matches(
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
 ) -> Result<Found> {
-    let top = TopDocs::with_limit(request.limit)
-        .and_offset(request.offset)
-        .order_by_score();
+    let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
     let counter = FacetCounter {
         bucket: request.date_bucket,
         labels: Arc::clone(&state.labels),
     };
+    if request.query.trim() == "*" {
+        let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
+        let collector = Shown {
+            inner: (newest, counter, Count),
+            hidden,
+        };
+        let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+        let top = top.into_iter().map(|(_, address)| (0.0, address)).collect();
+        return Ok(Found { top, total, counts });
+    }
     let collector = Shown {
-        inner: (top, counter, Count),
+        inner: (top.order_by_score(), counter, Count),
         hidden,
     };
     let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
@@ -281,18 +311,31 @@ fn unanswerable(error: TantivyError) -> Error {
 fn facets(counts: Counts) -> Facets {
     let mut date = into_counts(counts.date);
     date.sort_by(|a, b| a.value.cmp(&b.value));
+    let with_missing = |mut values: Vec<FacetCount>, missing: u64| {
+        if missing > 0 {
+            values.push(FacetCount {
+                value: None,
+                count: missing,
+            });
+        }
+        values
+    };
+    let missing = counts.missing;
     Facets {
-        source: most_frequent(counts.source, FACET_VALUES),
-        topic: most_frequent(counts.topic, FACET_VALUES),
-        kind: most_frequent(counts.kind, Kind::ALL.len()),
-        author: most_frequent(counts.author, FACET_VALUES),
-        date,
+        source: with_missing(most_frequent(counts.source, FACET_VALUES), missing.source),
+        topic: with_missing(most_frequent(counts.topic, FACET_VALUES), missing.topic),
+        kind: with_missing(most_frequent(counts.kind, Kind::ALL.len()), missing.kind),
+        author: with_missing(most_frequent(counts.author, FACET_VALUES), missing.author),
+        date: with_missing(date, missing.date),
     }
 }
 
 fn into_counts(values: FxHashMap<String, u64>) -> Vec<FacetCount> {
     (values.into_iter())
-        .map(|(value, count)| FacetCount { value, count })
+        .map(|(value, count)| FacetCount {
+            value: Some(value),
+            count,
+        })
         .collect()
 }
 

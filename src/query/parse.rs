@@ -9,15 +9,15 @@ use tantivy::query::{
 };
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::Schema;
-use tantivy::tokenizer::TokenizerManager;
 
 use super::bm25f::{word_query, TITLE_WEIGHT, TOPICS_WEIGHT};
 use super::filters::with_filters;
 use super::typo::Corrections;
-use super::SearchRequest;
+use super::{Correction, SearchRequest};
 use crate::analyzer::{query_tokenizers, TEXT_ANALYZER};
 use crate::error::{Error, Result};
-use crate::schema::Fields;
+use crate::model::Kind;
+use crate::schema::{names, Fields};
 
 /// Added to the score of records that match every query word, so that they
 /// rank above records matching only some (BM25 sums stay far below it).
@@ -31,6 +31,20 @@ pub(super) struct Built {
     /// Records with every word, unscored bonus aside the same ranking; `None`
     /// when that is `ranked` itself (one word, a phrase, an explicit `OR`).
     pub every_word: Option<Box<dyn Query>>,
+    /// Query words also searched for in another spelling.
+    pub corrections: Vec<Correction>,
+    /// What could not be read as query syntax, and how it was read instead.
+    pub warnings: Vec<String>,
+}
+
+/// A score of the ranked query without the tier bonus: the BM25F score
+/// alone. The bonus orders the tiers; it is not part of the score shown.
+pub(super) fn without_tier(score: f32) -> f32 {
+    if score >= ALL_WORDS_BONUS {
+        score - ALL_WORDS_BONUS
+    } else {
+        score
+    }
 }
 
 /// Parses the request's query text and builds its queries.
@@ -40,8 +54,10 @@ pub(super) fn query(
     request: &SearchRequest,
     corrections: &Corrections,
 ) -> Result<Built> {
-    let ast = query_grammar::parse_query(&request.query)
-        .map_err(|_| Error::BadQuery(format!("Syntax Error: {}", request.query)))?;
+    let (ast, warnings) = lenient(&request.query);
+    let ast = unknown_fields_as_words(schema, ast);
+    check_kinds(&ast)?;
+    nothing_to_search(&ast, &request.query)?;
     let any_words = Words::new(schema, fields, false, corrections);
     let any = any_words.query(ast.clone())?;
     let filtered = |words| with_filters(fields, request, words);
@@ -49,6 +65,8 @@ pub(super) fn query(
         return Ok(Built {
             ranked: filtered(any),
             every_word: None,
+            corrections: corrections.made(),
+            warnings,
         });
     }
     let all = Words::new(schema, fields, true, corrections).query(ast)?;
@@ -60,7 +78,230 @@ pub(super) fn query(
     Ok(Built {
         ranked: filtered(tiered),
         every_word: Some(filtered(all)),
+        corrections: corrections.made(),
+        warnings,
     })
+}
+
+/// Parses query text that may not be well-formed syntax: an unclosed quote,
+/// an unmatched parenthesis and an `AND`, `OR` or `NOT` with nothing on one
+/// side are left out (each named in a warning, with its place), and the rest
+/// is parsed; what the grammar still cannot read is read as Tantivy's lenient
+/// parser reads it, with its own warnings.
+fn lenient(text: &str) -> (UserInputAst, Vec<String>) {
+    let (cleaned, mut warnings) = without_broken_syntax(text);
+    if let Ok(ast) = query_grammar::parse_query(&cleaned) {
+        return (ast, warnings);
+    }
+    let (ast, errors) = query_grammar::parse_query_lenient(&cleaned);
+    warnings.extend(errors.iter().map(|e| {
+        format!(
+            "{} at character {}: the rest was searched as words",
+            e.message.trim_end_matches('.'),
+            e.pos + 1
+        )
+    }));
+    (ast, warnings)
+}
+
+/// `text` without unclosed quotes, unmatched parentheses and dangling
+/// operators, and a warning for each.
+fn without_broken_syntax(text: &str) -> (String, Vec<String>) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut dropped = vec![false; chars.len()];
+    let mut warnings = Vec::new();
+    // Quotes pair up in order; an odd one out is the last.
+    let quotes: Vec<usize> = (0..chars.len()).filter(|&i| chars[i] == '"').collect();
+    if quotes.len() % 2 == 1 {
+        let last = quotes[quotes.len() - 1];
+        dropped[last] = true;
+        warnings.push(format!(
+            "an unclosed quote at character {} was ignored",
+            last + 1
+        ));
+    }
+    // Parentheses outside quotes.
+    let mut quoted = false;
+    let mut open = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '"' if !dropped[i] => quoted = !quoted,
+            '(' if !quoted => open.push(i),
+            ')' if !quoted => {
+                if open.pop().is_none() {
+                    dropped[i] = true;
+                    warnings.push(format!("an unmatched ')' at character {} was ignored", i + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    for i in open {
+        dropped[i] = true;
+        warnings.push(format!("an unmatched '(' at character {} was ignored", i + 1));
+    }
+    // Operators with nothing to join: first, last, or next to another.
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    let mut quoted = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '"' && !dropped[i] {
+            quoted = !quoted;
+        }
+        let space = c.is_whitespace() && !quoted;
+        match (space, start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, chars.len()));
+    }
+    let operator = |&(a, b): &(usize, usize)| {
+        let word: String = chars[a..b].iter().collect();
+        matches!(word.as_str(), "AND" | "OR" | "NOT").then_some(word)
+    };
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for (n, word) in words.iter().enumerate() {
+        let Some(op) = operator(word) else {
+            kept.push(*word);
+            continue;
+        };
+        let before = kept.last().is_some_and(|w| operator(w).is_none());
+        let after = words.get(n + 1).is_some_and(|w| operator(w).is_none());
+        let joins = after && (before || op == "NOT");
+        if joins {
+            kept.push(*word);
+        } else {
+            for flag in &mut dropped[word.0..word.1] {
+                *flag = true;
+            }
+            warnings.push(format!(
+                "a dangling {op} at character {} was ignored",
+                word.0 + 1
+            ));
+        }
+    }
+    let cleaned = (chars.iter().zip(&dropped))
+        .map(|(&c, &gone)| if gone { ' ' } else { c })
+        .collect();
+    (cleaned, warnings)
+}
+
+/// Fields a user may name in `field:value`. Any other `name:value` is text
+/// (`arXiv:1902.04742`, `Note: grokking`): its words are searched as words.
+const USER_FIELDS: &[&str] = &[
+    names::TEXT,
+    names::TITLE,
+    names::TOPICS,
+    names::KIND,
+    names::SOURCE,
+    names::AUTHOR,
+    names::THREAD,
+    names::TOPIC,
+    names::PATH,
+    names::DATE,
+];
+
+/// `ast` with every `name:value` whose name is no field a user may name
+/// turned back into words: `name` and `value`.
+fn unknown_fields_as_words(schema: &Schema, ast: UserInputAst) -> UserInputAst {
+    let known = |name: &str| USER_FIELDS.contains(&name) && schema.get_field(name).is_ok();
+    match ast {
+        UserInputAst::Clause(clauses) => UserInputAst::Clause(
+            (clauses.into_iter())
+                .map(|(occur, sub)| (occur, unknown_fields_as_words(schema, sub)))
+                .collect(),
+        ),
+        UserInputAst::Boost(sub, boost) => {
+            UserInputAst::Boost(Box::new(unknown_fields_as_words(schema, *sub)), boost)
+        }
+        UserInputAst::Leaf(leaf) => match *leaf {
+            UserInputLeaf::Literal(mut literal)
+                if literal.field_name.as_deref().is_some_and(|f| !known(f)) =>
+            {
+                let name = literal.field_name.take().unwrap_or_default();
+                let word = UserInputLiteral {
+                    field_name: None,
+                    phrase: name,
+                    delimiter: Delimiter::None,
+                    slop: 0,
+                    prefix: false,
+                };
+                UserInputAst::Clause(vec![
+                    (None, UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(word)))),
+                    (None, UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal)))),
+                ])
+            }
+            other => UserInputAst::Leaf(Box::new(other)),
+        },
+    }
+}
+
+/// `kind:value` with a value that is no kind is the same error as
+/// `--kind value`, listing the kinds.
+fn check_kinds(ast: &UserInputAst) -> Result<()> {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().try_for_each(|(_, sub)| check_kinds(sub)),
+        UserInputAst::Boost(sub, _) => check_kinds(sub),
+        UserInputAst::Leaf(leaf) => match &**leaf {
+            UserInputLeaf::Literal(l)
+                if l.field_name.as_deref() == Some(names::KIND) && !l.prefix =>
+            {
+                l.phrase
+                    .parse::<Kind>()
+                    .map(|_| ())
+                    .map_err(|why| Error::BadQuery(format!("kind:{}: {why}", l.phrase)))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// A query whose every word is a stop word, or that has no word at all,
+/// would match nothing: say why instead.
+fn nothing_to_search(ast: &UserInputAst, text: &str) -> Result<()> {
+    /// Whether `ast` holds anything but plain words that analyse to nothing.
+    fn searchable(ast: &UserInputAst) -> bool {
+        match ast {
+            UserInputAst::Clause(clauses) => clauses.iter().any(|(_, sub)| searchable(sub)),
+            UserInputAst::Boost(sub, _) => searchable(sub),
+            UserInputAst::Leaf(leaf) => match plain(leaf) {
+                Some(literal) => !analysed(&literal.phrase).is_empty(),
+                None => true,
+            },
+        }
+    }
+    if searchable(ast) {
+        return Ok(());
+    }
+    if text.chars().any(char::is_alphanumeric) {
+        Err(Error::BadQuery(format!(
+            "every word of the query is a stop word, ignored in search ({}); add a word that says what you look for",
+            text.trim()
+        )))
+    } else {
+        Err(Error::BadQuery(
+            "the query has no words, only punctuation (use * to match everything)".into(),
+        ))
+    }
+}
+
+/// The terms of `text` as the query analyzer makes them.
+fn analysed(text: &str) -> Vec<String> {
+    let Some(mut analyzer) = query_tokenizers().get(TEXT_ANALYZER) else {
+        return Vec::new();
+    };
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while let Some(token) = stream.next() {
+        tokens.push(token.text.clone());
+    }
+    tokens
 }
 
 /// Builds the query for the parsed user input, reading words without an
@@ -69,7 +310,6 @@ struct Words<'a> {
     fields: &'a Fields,
     corrections: &'a Corrections<'a>,
     parser: QueryParser,
-    tokenizers: TokenizerManager,
     default: Occur,
     /// Set when the default operator joined two sub-queries that can match
     /// by themselves: only then do "any word" and "every word" differ.
@@ -92,7 +332,6 @@ impl<'a> Words<'a> {
             fields,
             corrections,
             parser: parser(schema, fields, conjunction),
-            tokenizers: query_tokenizers(),
             default,
             default_mattered: Cell::new(false),
         }
@@ -177,15 +416,7 @@ impl<'a> Words<'a> {
     }
 
     fn analyse(&self, text: &str) -> Vec<String> {
-        let Some(mut analyzer) = self.tokenizers.get(TEXT_ANALYZER) else {
-            return Vec::new();
-        };
-        let mut stream = analyzer.token_stream(text);
-        let mut tokens = Vec::new();
-        while let Some(token) = stream.next() {
-            tokens.push(token.text.clone());
-        }
-        tokens
+        analysed(text)
     }
 
     fn parsed(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
@@ -228,4 +459,50 @@ fn parser(schema: &Schema, f: &Fields, conjunction: bool) -> QueryParser {
         parser.set_conjunction_by_default();
     }
     parser
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cleaned(text: &str) -> (String, Vec<String>) {
+        let (cleaned, warnings) = without_broken_syntax(text);
+        (cleaned.split_whitespace().collect::<Vec<_>>().join(" "), warnings)
+    }
+
+    #[test]
+    fn broken_syntax_is_left_out_and_named() {
+        let (text, warnings) = cleaned("\"unbalanced grokking");
+        assert_eq!(text, "unbalanced grokking");
+        assert_eq!(warnings, ["an unclosed quote at character 1 was ignored"]);
+        let (text, warnings) = cleaned("(grokking");
+        assert_eq!(text, "grokking");
+        assert_eq!(warnings, ["an unmatched '(' at character 1 was ignored"]);
+        let (text, warnings) = cleaned("grokking) AND");
+        assert_eq!(text, "grokking");
+        assert_eq!(
+            warnings,
+            [
+                "an unmatched ')' at character 9 was ignored",
+                "a dangling AND at character 11 was ignored"
+            ]
+        );
+        let (text, warnings) = cleaned("OR grokking OR AND memorization NOT");
+        assert_eq!(text, "grokking AND memorization");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+
+    #[test]
+    fn well_formed_syntax_is_kept() {
+        for text in [
+            "\"uniform convergence\" -diffusion",
+            "(a OR b) AND c",
+            "NOT grokking",
+            "a NOT b",
+            "\"(not a group\"",
+            "title:grokking",
+        ] {
+            assert_eq!(without_broken_syntax(text), (text.to_string(), Vec::new()), "{text}");
+        }
+    }
 }

@@ -107,10 +107,14 @@ impl<'a> Corrections<'a> {
     }
 
     /// The corrections made, once each, in query order.
-    pub(crate) fn made(&self) -> Vec<Corrected> {
-        (self.found.borrow().iter())
-            .filter_map(|(_, found)| found.clone())
-            .collect()
+    pub(crate) fn made(&self) -> Vec<super::Correction> {
+        let found = self.found.borrow();
+        let made = found.iter().filter_map(|(_, found)| found.as_ref());
+        made.map(|c| super::Correction {
+            from: c.from.clone(),
+            to: c.to.clone(),
+        })
+        .collect()
     }
 }
 
@@ -522,7 +526,7 @@ mod tests {
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         for (n, text) in texts.iter().enumerate() {
             let record = Record::plain(n.to_string(), Kind::Claim, text, "Notes", "p.txt");
-            writer.add_document(fields.document(&record)).unwrap();
+            writer.add_document(fields.document(&record, &[])).unwrap();
         }
         writer.commit().unwrap();
         (index.reader().unwrap().searcher(), fields)

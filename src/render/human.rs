@@ -21,8 +21,24 @@ pub fn query<W: Write>(
     offset: usize,
     style: Style,
 ) -> io::Result<()> {
+    for warning in &response.warnings {
+        writeln!(out, "{}", style.paint(DIM, &format!("note: {warning}")))?;
+    }
+    if !response.corrections.is_empty() {
+        let words: Vec<&str> = (response.corrections.iter()).map(|c| c.to.as_str()).collect();
+        let line = format!("showing results for {}", words.join(", "));
+        writeln!(out, "{}", style.paint(DIM, &line))?;
+    }
     if response.hits.is_empty() {
-        writeln!(out, "no matches for {}", response.query)?;
+        if response.total > 0 && offset >= response.total {
+            writeln!(
+                out,
+                "offset {offset} is past the last of {} matches",
+                response.total
+            )?;
+        } else {
+            writeln!(out, "no matches for {}", response.query)?;
+        }
     }
     for (i, hit) in response.hits.iter().enumerate() {
         hit_lines(out, offset + i + 1, hit, style)?;
@@ -110,7 +126,7 @@ fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -
 fn counts(values: &[FacetCount]) -> String {
     let shown: Vec<String> = values
         .iter()
-        .map(|v| format!("{} {}", v.value, v.count))
+        .map(|v| format!("{} {}", v.value.as_deref().unwrap_or("(none)"), v.count))
         .collect();
     shown.join(" · ")
 }
@@ -215,12 +231,34 @@ mod tests {
             }],
             facets: Facets {
                 kind: vec![FacetCount {
-                    value: "claim".into(),
+                    value: Some("claim".into()),
                     count: 1,
                 }],
                 ..Facets::default()
             },
+            corrections: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    #[test]
+    fn corrections_warnings_and_a_page_past_the_end_are_said() {
+        let mut response = response();
+        response.corrections = vec![crate::query::Correction {
+            from: "unifrom".into(),
+            to: "uniform".into(),
+        }];
+        response.warnings = vec!["expected a closing quote at character 1".into()];
+        let mut out = Vec::new();
+        query(&mut out, &response, 0, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("note: expected a closing quote at character 1\nshowing results for uniform\n"), "{text}");
+        response.hits.clear();
+        let mut out = Vec::new();
+        query(&mut out, &response, 1, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("offset 1 is past the last of 1 matches"), "{text}");
+        assert!(!text.contains("no matches"), "{text}");
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub struct Response {
     pub relaxed: bool,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    pub corrections: Vec<Correction>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,7 +117,8 @@ pub struct Facets {
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FacetCount {
-    pub value: String,
+    /// `null` for the matches without a value (the last entry).
+    pub value: Option<String>,
     pub count: u64,
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod contract;
 mod export;
 mod faults;
+mod forgiving;
 mod fuzz;
 mod history;
 mod hostile;

@@ -344,10 +344,10 @@ fn serve_search_applies_every_parameter() {
     assert_eq!(ids, expected, "offset pages through the same ranking");
 
     let months = all(&[("date_bucket", "month")]);
-    assert!(months.facets.date.iter().any(|f| f.value == "2019-03"));
+    assert!(months.facets.date.iter().any(|f| f.value.as_deref() == Some("2019-03")));
     let days = all(&[("date_bucket", "day")]);
-    assert!(days.facets.date.iter().any(|f| f.value == "2022-06-10"));
-    assert!(everything.facets.date.iter().all(|f| f.value.len() == 4));
+    assert!(days.facets.date.iter().any(|f| f.value.as_deref() == Some("2022-06-10")));
+    assert!(everything.facets.date.iter().all(|f| f.value.as_ref().is_none_or(|v| v.len() == 4)));
 
     let newest = all(&[("kind", "event")]);
     assert_eq!(newest.total, 1);
@@ -371,7 +371,7 @@ fn serve_bad_input_is_400_json_and_unknown_paths_404() {
     let (_fx, server) = indexed_server();
     let long = "a".repeat(2001);
     for (params, says) in [
-        (vec![("q", "nosuchfield:x")], "bad query"),
+        (vec![("q", "kind:bogus")], "bad query"),
         (vec![("q", "x"), ("since", "2020-13-01")], "since"),
         (vec![("q", "x"), ("until", "yesterday")], "until"),
         (vec![("q", "x"), ("limit", "0")], "limit"),
