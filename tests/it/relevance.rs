@@ -324,6 +324,91 @@ const JUDGED: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Stop words of five letters or more: never misspelled (see `misspelled`).
+const LONG_STOP_WORDS: &[&str] = &["which", "these", "those", "about", "being", "would", "could"];
+
+/// `query` with one keyboard typo, as `scripts/misspell` makes them but
+/// chosen by the query's place `n` instead of a seed: the `n`-th (cycling)
+/// standalone word of five or more letters gets, by turn, a letter dropped,
+/// doubled, swapped with the next, or replaced by a neighbouring key, at its
+/// middle letter (never the first).
+fn misspelled(query: &str, n: usize) -> String {
+    let words: Vec<&str> = query.split(' ').collect();
+    let candidates: Vec<usize> = (0..words.len())
+        .filter(|&i| {
+            let w = words[i];
+            w.len() >= 5
+                && w.bytes().all(|b| b.is_ascii_alphabetic())
+                && !LONG_STOP_WORDS.contains(&w.to_lowercase().as_str())
+        })
+        .collect();
+    let Some(&chosen) = candidates.get(n % candidates.len().max(1)) else {
+        return query.to_string();
+    };
+    let word: Vec<char> = words[chosen].chars().collect();
+    let i = word.len() / 2;
+    let mut typo = word.clone();
+    match n % 4 {
+        0 => {
+            typo.remove(i);
+        }
+        1 => typo.insert(i, word[i]),
+        2 if word[i] != word[i + 1] => typo.swap(i, i + 1),
+        2 => {
+            typo.remove(i);
+        }
+        _ => typo[i] = neighbour(word[i]),
+    }
+    let typo: String = typo.into_iter().collect();
+    let mut words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    words[chosen] = typo;
+    words.join(" ")
+}
+
+/// The key to the right of `c` on a QWERTY keyboard (or to its left at the
+/// end of a row).
+fn neighbour(c: char) -> char {
+    let lower = c.to_ascii_lowercase();
+    for row in ["qwertyuiop", "asdfghjkl", "zxcvbnm"] {
+        if let Some(at) = row.find(lower) {
+            let keys = row.as_bytes();
+            let next = if at + 1 < keys.len() { keys[at + 1] } else { keys[at - 1] };
+            return next as char;
+        }
+    }
+    c
+}
+
+/// British spellings of the judged queries that have one.
+const BRITISH: &[(&str, &str)] = &[
+    ("reparameterization makes minima sharp", "reparameterisation makes minima sharp"),
+    ("non-vacuous bounds quantized weights", "non-vacuous bounds quantised weights"),
+    ("large batch sharp minimizers", "large batch sharp minimisers"),
+    ("SGD implicit regularization modified loss", "SGD implicit regularisation modified loss"),
+    ("maximal update parameterization", "maximal update parameterisation"),
+    ("sharpness-aware minimization label noise", "sharpness-aware minimisation label noise"),
+    ("memorization long tail rare subpopulations", "memorisation long tail rare subpopulations"),
+    ("is memorization actually necessary", "is memorisation actually necessary"),
+    ("uniform stability SGD generalization", "uniform stability SGD generalisation"),
+];
+
+/// MRR@10 of the judged queries, each written as `rewrite` makes it, and
+/// the queries with no wanted record in the top 10.
+fn mrr(index: &Index, rewrite: impl Fn(usize, &str) -> String) -> (f64, Vec<String>) {
+    let mut reciprocal = 0.0;
+    let mut missed = Vec::new();
+    for (n, (query, wanted)) in JUDGED.iter().enumerate() {
+        let query = rewrite(n, query);
+        let rank = first_rank(index, &query, wanted);
+        eprintln!("{:>4}  {query}", rank.map_or("-".into(), |r| r.to_string()));
+        match rank {
+            Some(rank) => reciprocal += 1.0 / rank as f64,
+            None => missed.push(query),
+        }
+    }
+    (reciprocal / JUDGED.len() as f64, missed)
+}
+
 /// Indexes the default corpus with the binary, as a user would, into `dir`.
 fn index_default_corpus(dir: &Path) -> Index {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -352,6 +437,33 @@ fn first_rank(index: &Index, query: &str, wanted: &[&str]) -> Option<usize> {
         .iter()
         .position(|hit| wanted.contains(&hit.record.id.as_str()))
         .map(|i| i + 1)
+}
+
+#[test]
+fn misspelled_and_british_judged_queries_find_their_records_on_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = index_default_corpus(&dir.path().join("index"));
+    let (typos, missed) = mrr(&index, |n, query| misspelled(query, n));
+    eprintln!("MRR@10 misspelled: {typos:.3}");
+    assert!(missed.is_empty(), "not in the top 10: {missed:?}");
+    assert!(typos >= MIN_MRR, "misspelled MRR {typos:.3} < {MIN_MRR}");
+    let british = |_, query: &str| {
+        let found = BRITISH.iter().find(|(american, _)| *american == query);
+        found.map_or(query, |(_, british)| british).to_string()
+    };
+    let (british, missed) = mrr(&index, british);
+    eprintln!("MRR@10 British: {british:.3}");
+    assert!(missed.is_empty(), "not in the top 10: {missed:?}");
+    assert!(british >= MIN_MRR, "British MRR {british:.3} < {MIN_MRR}");
+    // Each misspelled query really has a typo, and each British one a
+    // British spelling.
+    for (n, (query, _)) in JUDGED.iter().enumerate() {
+        let typo = misspelled(query, n);
+        assert_ne!(typo, *query, "no word of five letters to misspell");
+    }
+    for (american, _) in BRITISH {
+        assert!(JUDGED.iter().any(|(q, _)| q == american), "{american}");
+    }
 }
 
 #[test]
