@@ -90,7 +90,7 @@ fn search_with_filters(index: &Arc<Index>) -> Result<(), Box<dyn std::error::Err
     ] {
         let values: Vec<String> = counts
             .iter()
-            .map(|f| format!("{} {}", f.value, f.count))
+            .map(|f| format!("{} {}", f.value.as_deref().unwrap_or("(none)"), f.count))
             .collect();
         println!("facet {name}: {}", values.join(", "));
     }
@@ -102,7 +102,7 @@ fn search_with_filters(index: &Arc<Index>) -> Result<(), Box<dyn std::error::Err
 /// Each kind of failure is its own variant, so a caller can react to each.
 fn show_typed_errors(index: &Index) {
     for request in [
-        SearchRequest::new("nosuchfield:x"),
+        SearchRequest::new("kind:bogus"),
         SearchRequest {
             limit: 0,
             ..SearchRequest::new("bounds")

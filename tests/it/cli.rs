@@ -176,7 +176,7 @@ fn records_matching_every_word_rank_above_those_matching_some() {
     assert_eq!(response.query, "uniform convergence");
     assert_eq!(response.total, response.hits.len());
     let both = |h: &Hit| {
-        let t = format!("{} {}", h.text, h.title).to_lowercase();
+        let t = format!("{} {} {}", h.text, h.title, h.topics.join(" ")).to_lowercase();
         t.contains("uniform") && t.contains("converg")
     };
     let first_partial = response

@@ -196,7 +196,7 @@ fn scores_are_bm25f_scores_with_every_word_first() {
     let fx = corpus();
     let response = query(&fx, &["uniform lattice", "--limit", "100"]);
     let both = |h: &Hit| {
-        let text = h.text.to_lowercase();
+        let text = format!("{} {} {}", h.text, h.title, h.topics.join(" ")).to_lowercase();
         text.contains("uniform") && text.contains("lattice")
     };
     let first_partial = response.hits.iter().position(|h| !both(h)).unwrap();
