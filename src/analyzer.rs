@@ -426,7 +426,11 @@ mod tests {
             ("the centre was modelled", "the center was modeled"),
         ];
         for (british, american) in pairs {
-            assert_eq!(analysed(british, true), analysed(american, true), "{british}");
+            assert_eq!(
+                analysed(british, true),
+                analysed(american, true),
+                "{british}"
+            );
         }
         assert_ne!(analysed("promise", true), analysed("promize", true));
     }

@@ -39,7 +39,10 @@ impl Date {
     fn span(s: &str) -> Option<(Date, Date)> {
         let s = s.trim();
         match s.len() {
-            4 => Some((Date::parse(&format!("{s}-01-01"))?, Date::parse(&format!("{s}-12-31"))?)),
+            4 => Some((
+                Date::parse(&format!("{s}-01-01"))?,
+                Date::parse(&format!("{s}-12-31"))?,
+            )),
             7 => {
                 let first = Date::parse(&format!("{s}-01"))?;
                 let last = (28..=31)

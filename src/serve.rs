@@ -369,8 +369,12 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "kind" => request.kinds.push(value.parse::<Kind>().map_err(invalid)?),
         "author" => request.authors.push(text()),
         "thread" => request.thread = Some(text()),
-        "since" => request.since = Some(Date::first_of(value).ok_or_else(|| invalid(not_a_date(value)))?),
-        "until" => request.until = Some(Date::last_of(value).ok_or_else(|| invalid(not_a_date(value)))?),
+        "since" => {
+            request.since = Some(Date::first_of(value).ok_or_else(|| invalid(not_a_date(value)))?)
+        }
+        "until" => {
+            request.until = Some(Date::last_of(value).ok_or_else(|| invalid(not_a_date(value)))?)
+        }
         "limit" => request.limit = whole_number(name, value)?,
         "offset" => request.offset = whole_number(name, value)?,
         "date_bucket" => request.date_bucket = value.parse().map_err(invalid)?,

@@ -57,7 +57,10 @@ impl Variants {
             if words.is_empty() {
                 return Err(bad("no words after the class"));
             }
-            if let Some(w) = words.iter().find(|w| !w.bytes().all(|b| b.is_ascii_lowercase())) {
+            if let Some(w) = words
+                .iter()
+                .find(|w| !w.bytes().all(|b| b.is_ascii_lowercase()))
+            {
                 return Err(bad(&format!("'{w}' is not lowercase ASCII letters")));
             }
             let mut add = |british: String, american: String| {
@@ -71,7 +74,10 @@ impl Variants {
                     };
                     for root in &words {
                         for ending in endings {
-                            add(format!("{root}{from}{ending}"), format!("{root}{to}{ending}"));
+                            add(
+                                format!("{root}{from}{ending}"),
+                                format!("{root}{to}{ending}"),
+                            );
                         }
                     }
                 }
@@ -191,7 +197,9 @@ mod tests {
     use super::*;
 
     fn american(word: &str) -> String {
-        variants().american(word).unwrap_or_else(|| word.to_string())
+        variants()
+            .american(word)
+            .unwrap_or_else(|| word.to_string())
     }
 
     #[test]
@@ -261,9 +269,8 @@ mod tests {
     #[test]
     fn american_spellings_are_final() {
         let parsed = Variants::parse(LIST).unwrap();
-        let produced = (parsed.words.values().cloned()).chain(
-            (parsed.prefixes.iter()).map(|(_, american)| format!("{american}ing")),
-        );
+        let produced = (parsed.words.values().cloned())
+            .chain((parsed.prefixes.iter()).map(|(_, american)| format!("{american}ing")));
         for word in produced {
             assert_eq!(parsed.american(&word), None, "{word}");
         }

@@ -23,7 +23,13 @@ pub(super) fn resolve(
     request: &SearchRequest,
 ) -> Result<Option<SearchRequest>> {
     for source in &request.sources {
-        check(searcher, fields.source, Some(names::SOURCE), "source", source)?;
+        check(
+            searcher,
+            fields.source,
+            Some(names::SOURCE),
+            "source",
+            source,
+        )?;
     }
     for topic in &request.topics {
         check(searcher, fields.topic, Some(names::TOPIC), "topic", topic)?;
@@ -82,14 +88,20 @@ fn values(searcher: &Searcher, field: Field, column: Option<&str>) -> Result<Vec
         };
         match column {
             Some(column) => {
-                let mut terms = column.dictionary().stream().map_err(tantivy::TantivyError::from)?;
+                let mut terms = column
+                    .dictionary()
+                    .stream()
+                    .map_err(tantivy::TantivyError::from)?;
                 while terms.advance() {
                     add(terms.key());
                 }
             }
             None => {
                 let inverted = segment.inverted_index(field)?;
-                let mut terms = inverted.terms().stream().map_err(tantivy::TantivyError::from)?;
+                let mut terms = inverted
+                    .terms()
+                    .stream()
+                    .map_err(tantivy::TantivyError::from)?;
                 while terms.advance() {
                     add(terms.key());
                 }
@@ -108,7 +120,9 @@ fn unknown(filter: &str, value: &str, known: &[String]) -> Error {
         .map(|k| (distance(&wanted, &k.to_lowercase()), k))
         .collect();
     ranked.sort();
-    let nearest: Vec<&str> = (ranked.iter().take(NEAREST)).map(|(_, k)| k.as_str()).collect();
+    let nearest: Vec<&str> = (ranked.iter().take(NEAREST))
+        .map(|(_, k)| k.as_str())
+        .collect();
     let hint = if nearest.is_empty() {
         format!("the index has no {filter} at all")
     } else {
@@ -155,7 +169,10 @@ mod tests {
     #[test]
     fn slugs_of_titles_and_of_slugs_agree() {
         let title = "Can uniform convergence explain generalization?";
-        assert_eq!(slug(title), "can-uniform-convergence-explain-generalization");
+        assert_eq!(
+            slug(title),
+            "can-uniform-convergence-explain-generalization"
+        );
         assert_eq!(slug(&slug(title)), slug(title));
         assert_eq!(slug("  PAC-Bayes: a --- review "), "pac-bayes-a-review");
     }
@@ -172,6 +189,8 @@ mod tests {
             message.contains("no record has the source 'arxvi' (nearest: arXiv, ICML, JMLR)"),
             "{message}"
         );
-        assert!(unknown("author", "x", &[]).to_string().contains("no author at all"));
+        assert!(unknown("author", "x", &[])
+            .to_string()
+            .contains("no author at all"));
     }
 }

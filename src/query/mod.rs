@@ -25,13 +25,12 @@ use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::Order;
 use tantivy::query::Query;
 use tantivy::schema::Schema;
 use tantivy::snippet::SnippetGenerator;
+use tantivy::Order;
 use tantivy::{
-    DateTime, DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument,
-    TantivyError,
+    DateTime, DocAddress, IndexReader, ReloadPolicy, Score, Searcher, TantivyDocument, TantivyError,
 };
 
 use crate::error::{Error, Result};

@@ -130,7 +130,10 @@ fn without_broken_syntax(text: &str) -> (String, Vec<String>) {
             ')' if !quoted => {
                 if open.pop().is_none() {
                     dropped[i] = true;
-                    warnings.push(format!("an unmatched ')' at character {} was ignored", i + 1));
+                    warnings.push(format!(
+                        "an unmatched ')' at character {} was ignored",
+                        i + 1
+                    ));
                 }
             }
             _ => {}
@@ -138,7 +141,10 @@ fn without_broken_syntax(text: &str) -> (String, Vec<String>) {
     }
     for i in open {
         dropped[i] = true;
-        warnings.push(format!("an unmatched '(' at character {} was ignored", i + 1));
+        warnings.push(format!(
+            "an unmatched '(' at character {} was ignored",
+            i + 1
+        ));
     }
     // Operators with nothing to join: first, last, or next to another.
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -233,8 +239,14 @@ fn unknown_fields_as_words(schema: &Schema, ast: UserInputAst) -> UserInputAst {
                     prefix: false,
                 };
                 UserInputAst::Clause(vec![
-                    (None, UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(word)))),
-                    (None, UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal)))),
+                    (
+                        None,
+                        UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(word))),
+                    ),
+                    (
+                        None,
+                        UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal))),
+                    ),
                 ])
             }
             other => UserInputAst::Leaf(Box::new(other)),
@@ -467,7 +479,10 @@ mod tests {
 
     fn cleaned(text: &str) -> (String, Vec<String>) {
         let (cleaned, warnings) = without_broken_syntax(text);
-        (cleaned.split_whitespace().collect::<Vec<_>>().join(" "), warnings)
+        (
+            cleaned.split_whitespace().collect::<Vec<_>>().join(" "),
+            warnings,
+        )
     }
 
     #[test]
@@ -502,7 +517,11 @@ mod tests {
             "\"(not a group\"",
             "title:grokking",
         ] {
-            assert_eq!(without_broken_syntax(text), (text.to_string(), Vec::new()), "{text}");
+            assert_eq!(
+                without_broken_syntax(text),
+                (text.to_string(), Vec::new()),
+                "{text}"
+            );
         }
     }
 }

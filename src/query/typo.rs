@@ -190,7 +190,10 @@ impl<'a> Speller<'a> {
     fn doc_freq(&self, term: &str) -> tantivy::Result<u64> {
         let mut most = 0;
         for &field in self.fields {
-            most = most.max(self.searcher.doc_freq(&Term::from_field_text(field, term))?);
+            most = most.max(
+                self.searcher
+                    .doc_freq(&Term::from_field_text(field, term))?,
+            );
         }
         Ok(most)
     }
@@ -324,14 +327,16 @@ fn reading(typed: &str, stem: &str, edits: u8) -> Option<Reading> {
     }
     readings.sort();
     readings.dedup_by(|a, b| a.2 == b.2);
-    readings.into_iter().find_map(|(total, stem_edits, ending)| {
-        let word = format!("{stem}{ending}");
-        (word_term(&word).as_deref() == Some(stem)).then_some(Reading {
-            edits: total,
-            stem_edits,
-            word,
+    readings
+        .into_iter()
+        .find_map(|(total, stem_edits, ending)| {
+            let word = format!("{stem}{ending}");
+            (word_term(&word).as_deref() == Some(stem)).then_some(Reading {
+                edits: total,
+                stem_edits,
+                word,
+            })
         })
-    })
 }
 
 /// Edit distance (optimal string alignment: a swap of neighbours is one
@@ -408,8 +413,10 @@ struct NearBeginning<'w> {
 impl<'w> NearBeginning<'w> {
     fn new(word: &'w [u8], edits: u8) -> NearBeginning<'w> {
         let longest_ending = ENDINGS.iter().map(|e| e.len()).max().unwrap_or(0);
-        let shortest = (word.len().saturating_sub(longest_ending + usize::from(edits)))
-            .max(SHORTEST_STEM);
+        let shortest = (word
+            .len()
+            .saturating_sub(longest_ending + usize::from(edits)))
+        .max(SHORTEST_STEM);
         NearBeginning {
             word,
             edits,
@@ -491,7 +498,15 @@ mod tests {
     fn the_automaton_agrees_with_the_distances() {
         let word = b"generalizaton";
         let automaton = NearBeginning::new(word, 2);
-        for term in ["general", "gener", "generalize", "genral", "gene", "ground", "xyz"] {
+        for term in [
+            "general",
+            "gener",
+            "generalize",
+            "genral",
+            "gene",
+            "ground",
+            "xyz",
+        ] {
             let mut state = automaton.start();
             for &byte in term.as_bytes() {
                 state = automaton.accept(&state, byte);
@@ -552,8 +567,14 @@ mod tests {
         texts.push("uniform convergence may fail");
         let (searcher, fields) = searcher(&texts);
         let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
-        assert_eq!(corrected(&searcher, &fields, "grokkng"), pair("grokking", "grokk"));
-        assert_eq!(corrected(&searcher, &fields, "Grokkign"), pair("grokking", "grokk"));
+        assert_eq!(
+            corrected(&searcher, &fields, "grokkng"),
+            pair("grokking", "grokk")
+        );
+        assert_eq!(
+            corrected(&searcher, &fields, "Grokkign"),
+            pair("grokking", "grokk")
+        );
         assert_eq!(
             corrected(&searcher, &fields, "convergnce"),
             pair("convergence", "converg")
@@ -563,7 +584,10 @@ mod tests {
             pair("memorization", "memor")
         );
         // As typed, short, too far, or not letters: nothing to do.
-        assert_eq!(corrected(&searcher, &fields, "labls"), pair("labels", "label"));
+        assert_eq!(
+            corrected(&searcher, &fields, "labls"),
+            pair("labels", "label")
+        );
         for word in ["grokking", "grkkng", "lbls", "trainingg2", "uniforms"] {
             assert_eq!(corrected(&searcher, &fields, word), None, "{word}");
         }
@@ -578,7 +602,10 @@ mod tests {
         let (searcher, fields) = searcher(&texts);
         let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
         // `trail` is in one record, `trial` in forty: five letters, one swap.
-        assert_eq!(corrected(&searcher, &fields, "trail"), pair("trial", "trial"));
+        assert_eq!(
+            corrected(&searcher, &fields, "trail"),
+            pair("trial", "trial")
+        );
         // `trackways` has no commoner neighbour.
         assert_eq!(corrected(&searcher, &fields, "trackways"), None);
     }

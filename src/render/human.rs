@@ -25,7 +25,9 @@ pub fn query<W: Write>(
         writeln!(out, "{}", style.paint(DIM, &format!("note: {warning}")))?;
     }
     if !response.corrections.is_empty() {
-        let words: Vec<&str> = (response.corrections.iter()).map(|c| c.to.as_str()).collect();
+        let words: Vec<&str> = (response.corrections.iter())
+            .map(|c| c.to.as_str())
+            .collect();
         let line = format!("showing results for {}", words.join(", "));
         writeln!(out, "{}", style.paint(DIM, &line))?;
     }
@@ -252,12 +254,20 @@ mod tests {
         let mut out = Vec::new();
         query(&mut out, &response, 0, Style { color: false }).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("note: expected a closing quote at character 1\nshowing results for uniform\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "note: expected a closing quote at character 1\nshowing results for uniform\n"
+            ),
+            "{text}"
+        );
         response.hits.clear();
         let mut out = Vec::new();
         query(&mut out, &response, 1, Style { color: false }).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("offset 1 is past the last of 1 matches"), "{text}");
+        assert!(
+            text.contains("offset 1 is past the last of 1 matches"),
+            "{text}"
+        );
         assert!(!text.contains("no matches"), "{text}");
     }
 

@@ -251,14 +251,23 @@ fn facets_count_every_match_not_only_the_page_shown() {
         .iter()
         .any(|f| f.value.as_deref() == Some("uniform-convergence")));
     // year buckets by default, in date order
-    let years: Vec<_> = all.facets.date.iter().filter_map(|f| f.value.as_deref()).collect();
+    let years: Vec<_> = all
+        .facets
+        .date
+        .iter()
+        .filter_map(|f| f.value.as_deref())
+        .collect();
     assert!(
         years.contains(&"2019") && years.windows(2).all(|w| w[0] < w[1]),
         "{years:?}"
     );
     let months = query(&fx, &["uniform", "--date-bucket", "month"]);
     assert!(
-        months.facets.date.iter().any(|f| f.value.as_deref() == Some("2019-03")),
+        months
+            .facets
+            .date
+            .iter()
+            .any(|f| f.value.as_deref() == Some("2019-03")),
         "{:?}",
         months.facets.date
     );

@@ -55,7 +55,13 @@ fn corpus() -> Fixture {
     let claims: Vec<&str> = both.iter().chain(&one).map(String::as_str).collect();
     fx.write(
         "items/2021/lattice.txt",
-        extraction("Lattice notes", "NeurIPS · 2021-12-01", "lattices", &claims, &[]),
+        extraction(
+            "Lattice notes",
+            "NeurIPS · 2021-12-01",
+            "lattices",
+            &claims,
+            &[],
+        ),
     );
     fx.write(
         "threads/can-uniform-convergence-explain-generalization/v1.txt",
@@ -79,7 +85,10 @@ fn ids(response: &Response) -> Vec<String> {
 #[test]
 fn british_and_american_spellings_find_the_same_records() {
     let fx = corpus();
-    for (british, american) in [("memorisation", "memorization"), ("favourable", "favorable")] {
+    for (british, american) in [
+        ("memorisation", "memorization"),
+        ("favourable", "favorable"),
+    ] {
         let b = query(&fx, &[british, "--limit", "50"]);
         let a = query(&fx, &[american, "--limit", "50"]);
         assert!(b.total >= 1, "{british}");
@@ -104,7 +113,11 @@ fn a_misspelled_word_finds_the_word_and_says_so() {
     assert_eq!(ids(&typo), ids(&query(&fx, &["grokking"])));
     assert!(typo.total >= 2);
     let run = fx.ok(&["query", "grokkng"]);
-    assert!(run.stdout.starts_with("showing results for grokking\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("showing results for grokking\n"),
+        "{}",
+        run.stdout
+    );
     // Short words, words as typed, phrases and fields are left alone.
     for text in ["grokking", "\"grokkng\"", "title:grokkng", "gro"] {
         assert!(query(&fx, &[text]).corrections.is_empty(), "{text}");
@@ -115,11 +128,19 @@ fn a_misspelled_word_finds_the_word_and_says_so() {
 fn unknown_fields_are_words_and_broken_syntax_is_searched_leniently() {
     let fx = corpus();
     let arxiv = query(&fx, &["arXiv:1902.04742"]);
-    assert_eq!(arxiv.hits[0].text, "The proof is in arXiv 1902.04742, section three.");
+    assert_eq!(
+        arxiv.hits[0].text,
+        "The proof is in arXiv 1902.04742, section three."
+    );
     assert!(arxiv.warnings.is_empty(), "{:?}", arxiv.warnings);
     let note = query(&fx, &["Note: grokking"]);
     assert!(note.total >= 1, "{note:?}");
-    for text in ["\"unbalanced grokking", "(grokking", "grokking AND", "grokking OR"] {
+    for text in [
+        "\"unbalanced grokking",
+        "(grokking",
+        "grokking AND",
+        "grokking OR",
+    ] {
         let run = fx.run(&["query", "--json", text]);
         assert_eq!(run.code, 0, "{text}: {}", run.stderr);
         let response: Response = serde_json::from_str(&run.stdout).unwrap();
@@ -131,7 +152,11 @@ fn unknown_fields_are_words_and_broken_syntax_is_searched_leniently() {
             response.warnings
         );
         let human = fx.ok(&["query", text]);
-        assert!(human.stdout.starts_with("note: "), "{text}: {}", human.stdout);
+        assert!(
+            human.stdout.starts_with("note: "),
+            "{text}: {}",
+            human.stdout
+        );
     }
 }
 
@@ -140,7 +165,12 @@ fn queries_of_stop_words_or_punctuation_say_so() {
     let fx = corpus();
     let run = fx.run(&["query", "the of and"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("every word of the query is a stop word"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("every word of the query is a stop word"),
+        "{}",
+        run.stderr
+    );
     let run = fx.run(&["query", "OR"]);
     assert!(run.stderr.contains("stop word"), "{}", run.stderr);
     for text in ["?!", "...", "()"] {
@@ -178,14 +208,18 @@ fn one_result_set_per_query_whatever_the_page() {
     // on every page alike (the first page used to count only the two).
     let relaxed = paged(&fx, "uniform lattice");
     assert!(relaxed.relaxed);
-    assert_eq!(relaxed.total, query(&fx, &["uniform OR lattice", "--limit", "1"]).total);
+    assert_eq!(
+        relaxed.total,
+        query(&fx, &["uniform OR lattice", "--limit", "1"]).total
+    );
     // Twelve records have both words: they are the matches, on every page.
     let strict = paged(&fx, "lattice spectral");
     assert!(!strict.relaxed);
     assert_eq!(strict.total, 12);
     let past = fx.ok(&["query", "lattice spectral", "--offset", "12"]);
     assert!(
-        past.stdout.contains("offset 12 is past the last of 12 matches"),
+        past.stdout
+            .contains("offset 12 is past the last of 12 matches"),
         "{}",
         past.stdout
     );
@@ -203,7 +237,10 @@ fn scores_are_bm25f_scores_with_every_word_first() {
     assert!(first_partial >= 1);
     assert!(response.hits[first_partial..].iter().all(|h| !both(h)));
     assert!(
-        response.hits.iter().all(|h| h.score > 0.0 && h.score < 100.0),
+        response
+            .hits
+            .iter()
+            .all(|h| h.score > 0.0 && h.score < 100.0),
         "{:?}",
         response.hits.iter().map(|h| h.score).collect::<Vec<_>>()
     );
@@ -214,14 +251,20 @@ fn every_facet_adds_up_to_the_total_through_a_null_bucket() {
     let fx = corpus();
     let response = query(&fx, &["uniform OR lattice OR grokking", "--limit", "1"]);
     let facets = &response.facets;
-    for (name, facet) in [("source", &facets.source), ("kind", &facets.kind), ("date", &facets.date)] {
+    for (name, facet) in [
+        ("source", &facets.source),
+        ("kind", &facets.kind),
+        ("date", &facets.date),
+    ] {
         let sum: u64 = facet.iter().map(|f| f.count).sum();
         assert_eq!(sum as usize, response.total, "{name}: {facet:?}");
     }
     // Thread records have no source: a null bucket, listed last.
     let last = facets.source.last().unwrap();
     assert_eq!(last.value, None);
-    assert!(facets.source[..facets.source.len() - 1].iter().all(|f| f.value.is_some()));
+    assert!(facets.source[..facets.source.len() - 1]
+        .iter()
+        .all(|f| f.value.is_some()));
     let run = fx.ok(&["query", "uniform OR lattice OR grokking"]);
     assert!(run.stdout.contains("(none) "), "{}", run.stdout);
 }
@@ -233,7 +276,11 @@ fn a_kind_in_the_query_is_checked_like_the_kind_option() {
     let field = fx.run(&["query", "kind:bogus"]);
     assert_eq!((option.code, field.code), (2, 2));
     for run in [&option, &field] {
-        assert!(run.stderr.contains("unknown kind 'bogus' (one of: claim"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("unknown kind 'bogus' (one of: claim"),
+            "{}",
+            run.stderr
+        );
     }
     assert!(query(&fx, &["kind:quote"]).total >= 1);
 }
@@ -243,11 +290,25 @@ fn a_year_or_a_month_means_its_whole_span() {
     let fx = corpus();
     let until = query(&fx, &["*", "--until", "2019", "--limit", "100"]);
     assert!(until.total >= 1);
-    assert!(until.hits.iter().all(|h| h.date.as_deref() <= Some("2019-12-31")));
-    assert!(until.hits.iter().any(|h| h.date.as_deref() == Some("2019-06-12")));
-    let since = query(&fx, &["*", "--since", "2019-06", "--until", "2019-06", "--limit", "100"]);
+    assert!(until
+        .hits
+        .iter()
+        .all(|h| h.date.as_deref() <= Some("2019-12-31")));
+    assert!(until
+        .hits
+        .iter()
+        .any(|h| h.date.as_deref() == Some("2019-06-12")));
+    let since = query(
+        &fx,
+        &[
+            "*", "--since", "2019-06", "--until", "2019-06", "--limit", "100",
+        ],
+    );
     assert!(since.total >= 1);
-    assert!(since.hits.iter().all(|h| h.date.as_deref() == Some("2019-06-12")));
+    assert!(since
+        .hits
+        .iter()
+        .all(|h| h.date.as_deref() == Some("2019-06-12")));
     let bad = fx.run(&["query", "*", "--since", "2019-13"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("YYYY-MM"), "{}", bad.stderr);
@@ -269,7 +330,8 @@ fn a_filter_value_the_index_lacks_names_the_nearest_ones() {
     let run = fx.run(&["query", "grokking", "--source", "arxvi"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("no record has the source 'arxvi' (nearest: arXiv"),
+        run.stderr
+            .contains("no record has the source 'arxvi' (nearest: arXiv"),
         "{}",
         run.stderr
     );
@@ -282,8 +344,22 @@ fn a_filter_value_the_index_lacks_names_the_nearest_ones() {
 #[test]
 fn a_thread_is_found_by_its_slug_as_well_as_its_title() {
     let fx = corpus();
-    let title = query(&fx, &["*", "--thread", "Can uniform convergence explain generalization?"]);
-    let slug = query(&fx, &["*", "--thread", "can-uniform-convergence-explain-generalization"]);
+    let title = query(
+        &fx,
+        &[
+            "*",
+            "--thread",
+            "Can uniform convergence explain generalization?",
+        ],
+    );
+    let slug = query(
+        &fx,
+        &[
+            "*",
+            "--thread",
+            "can-uniform-convergence-explain-generalization",
+        ],
+    );
     assert!(title.total >= 2, "{title:?}");
     assert_eq!(ids(&title), ids(&slug));
 }

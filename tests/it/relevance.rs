@@ -325,7 +325,9 @@ const JUDGED: &[(&str, &[&str])] = &[
 ];
 
 /// Stop words of five letters or more: never misspelled (see `misspelled`).
-const LONG_STOP_WORDS: &[&str] = &["which", "these", "those", "about", "being", "would", "could"];
+const LONG_STOP_WORDS: &[&str] = &[
+    "which", "these", "those", "about", "being", "would", "could",
+];
 
 /// `query` with one keyboard typo, as `scripts/misspell` makes them but
 /// chosen by the query's place `n` instead of a seed: the `n`-th (cycling)
@@ -372,7 +374,11 @@ fn neighbour(c: char) -> char {
     for row in ["qwertyuiop", "asdfghjkl", "zxcvbnm"] {
         if let Some(at) = row.find(lower) {
             let keys = row.as_bytes();
-            let next = if at + 1 < keys.len() { keys[at + 1] } else { keys[at - 1] };
+            let next = if at + 1 < keys.len() {
+                keys[at + 1]
+            } else {
+                keys[at - 1]
+            };
             return next as char;
         }
     }
@@ -381,15 +387,42 @@ fn neighbour(c: char) -> char {
 
 /// British spellings of the judged queries that have one.
 const BRITISH: &[(&str, &str)] = &[
-    ("reparameterization makes minima sharp", "reparameterisation makes minima sharp"),
-    ("non-vacuous bounds quantized weights", "non-vacuous bounds quantised weights"),
-    ("large batch sharp minimizers", "large batch sharp minimisers"),
-    ("SGD implicit regularization modified loss", "SGD implicit regularisation modified loss"),
-    ("maximal update parameterization", "maximal update parameterisation"),
-    ("sharpness-aware minimization label noise", "sharpness-aware minimisation label noise"),
-    ("memorization long tail rare subpopulations", "memorisation long tail rare subpopulations"),
-    ("is memorization actually necessary", "is memorisation actually necessary"),
-    ("uniform stability SGD generalization", "uniform stability SGD generalisation"),
+    (
+        "reparameterization makes minima sharp",
+        "reparameterisation makes minima sharp",
+    ),
+    (
+        "non-vacuous bounds quantized weights",
+        "non-vacuous bounds quantised weights",
+    ),
+    (
+        "large batch sharp minimizers",
+        "large batch sharp minimisers",
+    ),
+    (
+        "SGD implicit regularization modified loss",
+        "SGD implicit regularisation modified loss",
+    ),
+    (
+        "maximal update parameterization",
+        "maximal update parameterisation",
+    ),
+    (
+        "sharpness-aware minimization label noise",
+        "sharpness-aware minimisation label noise",
+    ),
+    (
+        "memorization long tail rare subpopulations",
+        "memorisation long tail rare subpopulations",
+    ),
+    (
+        "is memorization actually necessary",
+        "is memorisation actually necessary",
+    ),
+    (
+        "uniform stability SGD generalization",
+        "uniform stability SGD generalisation",
+    ),
 ];
 
 /// MRR@10 of the judged queries, each written as `rewrite` makes it, and

@@ -344,10 +344,22 @@ fn serve_search_applies_every_parameter() {
     assert_eq!(ids, expected, "offset pages through the same ranking");
 
     let months = all(&[("date_bucket", "month")]);
-    assert!(months.facets.date.iter().any(|f| f.value.as_deref() == Some("2019-03")));
+    assert!(months
+        .facets
+        .date
+        .iter()
+        .any(|f| f.value.as_deref() == Some("2019-03")));
     let days = all(&[("date_bucket", "day")]);
-    assert!(days.facets.date.iter().any(|f| f.value.as_deref() == Some("2022-06-10")));
-    assert!(everything.facets.date.iter().all(|f| f.value.as_ref().is_none_or(|v| v.len() == 4)));
+    assert!(days
+        .facets
+        .date
+        .iter()
+        .any(|f| f.value.as_deref() == Some("2022-06-10")));
+    assert!(everything
+        .facets
+        .date
+        .iter()
+        .all(|f| f.value.as_ref().is_none_or(|v| v.len() == 4)));
 
     let newest = all(&[("kind", "event")]);
     assert_eq!(newest.total, 1);
