@@ -127,14 +127,12 @@ fn without_broken_syntax(text: &str) -> (String, Vec<String>) {
         match c {
             '"' if !dropped[i] => quoted = !quoted,
             '(' if !quoted => open.push(i),
-            ')' if !quoted => {
-                if open.pop().is_none() {
-                    dropped[i] = true;
-                    warnings.push(format!(
-                        "an unmatched ')' at character {} was ignored",
-                        i + 1
-                    ));
-                }
+            ')' if !quoted && open.pop().is_none() => {
+                dropped[i] = true;
+                warnings.push(format!(
+                    "an unmatched ')' at character {} was ignored",
+                    i + 1
+                ));
             }
             _ => {}
         }

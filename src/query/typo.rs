@@ -239,8 +239,8 @@ impl<'a> Speller<'a> {
             }
         }
 
-        // (edits, fewer records first as negative, edits before the ending, term)
-        let mut best: Option<((u8, std::cmp::Reverse<u64>, u8, String), String)> = None;
+        // The best candidate so far and how the typed word reads as it.
+        let mut best: Option<(Rank, String)> = None;
         for term in terms {
             let Some(reading) = reading(&surface, &term, edits) else {
                 continue;
@@ -269,6 +269,10 @@ impl<'a> Speller<'a> {
         }))
     }
 }
+
+/// How a candidate ranks, best first: fewest edits, then most records, then
+/// fewest edits before the ending, then the term.
+type Rank = (u8, std::cmp::Reverse<u64>, u8, String);
 
 /// The word as the analyzer sees it before stemming (lowercased, accents
 /// folded, American spelling), if it is made of ASCII letters only and not
