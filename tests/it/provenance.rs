@@ -301,10 +301,10 @@ fn query_json_carries_found_in_and_verified_keeps_only_quotes_found() {
     assert_eq!(verified.facets.kind.len(), 1);
     assert_eq!(
         (
-            verified.facets.kind[0].value.as_str(),
+            verified.facets.kind[0].value.as_deref(),
             verified.facets.kind[0].count
         ),
-        ("quote", 1)
+        (Some("quote"), 1)
     );
 
     // export prints the same field
