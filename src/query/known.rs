@@ -34,9 +34,8 @@ pub(super) fn resolve(
     for topic in &request.topics {
         check(searcher, fields.topic, Some(names::TOPIC), "topic", topic)?;
     }
-    if let Some(author) = &request.author {
-        check(searcher, fields.author, None, "author", author)?;
-    }
+    // Authors are matched by full name or last name alone (see `filters`),
+    // not by one exact value: they are not checked here.
     let Some(thread) = &request.thread else {
         return Ok(None);
     };

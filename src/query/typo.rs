@@ -545,7 +545,12 @@ mod tests {
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         for (n, text) in texts.iter().enumerate() {
             let record = Record::plain(n.to_string(), Kind::Claim, text, "Notes", "p.txt");
-            writer.add_document(fields.document(&record, &[])).unwrap();
+            let indexable = crate::model::Indexable {
+                record,
+                threads: Vec::new(),
+                version_date: None,
+            };
+            writer.add_document(fields.document(&indexable)).unwrap();
         }
         writer.commit().unwrap();
         (index.reader().unwrap().searcher(), fields)
