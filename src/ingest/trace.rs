@@ -20,6 +20,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use super::manifest::Entry;
+use crate::analyzer::keyword_term;
 use crate::error::Result;
 use crate::model::{Kind, Record};
 use crate::provenance::{FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
@@ -248,7 +249,7 @@ impl Committed {
     fn quote_pages_found_in_excluded(&self) -> Result<BTreeSet<String>> {
         let mut pages = BTreeSet::new();
         for path in &self.excluded {
-            let term = Term::from_field_text(self.fields.found_in, &path.to_lowercase());
+            let term = Term::from_field_text(self.fields.found_in, &keyword_term(path));
             for address in self.postings(&term)? {
                 let record = self.record(address)?;
                 if !self.excluded.contains(&record.path) {
@@ -313,7 +314,7 @@ impl Committed {
     /// back from the commit in order.
     fn raw_text(&self, first: &Record) -> Result<(FoundIn, Haystack)> {
         let prefix = first.id.strip_suffix("1").unwrap_or(&first.id);
-        let term = Term::from_field_text(self.fields.path, &first.path.to_lowercase());
+        let term = crate::schema::path_term(&self.fields, &first.path);
         let mut passages: Vec<(usize, String)> = Vec::new();
         for address in self.postings(&term)? {
             let record = self.record(address)?;

@@ -153,6 +153,27 @@ fn add_modify_touch_delete_and_rename_are_each_picked_up() {
 }
 
 #[test]
+fn a_page_whose_name_has_capitals_is_replaced_not_doubled() {
+    let fx = Fixture::new();
+    fx.write(
+        "Items/Kites-On-Mars.txt",
+        item("Kites", "Kites fly on Mars."),
+    );
+    fx.ok(&["index"]);
+    fx.write(
+        "Items/Kites-On-Mars.txt",
+        item("Kites", "Kites do not fly on Mars."),
+    );
+    let summary = reindex(&fx);
+    assert_eq!(counts(&summary), (0, 1, 0, 0));
+    assert_eq!(search(&fx, &["--kind", "claim", "mars"]).total, 1);
+    fx.remove("Items/Kites-On-Mars.txt");
+    assert_eq!(counts(&reindex(&fx)), (0, 0, 1, 0));
+    assert_eq!(search(&fx, &["*"]).total, 0);
+    assert_converged(&fx);
+}
+
+#[test]
 fn a_file_that_turns_bad_loses_its_records_and_is_reported() {
     let fx = base();
     fx.ok(&["index"]);
