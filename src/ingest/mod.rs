@@ -191,11 +191,7 @@ fn rebuild(
     // every raw text is known.
     let again: Vec<Job> = (tracer.late_jobs(process::BATCH).into_iter())
         .map(|j| &jobs[j as usize].file)
-        .map(|file| Job {
-            old: manifest.files.get(&file.rel).cloned(),
-            file: file.clone(),
-            force: true,
-        })
+        .map(|file| Job::again(file, &manifest))
         .collect();
     let quiet = |_| {};
     process::run_each(

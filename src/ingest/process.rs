@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 use tantivy::{IndexWriter, TantivyDocument};
 
-use super::manifest::{content_hash, Entry};
+use super::manifest::{content_hash, Entry, Manifest};
 use super::trace::{Traced, Tracer, Verifier};
 use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
@@ -29,6 +29,18 @@ pub(crate) struct Job {
     /// Write the page again even when its content is what the index holds
     /// (the raw text its quotes are checked against changed).
     pub force: bool,
+}
+
+impl Job {
+    /// `file` to write again whatever its content, with what `manifest`
+    /// holds of it.
+    pub(crate) fn again(file: &CorpusFile, manifest: &Manifest) -> Job {
+        Job {
+            old: manifest.files.get(&file.rel).cloned(),
+            file: file.clone(),
+            force: true,
+        }
+    }
 }
 
 /// What happened to one file.

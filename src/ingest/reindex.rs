@@ -134,11 +134,7 @@ fn incremental(
                 .get(&file.rel)
                 .is_some_and(|e| e.skipped.is_none())
         })
-        .map(|file| Job {
-            old: manifest.files.get(&file.rel).cloned(),
-            file: file.clone(),
-            force: true,
-        })
+        .map(|file| Job::again(file, &manifest))
         .collect();
     let quiet = |_| {};
     let rechecked = process::run(&again, &writer, &fields, recent, &quiet, &mut tracer)?;
