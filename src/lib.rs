@@ -88,6 +88,7 @@ pub mod analyzer;
 pub mod authors;
 pub mod browse;
 pub mod config;
+pub mod echo;
 pub mod error;
 pub mod export;
 pub mod history;

@@ -1,0 +1,719 @@
+//! What a record asserts, reduced to what the same-claim decision compares:
+//! its content words (stemmed), which of them are negated, its numbers, the
+//! names it mentions, the direction of its first change word and, when it
+//! relates two sides (`A than B`, `A before B`, `from A to B`), the words on
+//! each side. Pure: text in, [`Claim`] out.
+//!
+//! Words are kept as 32-bit hashes of their stems, so that a [`Claim`] is
+//! small enough to store with every record (see [`Claim::encode`]).
+
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer, TokenStream};
+
+use crate::model::Kind;
+
+/// What the decision needs to know of one record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claim {
+    /// Content words (stems), sorted and unique.
+    pub words: Vec<u32>,
+    /// Content words that appear only inside the scope of a negation
+    /// (`not`, `never`, `fails to`, `neither … nor`), sorted.
+    pub negated: Vec<u32>,
+    /// Content words that appear outside any negation, sorted.
+    pub affirmed: Vec<u32>,
+    /// Numbers, written out (`four` → 4, `70B` → 70 and 1e9), sorted.
+    pub numbers: Vec<u32>,
+    /// Names: capitalised words inside a sentence, and words such as
+    /// `ImageNet` or `GPT` anywhere; sorted. Authors named in a reporting
+    /// frame (`Zhang et al. show that …`) are not names of the claim.
+    pub names: Vec<u32>,
+    /// For each class of direction words (amount: `more`/`fewer`, change:
+    /// `rises`/`falls`, quality: `better`/`worse`), +1 or -1: the direction
+    /// of the record's first word of that class; 0 if it has none.
+    pub directions: [i8; 3],
+    /// The first relation between two sides, if any.
+    pub relation: Option<Relation>,
+    /// The content words of the first and of the second half of the record,
+    /// each without the words found in both halves: tells a role swap
+    /// ("A forms, then B is removed" / "B forms, then A is removed").
+    pub halves: Relation,
+}
+
+/// `A than B`, `A outperforms B`, `A before B`, `from A to B`, `A rather than B`:
+/// the content words on each side, oriented so that the same relation written
+/// with its converse (`B after A`, `B underperforms A`) has the same sides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relation {
+    /// Content words of the first side, sorted.
+    pub left: Vec<u32>,
+    /// Content words of the second side, sorted.
+    pub right: Vec<u32>,
+}
+
+/// The text a record's claim is read from: a perspective's view without the
+/// voice's name and its `Evolution:` line; other kinds as they are.
+pub fn claim_text(kind: Kind, text: &str) -> &str {
+    match kind {
+        Kind::Perspective => {
+            let view = text.split("\nEvolution:").next().unwrap_or(text);
+            match view.find(": ") {
+                Some(at) if at < 120 => &view[at + 2..],
+                _ => view,
+            }
+        }
+        _ => text,
+    }
+}
+
+/// Reads the claim of `text`.
+pub fn claim(text: &str) -> Claim {
+    let tokens = tokenize(text);
+    let mut builder = Builder::default();
+    builder.read(&tokens);
+    builder.finish()
+}
+
+/// The content words of `text` in order (stem hashes, repeats kept): what
+/// word shingles are made of.
+pub fn content_words(text: &str) -> Vec<u32> {
+    let mut builder = Builder::default();
+    builder.read(&tokenize(text));
+    builder.ordered.into_iter().map(|(w, _)| w).collect()
+}
+
+/// A word of the text with what the reader needs to know about it.
+#[derive(Debug, Clone)]
+struct Token {
+    /// Lowercased, accents kept as written (stems fold them).
+    lower: String,
+    /// First letter upper case.
+    capital: bool,
+    /// Upper case after the first letter too (`ImageNet`, `GPT`, `SGD`).
+    inner_capital: bool,
+    /// First word of a sentence.
+    starts_sentence: bool,
+    /// A clause ends after this word (`,` `;` `:` `.` `(`).
+    ends_clause: bool,
+    /// The word is part of a hyphenated compound after its first part.
+    in_compound: bool,
+}
+
+/// Splits text into words. Letters and digits make words; an apostrophe
+/// inside a word stays (`isn't`); a decimal point or a thousands comma
+/// between digits stays (`0.7`, `4,000`); a hyphen splits a compound except
+/// after `non` (`non-vacuous` is one word, as is `nonvacuous`).
+fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut sentence_start = true;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !c.is_alphanumeric() {
+            if let Some(last) = tokens.last_mut() {
+                if matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–' | '?' | '!' | '.') {
+                    last.ends_clause = true;
+                }
+            }
+            if matches!(c, '.' | '?' | '!') {
+                sentence_start = true;
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut word = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let digit_around = |j: usize| {
+                j > 0
+                    && chars[j - 1].is_ascii_digit()
+                    && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit())
+            };
+            if c.is_alphanumeric() {
+                word.push(c);
+            } else if (c == '\'' || c == '’')
+                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic())
+                && !word.is_empty()
+            {
+                word.push('\'');
+            } else if c == '.' && digit_around(i) {
+                word.push('.');
+            } else if c == ',' && digit_around(i) && chars.get(i + 4).is_none_or(|n| !n.is_ascii_digit()) {
+                // 4,000: a thousands separator, dropped.
+            } else if c == '-' && word.eq_ignore_ascii_case("non") && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()) {
+                // non-vacuous: one word.
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let first = word.chars().next().unwrap_or(' ');
+        let in_compound = start > 0 && chars[start - 1] == '-';
+        tokens.push(Token {
+            lower: word.to_lowercase(),
+            capital: first.is_uppercase(),
+            inner_capital: word.chars().skip(1).any(|c| c.is_uppercase()),
+            starts_sentence: sentence_start,
+            ends_clause: false,
+            in_compound,
+        });
+        sentence_start = false;
+    }
+    tokens
+}
+
+/// What one word means to the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Carries no claim (`the`, `which`, `show`, `et`, `al`).
+    Stop,
+    /// Negates what follows (`not`, `never`, `fails`, `neither`).
+    Negation,
+    /// Relates two sides; `converse` when it states the relation backwards
+    /// (`after`, `underperforms`).
+    Anchor { converse: bool },
+    /// A content word; `sign` for words of direction, in `class`.
+    Content { class: usize, sign: i8 },
+}
+
+/// Words that negate what follows them in their clause.
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "nor", "neither", "none", "cannot", "can't", "don't", "doesn't",
+    "didn't", "isn't", "aren't", "wasn't", "weren't", "won't", "wouldn't", "couldn't",
+    "shouldn't", "hasn't", "haven't", "fail", "fails", "failed", "failing", "unable",
+    "without", "lack", "lacks", "nothing", "nobody",
+];
+
+/// Words that carry no claim: English function words, and the words of a
+/// reporting frame (`Zhang et al. show that …`, `we find that …`).
+#[rustfmt::skip]
+const STOP: &[&str] = &[
+    "i", "me", "my", "we", "our", "us", "you", "your", "he", "him", "his", "she", "her", "it",
+    "its", "they", "them", "their", "what", "which", "who", "whom", "this", "that", "these",
+    "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
+    "having", "do", "does", "did", "doing", "would", "should", "could", "ought", "a", "an", "the",
+    "and", "but", "if", "or", "because", "as", "until", "of", "at", "by", "for", "with",
+    "about", "against", "between", "into", "through", "during", "to", "from", "in", "out", "on",
+    "off", "again", "further", "then", "once", "here", "there", "when", "where", "why", "how",
+    "all", "any", "both", "each", "other", "some", "such", "only", "own", "same", "so", "too",
+    "very", "s", "can", "will", "just", "may", "might", "must", "also", "even", "still", "yet",
+    "whether", "its", "itself", "themselves", "one's", "thus", "therefore", "hence",
+    "et", "al", "show", "shows", "showed", "shown", "find", "finds", "found", "report", "reports",
+    "reported", "argue", "argues", "argued", "claim", "claims", "claimed", "state", "states",
+    "stated", "observe", "observes", "observed", "demonstrate", "demonstrates", "demonstrated",
+    "conclude", "concludes", "concluded", "suggest", "suggests", "suggested", "propose",
+    "proposes", "proposed", "prove", "proves", "proved", "describe", "describes", "described",
+    "present", "presents", "presented", "note", "notes", "noted", "paper", "papers", "authors",
+    "author", "work", "result", "results", "indeed", "actually", "rather", "instead", "way",
+];
+
+/// Words that relate two sides, and whether they state the relation backwards.
+const ANCHORS: &[(&str, bool)] = &[
+    ("than", false),
+    ("outperform", false),
+    ("outperforms", false),
+    ("outperformed", false),
+    ("beat", false),
+    ("beats", false),
+    ("underperform", true),
+    ("underperforms", true),
+    ("before", false),
+    ("after", true),
+    ("precede", false),
+    ("precedes", false),
+    ("while", false),
+    ("whereas", false),
+    ("cause", false),
+    ("causes", false),
+    ("caused", false),
+];
+
+/// Words of direction, by class (0 amount, 1 change, 2 quality), with their sign.
+#[rustfmt::skip]
+const SIGNS: &[(&str, usize, i8)] = &[
+    ("more", 0, 1), ("most", 0, 1), ("larger", 0, 1), ("large", 0, 1), ("largest", 0, 1),
+    ("bigger", 0, 1), ("big", 0, 1), ("higher", 0, 1), ("high", 0, 1), ("many", 0, 1),
+    ("majority", 0, 1), ("wider", 0, 1), ("deeper", 0, 1), ("above", 0, 1),
+    ("less", 0, -1), ("least", 0, -1), ("fewer", 0, -1), ("few", 0, -1), ("smaller", 0, -1),
+    ("small", 0, -1), ("smallest", 0, -1), ("lower", 0, -1), ("low", 0, -1), ("little", 0, -1),
+    ("narrower", 0, -1), ("shallower", 0, -1), ("below", 0, -1),
+    ("increase", 1, 1), ("increases", 1, 1), ("increased", 1, 1), ("increasing", 1, 1),
+    ("rise", 1, 1), ("rises", 1, 1), ("rising", 1, 1), ("rose", 1, 1), ("grow", 1, 1),
+    ("grows", 1, 1), ("growing", 1, 1), ("grew", 1, 1), ("gain", 1, 1), ("gains", 1, 1),
+    ("peak", 1, 1), ("peaks", 1, 1), ("spike", 1, 1), ("spikes", 1, 1), ("up", 1, 1),
+    ("add", 1, 1), ("adding", 1, 1), ("adds", 1, 1),
+    ("decrease", 1, -1), ("decreases", 1, -1), ("decreased", 1, -1), ("decreasing", 1, -1),
+    ("fall", 1, -1), ("falls", 1, -1), ("falling", 1, -1), ("fell", 1, -1), ("drop", 1, -1),
+    ("drops", 1, -1), ("shrink", 1, -1), ("shrinks", 1, -1), ("dip", 1, -1), ("dips", 1, -1),
+    ("down", 1, -1), ("remove", 1, -1), ("removing", 1, -1), ("removes", 1, -1),
+    ("better", 2, 1), ("best", 2, 1), ("improve", 2, 1), ("improves", 2, 1), ("improved", 2, 1),
+    ("faster", 2, 1), ("outperform", 2, 1), ("outperforms", 2, 1), ("help", 2, 1), ("helps", 2, 1),
+    ("worse", 2, -1), ("worst", 2, -1), ("degrade", 2, -1), ("degrades", 2, -1), ("hurt", 2, -1),
+    ("hurts", 2, -1), ("slower", 2, -1), ("poorly", 2, -1), ("poorer", 2, -1), ("poor", 2, -1),
+    ("underperform", 2, -1), ("underperforms", 2, -1), ("harm", 2, -1), ("harms", 2, -1),
+];
+
+/// Number words and multipliers: `four` is 4, `billion` multiplies.
+const NUMBER_WORDS: &[(&str, u32)] = &[
+    ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5), ("six", 6), ("seven", 7),
+    ("eight", 8), ("nine", 9), ("ten", 10), ("eleven", 11), ("twelve", 12), ("dozen", 12),
+    ("dozens", 12), ("twenty", 20), ("thirty", 30), ("forty", 40), ("fifty", 50), ("hundred", 100),
+    ("hundreds", 100), ("twice", 2), ("thrice", 3),
+];
+const MAGNITUDES: &[(&str, u32)] = &[
+    ("thousand", 1_000), ("thousands", 1_000), ("million", 1_000_000), ("millions", 1_000_000),
+    ("billion", 1_000_000_000), ("billions", 1_000_000_000), ("trillion", 0xFFFF_FFF0),
+    ("trillions", 0xFFFF_FFF0), ("k", 1_000), ("m", 1_000_000), ("b", 1_000_000_000),
+    ("t", 0xFFFF_FFF0),
+];
+
+fn role(word: &str) -> Role {
+    if NEGATIONS.contains(&word) || word.ends_with("n't") {
+        return Role::Negation;
+    }
+    if let Some((_, converse)) = ANCHORS.iter().find(|(w, _)| *w == word) {
+        return Role::Anchor { converse: *converse };
+    }
+    if STOP.contains(&word) {
+        return Role::Stop;
+    }
+    let (class, sign) = (SIGNS.iter().find(|(w, _, _)| *w == word)).map_or((0, 0), |(_, c, s)| (*c, *s));
+    Role::Content { class, sign }
+}
+
+/// Reads tokens into a [`Claim`].
+#[derive(Default)]
+struct Builder {
+    words: Vec<u32>,
+    negated: Vec<u32>,
+    affirmed: Vec<u32>,
+    numbers: Vec<u32>,
+    names: Vec<u32>,
+    directions: [i8; 3],
+    /// Content words in order, with their clause and sentence number.
+    ordered: Vec<(u32, usize)>,
+    /// Index into `ordered` where the first anchor stands, its converse flag,
+    /// and the sentence it is in.
+    anchor: Option<(usize, bool, usize)>,
+    /// `from … to …`: positions in `ordered` of the words after `from` and after `to`.
+    from_to: Option<(usize, usize, usize)>,
+}
+
+/// How many content words a negation reaches, within its clause.
+const NEGATION_REACH: usize = 4;
+
+impl Builder {
+    fn read(&mut self, tokens: &[Token]) {
+        let mut negation_left = 0usize;
+        let mut sentence = 0usize;
+        let mut pending_from: Option<usize> = None;
+        for (i, token) in tokens.iter().enumerate() {
+            if token.starts_sentence && i > 0 {
+                sentence += 1;
+                pending_from = None;
+            }
+            let word = token.lower.as_str();
+            // "et al." frames: the words before it are the reporting authors.
+            if tokens.get(i + 1).is_some_and(|n| n.lower == "et") {
+                continue;
+            }
+            if let Some(n) = number(word, tokens.get(i + 1).map(|t| t.lower.as_str())) {
+                self.numbers.extend(n);
+                if token.ends_clause {
+                    negation_left = 0;
+                }
+                continue;
+            }
+            if MAGNITUDES.iter().any(|(w, _)| *w == word) && word.len() > 1 {
+                // A magnitude after a number was taken with it; alone it is one.
+                let after_number = i > 0 && number(&tokens[i - 1].lower, None).is_some();
+                if !after_number {
+                    self.numbers.push(magnitude(word));
+                }
+                continue;
+            }
+            match role(word) {
+                Role::Negation => negation_left = NEGATION_REACH,
+                Role::Stop => {
+                    if word == "from" || word == "to" {
+                        if word == "from" {
+                            pending_from = Some(self.ordered.len());
+                        } else if let Some(from) = pending_from.take() {
+                            if self.from_to.is_none() && self.ordered.len() > from {
+                                self.from_to = Some((from, self.ordered.len(), sentence));
+                            }
+                        }
+                    }
+                }
+                Role::Anchor { converse } => {
+                    // "A is caused by B" states "B causes A".
+                    let converse = converse
+                        || (word.starts_with("caus")
+                            && tokens.get(i + 1).is_some_and(|n| n.lower == "by"));
+                    if self.anchor.is_none() {
+                        self.anchor = Some((self.ordered.len(), converse, sentence));
+                    }
+                }
+                Role::Content { class, sign } => {
+                    if self.directions[class] == 0 && sign != 0 {
+                        self.directions[class] = sign;
+                    }
+                    let stem = stem_hash(word);
+                    self.words.push(stem);
+                    if negation_left > 0 {
+                        self.negated.push(stem);
+                        negation_left -= 1;
+                    } else {
+                        self.affirmed.push(stem);
+                    }
+                    let is_name = token.inner_capital
+                        || (token.capital && !token.starts_sentence && !token.in_compound)
+                        || (token.capital && token.in_compound);
+                    if is_name && word.chars().any(|c| c.is_alphabetic()) {
+                        self.names.push(stem);
+                    }
+                    self.ordered.push((stem, sentence));
+                }
+            }
+            if token.ends_clause {
+                negation_left = 0;
+            }
+        }
+    }
+
+    fn finish(mut self) -> Claim {
+        let relation = self.relation();
+        let halves = self.halves();
+        for list in [
+            &mut self.words,
+            &mut self.negated,
+            &mut self.affirmed,
+            &mut self.numbers,
+            &mut self.names,
+        ] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        // A word both negated and affirmed somewhere is neither.
+        let (negated, affirmed) = (self.negated.clone(), self.affirmed.clone());
+        self.negated.retain(|w| affirmed.binary_search(w).is_err());
+        self.affirmed.retain(|w| negated.binary_search(w).is_err());
+        Claim {
+            words: self.words,
+            negated: self.negated,
+            affirmed: self.affirmed,
+            numbers: self.numbers,
+            names: self.names,
+            directions: self.directions,
+            relation,
+            halves,
+        }
+    }
+
+    /// The words of each half of the record, without those in both.
+    fn halves(&self) -> Relation {
+        let middle = self.ordered.len() / 2;
+        let half = |range: std::ops::Range<usize>| -> Vec<u32> {
+            let mut words: Vec<u32> = self.ordered[range].iter().map(|(w, _)| *w).collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        };
+        let (left, right) = (half(0..middle), half(middle..self.ordered.len()));
+        let only = |a: &[u32], b: &[u32]| -> Vec<u32> {
+            a.iter().copied().filter(|w| b.binary_search(w).is_err()).collect()
+        };
+        Relation {
+            left: only(&left, &right),
+            right: only(&right, &left),
+        }
+    }
+
+    /// The two sides of the first anchor (or `from … to …`), within its sentence.
+    fn relation(&self) -> Option<Relation> {
+        let side = |range: std::ops::Range<usize>, sentence: usize| -> Vec<u32> {
+            let mut words: Vec<u32> = (self.ordered[range].iter())
+                .filter(|(_, s)| *s == sentence)
+                .map(|(w, _)| *w)
+                .collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        };
+        let (left, right) = match (self.anchor, self.from_to) {
+            (Some((at, converse, sentence)), _) => {
+                let before = side(0..at, sentence);
+                let after = side(at..self.ordered.len(), sentence);
+                if converse {
+                    (after, before)
+                } else {
+                    (before, after)
+                }
+            }
+            (None, Some((from, to, sentence))) => {
+                (side(from..to, sentence), side(to..self.ordered.len(), sentence))
+            }
+            (None, None) => return None,
+        };
+        // Words on both sides tell nothing about the order.
+        let only = |a: &[u32], b: &[u32]| -> Vec<u32> {
+            a.iter().copied().filter(|w| b.binary_search(w).is_err()).collect()
+        };
+        let relation = Relation {
+            left: only(&left, &right),
+            right: only(&right, &left),
+        };
+        (!relation.left.is_empty() && !relation.right.is_empty()).then_some(relation)
+    }
+}
+
+/// The numbers a word stands for: digits (`4000`, `0.7`, `70b` → 70 and 1e9)
+/// or a number word (`four`); `None` when it is not a number.
+fn number(word: &str, next: Option<&str>) -> Option<Vec<u32>> {
+    if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == word) {
+        let mut out = vec![number_hash(&n.to_string())];
+        if let Some(m) = next.filter(|m| m.len() > 1 && MAGNITUDES.iter().any(|(w, _)| w == m)) {
+            out.push(magnitude(m));
+        }
+        return Some(out);
+    }
+    let digits = word.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(word.len());
+    if digits == 0 || !word.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let (value, suffix) = word.split_at(digits);
+    let mut out = vec![number_hash(value)];
+    if MAGNITUDES.iter().any(|(w, _)| *w == suffix) {
+        out.push(magnitude(suffix));
+    } else if let Some(m) = next.filter(|m| m.len() > 1 && MAGNITUDES.iter().any(|(w, _)| w == m)) {
+        out.push(magnitude(m));
+    }
+    Some(out)
+}
+
+fn magnitude(word: &str) -> u32 {
+    let m = MAGNITUDES.iter().find(|(w, _)| *w == word).map_or(0, |(_, m)| *m);
+    number_hash(&format!("e{m}"))
+}
+
+fn number_hash(value: &str) -> u32 {
+    // `4.0` and `4` are the same number.
+    let value = if value.contains('.') {
+        value.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        value
+    };
+    let value = value.trim_start_matches('0');
+    fnv32(value.as_bytes()) | 1
+}
+
+/// Entries a thread remembers before it starts afresh.
+const REMEMBERED: usize = 50_000;
+
+thread_local! {
+    static STEMS: RefCell<(TextAnalyzer, FxHashMap<String, u32>)> = RefCell::new((
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(tantivy::tokenizer::AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+        FxHashMap::default(),
+    ));
+}
+
+/// The hash of a lowercased word's English stem (accents folded).
+fn stem_hash(word: &str) -> u32 {
+    STEMS.with(|cell| {
+        let (analyzer, seen) = &mut *cell.borrow_mut();
+        if let Some(hash) = seen.get(word) {
+            return *hash;
+        }
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        let mut stream = analyzer.token_stream(word);
+        let hash = match stream.next() {
+            Some(token) => fnv32(token.text.as_bytes()),
+            None => fnv32(word.as_bytes()),
+        };
+        seen.insert(word.to_string(), hash);
+        hash
+    })
+}
+
+/// FNV-1a, 32 bits: stable across runs and platforms.
+pub(crate) fn fnv32(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+impl Claim {
+    /// A compact byte form, stored with every record so that searches can
+    /// decide without reading the record: see [`Claim::decode`].
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + 4 * self.words.len());
+        out.extend(self.directions.map(|d| d as u8));
+        let lists: [&[u32]; 8] = [
+            &self.words,
+            &self.negated,
+            &self.numbers,
+            &self.names,
+            self.relation.as_ref().map_or(&[], |r| &r.left),
+            self.relation.as_ref().map_or(&[], |r| &r.right),
+            &self.halves.left,
+            &self.halves.right,
+        ];
+        for list in lists {
+            put_list(&mut out, list);
+        }
+        out
+    }
+
+    /// The claim of [`Claim::encode`]; `None` for bytes it did not write.
+    pub fn decode(bytes: &[u8]) -> Option<Claim> {
+        if bytes.len() < 3 {
+            return None;
+        }
+        let (direction, mut rest) = bytes.split_at(3);
+        let mut lists = Vec::with_capacity(8);
+        for _ in 0..8 {
+            let (list, tail) = get_list(rest)?;
+            lists.push(list);
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+        let halves = Relation {
+            right: lists.pop()?,
+            left: lists.pop()?,
+        };
+        let right = lists.pop()?;
+        let left = lists.pop()?;
+        let names = lists.pop()?;
+        let numbers = lists.pop()?;
+        let negated = lists.pop()?;
+        let words = lists.pop()?;
+        let affirmed = (words.iter().copied())
+            .filter(|w| negated.binary_search(w).is_err())
+            .collect();
+        let relation = (!left.is_empty() && !right.is_empty()).then_some(Relation { left, right });
+        Some(Claim {
+            words,
+            negated,
+            affirmed,
+            numbers,
+            names,
+            directions: [direction[0] as i8, direction[1] as i8, direction[2] as i8],
+            relation,
+            halves,
+        })
+    }
+}
+
+fn put_list(out: &mut Vec<u8>, list: &[u32]) {
+    let len = list.len().min(255);
+    out.push(len as u8);
+    for value in &list[..len] {
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+}
+
+fn get_list(bytes: &[u8]) -> Option<(Vec<u32>, &[u8])> {
+    let (&len, rest) = bytes.split_first()?;
+    let len = usize::from(len);
+    if rest.len() < 4 * len {
+        return None;
+    }
+    let (body, tail) = rest.split_at(4 * len);
+    let list = (body.chunks_exact(4))
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Some((list, tail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(words: &[&str]) -> Vec<u32> {
+        let mut out: Vec<u32> = words.iter().map(|w| stem_hash(w)).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn content_words_are_stemmed_and_frames_dropped() {
+        let a = claim("Zhang et al. show that networks memorize random labels.");
+        let b = claim("Networks memorized the random labels");
+        assert_eq!(a.words, b.words);
+        assert_eq!(a.words, stems(&["network", "memorize", "random", "label"]));
+        assert!(a.names.is_empty(), "reporting authors are not names");
+    }
+
+    #[test]
+    fn negation_reaches_the_words_after_it_in_its_clause() {
+        let c = claim("The bounds do not grow with the sample size, but the error falls.");
+        assert_eq!(c.negated, stems(&["grow", "sample", "size"]));
+        assert!(c.affirmed.contains(&stem_hash("error")));
+    }
+
+    #[test]
+    fn numbers_are_read_in_words_digits_and_suffixes() {
+        assert_eq!(
+            claim("Chinchilla has 70B parameters").numbers,
+            claim("Chinchilla has 70 billion parameters").numbers
+        );
+        assert_eq!(claim("a two-layer network").numbers, claim("a 2-layer network").numbers);
+        assert_ne!(claim("a two-layer network").numbers, claim("a three-layer network").numbers);
+        assert_eq!(claim("4,000 epochs").numbers, claim("4000 epochs").numbers);
+        assert_eq!(claim("a value of 0.70").numbers, claim("a value of 0.7").numbers);
+    }
+
+    #[test]
+    fn names_are_capitalised_words_inside_a_sentence() {
+        let c = claim("Networks trained on ImageNet beat those trained on the Places dataset.");
+        assert_eq!(c.names, stems(&["imagenet", "places"]));
+        assert!(claim("Networks fit random labels.").names.is_empty());
+    }
+
+    #[test]
+    fn relations_are_oriented_by_their_anchor() {
+        let a = claim("Grokking appears before the weights shrink.");
+        let b = claim("The weights shrink after grokking appears.");
+        assert_eq!(a.relation, b.relation);
+        let c = claim("The transition goes from lazy training to feature learning.");
+        let r = c.relation.unwrap();
+        assert_eq!(r.left, stems(&["lazy", "training"]));
+        assert_eq!(r.right, stems(&["feature", "learning"]));
+    }
+
+    #[test]
+    fn perspectives_are_read_without_the_voice_and_its_evolution() {
+        let text = "Jane Roe (MIT): Bounds are vacuous.\nEvolution: Unchanged.";
+        assert_eq!(claim_text(Kind::Perspective, text), "Bounds are vacuous.");
+        assert_eq!(claim_text(Kind::Claim, text), text);
+    }
+
+    #[test]
+    fn the_byte_form_decodes_to_the_same_claim() {
+        for text in [
+            "Chinchilla, with 70 billion parameters, does not outperform the 280B Gopher.",
+            "",
+            "Test error falls from the interpolation threshold to the overparameterized regime.",
+        ] {
+            let c = claim(text);
+            assert_eq!(Claim::decode(&c.encode()), Some(c), "{text}");
+        }
+        assert_eq!(Claim::decode(&[1, 2, 0]), None);
+        assert_eq!(Claim::decode(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), None);
+    }
+}
