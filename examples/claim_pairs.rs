@@ -26,16 +26,36 @@ fn main() {
         count_families(&dev),
         held.len()
     );
-    let no_guards = Params { guards: false, ..PARAMS };
+    let no_guards = Params {
+        guards: false,
+        ..PARAMS
+    };
     let approaches: Vec<(String, Approach)> = vec![
-        ("decision in use + shared lookup key (what the index does)".into(),
-            Approach::Indexed(PARAMS, keys::BANDS, keys::ROWS)),
-        ("decision in use (content words + guards)".into(), Approach::Decision(PARAMS)),
-        ("content words, no guards".into(), Approach::Decision(no_guards)),
-        ("MinHash, 2-word shingles, >= 0.3".into(), Approach::Shingles(2, 0.3)),
-        ("MinHash, 1-word shingles, >= 0.5".into(), Approach::Shingles(1, 0.5)),
+        (
+            "decision in use + shared lookup key (what the index does)".into(),
+            Approach::Indexed(PARAMS, keys::BANDS, keys::ROWS),
+        ),
+        (
+            "decision in use (content words + guards)".into(),
+            Approach::Decision(PARAMS),
+        ),
+        (
+            "content words, no guards".into(),
+            Approach::Decision(no_guards),
+        ),
+        (
+            "MinHash, 2-word shingles, >= 0.3".into(),
+            Approach::Shingles(2, 0.3),
+        ),
+        (
+            "MinHash, 1-word shingles, >= 0.5".into(),
+            Approach::Shingles(1, 0.5),
+        ),
         ("SimHash, <= 12 bits apart".into(), Approach::SimHash(12)),
-        ("BM25 cosine (more-like-this), >= 0.5".into(), Approach::Bm25Cosine(0.5)),
+        (
+            "BM25 cosine (more-like-this), >= 0.5".into(),
+            Approach::Bm25Cosine(0.5),
+        ),
     ];
     if args.iter().any(|a| a == "--sweep") {
         sweep(&dev, &pairs);
@@ -97,13 +117,33 @@ fn sweep(dev: &[&Pair], pairs: &[Pair]) {
         );
     };
     for t in [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6] {
-        line(format!("decision, jaccard {t}"), Approach::Decision(Params { jaccard: t, ..PARAMS }));
+        line(
+            format!("decision, jaccard {t}"),
+            Approach::Decision(Params {
+                jaccard: t,
+                ..PARAMS
+            }),
+        );
     }
     for c in [0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.01] {
-        line(format!("decision, containment {c}"), Approach::Decision(Params { containment: c, ..PARAMS }));
+        line(
+            format!("decision, containment {c}"),
+            Approach::Decision(Params {
+                containment: c,
+                ..PARAMS
+            }),
+        );
     }
     for t in [0.3, 0.4, 0.5, 0.6, 0.7, 0.8] {
-        line(format!("no guards, jaccard {t}"), Approach::Decision(Params { jaccard: t, containment: 1.01, guards: false, ..PARAMS }));
+        line(
+            format!("no guards, jaccard {t}"),
+            Approach::Decision(Params {
+                jaccard: t,
+                containment: 1.01,
+                guards: false,
+                ..PARAMS
+            }),
+        );
     }
     for t in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7] {
         line(format!("shingles 2, {t}"), Approach::Shingles(2, t));
@@ -116,6 +156,9 @@ fn sweep(dev: &[&Pair], pairs: &[Pair]) {
         line(format!("bm25 cosine {t}"), Approach::Bm25Cosine(t));
     }
     for (b, r) in [(6, 2), (8, 2), (10, 2), (12, 2), (16, 2), (20, 3), (10, 1)] {
-        line(format!("indexed, {b} bands x {r} rows"), Approach::Indexed(PARAMS, b, r));
+        line(
+            format!("indexed, {b} bands x {r} rows"),
+            Approach::Indexed(PARAMS, b, r),
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::export::{Engine, ExportSummary};
 use crate::history::History;
 use crate::ingest::{IndexReport, Progress, ReindexReport};
 use crate::model::Record;
-use crate::query::{Reader, SearchRequest, SearchResponse};
+use crate::query::{Reader, SearchRequest, SearchResponse, Similar};
 use crate::stats::Stats;
 use crate::storage::{self, Payload};
 
@@ -87,6 +87,14 @@ impl Index {
     /// slug of several threads.
     pub fn history(&self, thread: &str) -> Result<Option<History>> {
         self.reader.history(thread)
+    }
+
+    /// The records that make the same claim as the record `id` (a claim,
+    /// quote, event, perspective or tension), oldest first, then the nearest
+    /// records that do not, each with the reason. An unknown id, or a record
+    /// of a kind that holds many claims, is [`crate::Error::BadRequest`].
+    pub fn similar(&self, id: &str) -> Result<Similar> {
+        self.reader.similar(id)
     }
 
     /// Counts what the index holds.

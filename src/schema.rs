@@ -2,8 +2,8 @@
 //! indexed, fast or stored, and how a [`Record`] becomes a document.
 
 use tantivy::schema::{
-    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
-    Value, STORED,
+    BytesOptions, DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
+    TextOptions, Value, STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};
@@ -68,6 +68,17 @@ pub struct Fields {
     /// For thread records only, the date of their version: fast, for a thread's
     /// history.
     pub version_date: Field,
+    /// The lookup keys of the record's claim ([`crate::echo::keys`]), for the
+    /// records that take part in echoes: indexed, so that a hit's echoes are
+    /// found by its keys, and fast, so that `--collapse` reads them per match.
+    pub claim_key: Field,
+    /// The record's claim, encoded ([`crate::echo::Claim::encode`]): a fast
+    /// column, so that deciding whether two records make the same claim
+    /// needs neither stored record.
+    pub claim: Field,
+    /// A hash of the item the record belongs to (a page, a JSON Lines line,
+    /// a thread): fast, to count the *other* items that make a claim.
+    pub item: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
     pub record: Field,
@@ -113,6 +124,12 @@ pub mod names {
     pub const VERSION_DATE: &str = "version_date";
     /// The stored record.
     pub const RECORD: &str = "record";
+    /// Claim lookup keys.
+    pub const CLAIM_KEY: &str = "claim_key";
+    /// The encoded claim.
+    pub const CLAIM: &str = "claim";
+    /// The item hash.
+    pub const ITEM: &str = "item";
 }
 
 /// Builds the schema.
@@ -159,6 +176,12 @@ pub fn build() -> Schema {
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
+    b.add_u64_field(
+        names::CLAIM_KEY,
+        NumericOptions::default().set_indexed().set_fast(),
+    );
+    b.add_bytes_field(names::CLAIM, BytesOptions::default().set_fast());
+    b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
     b.build()
 }
 
@@ -198,6 +221,9 @@ impl Fields {
             same_record: f(names::SAME_RECORD)?,
             version_date: f(names::VERSION_DATE)?,
             record: f(names::RECORD)?,
+            claim_key: f(names::CLAIM_KEY)?,
+            claim: f(names::CLAIM)?,
+            item: f(names::ITEM)?,
         })
     }
 
@@ -252,6 +278,13 @@ impl Fields {
             for path in paths {
                 doc.add_text(self.found_in, path);
             }
+        }
+        if let Some(claim) = crate::echo::record_claim(record) {
+            for key in crate::echo::keys::keys(&claim) {
+                doc.add_u64(self.claim_key, key);
+            }
+            doc.add_bytes(self.claim, &claim.encode());
+            doc.add_u64(self.item, crate::echo::item_key(record));
         }
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);

@@ -36,7 +36,7 @@ use crate::error::Error;
 use crate::history::History;
 use crate::index::Index;
 use crate::model::{Date, Kind};
-use crate::query::{Front, SearchRequest, SearchResponse};
+use crate::query::{Front, SearchRequest, SearchResponse, Similar};
 use crate::stats::Stats;
 use crate::storage;
 use crate::web;
@@ -57,7 +57,7 @@ const MAX_BODY_BYTES: u64 = 1024;
 /// Parameters that may be repeated (their values combine with OR).
 const LIST_PARAMETERS: [&str; 4] = ["source", "topic", "kind", "author"];
 const PARAMETERS: &str =
-    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified";
+    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified, collapse";
 
 /// The routes, middleware and shared state, to mount in another axum app or to
 /// serve with [`serve`].
@@ -72,6 +72,7 @@ pub fn router(index_dir: impl Into<PathBuf>) -> Router {
         .route("/records", get(records))
         .route("/history", get(history))
         .route("/stats", get(stats))
+        .route("/similar", get(similar))
         .route("/health", get(health))
         .fallback(not_found)
         .with_state(shared)
@@ -308,6 +309,41 @@ fn thread_parameter(raw: &str) -> Result<String, ApiError> {
     thread.ok_or_else(|| ApiError::bad_request("parameter 'thread' is required"))
 }
 
+/// `GET /similar?id=RECORD_ID`: the `similar --json` object.
+async fn similar(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Similar>, ApiError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_STRING_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the query string is longer than {MAX_QUERY_STRING_BYTES} bytes"
+        )));
+    }
+    let mut id = None;
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match name.as_ref() {
+            "id" if id.is_none() => id = Some(value.into_owned()),
+            "id" => {
+                return Err(ApiError::bad_request(
+                    "parameter 'id' is given more than once",
+                ))
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter '{other}' (known: id)"
+                )))
+            }
+        }
+    }
+    let id = id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_request("parameter 'id' is required (a record id)"))?;
+    Ok(Json(
+        shared.with_index(move |index| index.similar(&id)).await?,
+    ))
+}
+
 async fn stats(State(shared): State<Arc<Shared>>) -> Result<Json<Stats>, ApiError> {
     Ok(Json(shared.with_index(Index::stats).await?))
 }
@@ -321,7 +357,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not found: the endpoints are GET /search, /history, /records, /stats and /health, and the page at /",
+        "not found: the endpoints are GET /search, /history, /records, /similar, /stats and /health, and the page at /",
     )
 }
 
@@ -380,6 +416,7 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "date_bucket" => request.date_bucket = value.parse().map_err(invalid)?,
         "all_versions" => request.all_versions = boolean(name, value)?,
         "verified" => request.verified = boolean(name, value)?,
+        "collapse" => request.collapse = boolean(name, value)?,
         other => return Err(format!("unknown parameter '{other}' (known: {PARAMETERS})")),
     }
     Ok(())

@@ -44,7 +44,10 @@ enum Command {
     /// A thread's story over its saved versions: each version's records by
     /// kind, and what each version added and removed.
     History(HistoryArgs),
-    /// Serve searches over HTTP as JSON (GET /search, /history, /stats, /health).
+    /// The records that make the same claim as one record, oldest first,
+    /// then the nearest records that do not.
+    Similar(SimilarArgs),
+    /// Serve searches over HTTP as JSON (GET /search, /history, /similar, /stats, /health).
     #[cfg(feature = "server")]
     Serve(ServeArgs),
     /// Print every record as JSON Lines (the hit fields, without score and
@@ -152,6 +155,10 @@ struct QueryArgs {
     /// Only quotes found in the corpus's raw text.
     #[arg(long)]
     verified: bool,
+    /// One hit per claim: records making the same claim count once, shown
+    /// by the best-ranked of them.
+    #[arg(long)]
+    collapse: bool,
     /// Print one JSON object (the contract documented in the README).
     #[arg(long)]
     json: bool,
@@ -177,6 +184,17 @@ struct HistoryArgs {
     #[command(flatten)]
     index: IndexDirArg,
     /// Print one JSON object (the contract documented in the README).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SimilarArgs {
+    /// A record id, as a hit shows it (`items/2019/a.txt#claim-2`).
+    id: String,
+    #[command(flatten)]
+    index: IndexDirArg,
+    /// Print one JSON object (documented in the README).
     #[arg(long)]
     json: bool,
 }
@@ -252,6 +270,7 @@ impl QueryArgs {
             date_bucket: self.date_bucket,
             all_versions: self.all_versions,
             verified: self.verified,
+            collapse: self.collapse,
         }
     }
 }
@@ -278,6 +297,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query(args, &mut out, style)?,
         Command::Stats(args) => stats(args, &mut out, style)?,
         Command::History(args) => history(args, &mut out, style)?,
+        Command::Similar(args) => similar(args, &mut out, style)?,
         Command::Export(args) => export(args, &mut out)?,
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(&args.index.index, args.addr)?,
@@ -378,6 +398,16 @@ fn history(args: HistoryArgs, out: &mut impl Write, style: Style) -> Result<()> 
         render::json(out, &history)?;
     } else {
         render::human_history(out, &history, style)?;
+    }
+    Ok(())
+}
+
+fn similar(args: SimilarArgs, out: &mut impl Write, style: Style) -> Result<()> {
+    let similar = Index::open(&args.index.index)?.similar(&args.id)?;
+    if args.json {
+        render::json(out, &similar)?;
+    } else {
+        render::human_similar(out, &similar, style)?;
     }
     Ok(())
 }

@@ -221,11 +221,17 @@ mod tests {
     fn a_reversed_relation_is_not_but_its_converse_is() {
         let a = "Induction heads form before the gain in in-context learning.";
         assert_eq!(
-            same(a, "The gain in in-context learning comes before induction heads form."),
+            same(
+                a,
+                "The gain in in-context learning comes before induction heads form."
+            ),
             Verdict::Reversed
         );
         assert_eq!(
-            same(a, "The gain in in-context learning comes after induction heads form."),
+            same(
+                a,
+                "The gain in in-context learning comes after induction heads form."
+            ),
             Verdict::Same
         );
     }

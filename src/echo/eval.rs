@@ -48,7 +48,10 @@ impl PairKind {
 
     /// Whether pairs of this kind make the same claim.
     pub fn same(self) -> bool {
-        matches!(self, PairKind::Reword | PairKind::Verbatim | PairKind::Quote)
+        matches!(
+            self,
+            PairKind::Reword | PairKind::Verbatim | PairKind::Quote
+        )
     }
 
     /// The label used in the pair file.
@@ -107,7 +110,10 @@ pub fn parse(text: &str) -> Result<Vec<Pair>, String> {
         if let Some(header) = line.strip_prefix("==") {
             let mut parts = header.split_whitespace();
             let (Some(name), Some(split)) = (parts.next(), parts.next()) else {
-                return Err(format!("line {}: a family needs a name and dev or held", n + 1));
+                return Err(format!(
+                    "line {}: a family needs a name and dev or held",
+                    n + 1
+                ));
             };
             if split != "dev" && split != "held" {
                 return Err(format!("line {}: '{split}' is neither dev nor held", n + 1));
@@ -246,7 +252,11 @@ impl Score {
         let mut out = String::new();
         for (kind, t) in &self.kinds {
             let share = t.grouped as f64 / t.pairs.max(1) as f64;
-            let what = if kind.same() { "found" } else { "wrongly grouped" };
+            let what = if kind.same() {
+                "found"
+            } else {
+                "wrongly grouped"
+            };
             let _ = writeln!(
                 out,
                 "  {:<9} {:>4} pairs  {:>4} grouped  {} {:.2}",
@@ -336,9 +346,7 @@ impl Judge {
                 let (sa, sb) = (shingles(text_a, width), shingles(text_b, width));
                 minhash_similarity(&sa, &sb) >= threshold
             }
-            Approach::SimHash(bits) => {
-                (simhash(text_a) ^ simhash(text_b)).count_ones() <= bits
-            }
+            Approach::SimHash(bits) => (simhash(text_a) ^ simhash(text_b)).count_ones() <= bits,
             Approach::Bm25Cosine(threshold) => self.bm25_cosine(text_a, text_b) >= threshold,
         }
     }
@@ -362,7 +370,10 @@ impl Judge {
                 .collect()
         };
         let (va, vb) = (vector(a), vector(b));
-        let dot: f64 = va.iter().filter_map(|(w, x)| vb.get(w).map(|y| x * y)).sum();
+        let dot: f64 = va
+            .iter()
+            .filter_map(|(w, x)| vb.get(w).map(|y| x * y))
+            .sum();
         let norm = |v: &FxHashMap<u32, f64>| v.values().map(|x| x * x).sum::<f64>().sqrt();
         let denominator = norm(&va) * norm(&vb);
         if denominator == 0.0 {
@@ -401,7 +412,11 @@ fn minhash_similarity(a: &[u64], b: &[u64]) -> f32 {
 fn simhash(text: &str) -> u64 {
     let words = features::content_words(text);
     let mut features: Vec<u64> = words.iter().map(|w| mix(u64::from(*w))).collect();
-    features.extend(words.windows(2).map(|p| mix(mix(u64::from(p[0])) ^ u64::from(p[1]))));
+    features.extend(
+        words
+            .windows(2)
+            .map(|p| mix(mix(u64::from(p[0])) ^ u64::from(p[1]))),
+    );
     let mut counts = [0i32; 64];
     for f in features {
         for (bit, count) in counts.iter_mut().enumerate() {
@@ -442,7 +457,10 @@ mod tests {
         let pairs = shipped();
         assert!(pairs.len() >= 300, "{} pairs", pairs.len());
         for kind in PairKind::ALL {
-            assert!(pairs.iter().filter(|p| p.kind == kind).count() >= 10, "{kind:?}");
+            assert!(
+                pairs.iter().filter(|p| p.kind == kind).count() >= 10,
+                "{kind:?}"
+            );
         }
         assert!(pairs.iter().any(|p| p.held) && pairs.iter().any(|p| !p.held));
     }

@@ -142,9 +142,15 @@ fn tokenize(text: &str) -> Vec<Token> {
                 word.push('\'');
             } else if c == '.' && digit_around(i) {
                 word.push('.');
-            } else if c == ',' && digit_around(i) && chars.get(i + 4).is_none_or(|n| !n.is_ascii_digit()) {
+            } else if c == ','
+                && digit_around(i)
+                && chars.get(i + 4).is_none_or(|n| !n.is_ascii_digit())
+            {
                 // 4,000: a thousands separator, dropped.
-            } else if c == '-' && word.eq_ignore_ascii_case("non") && chars.get(i + 1).is_some_and(|n| n.is_alphabetic()) {
+            } else if c == '-'
+                && word.eq_ignore_ascii_case("non")
+                && chars.get(i + 1).is_some_and(|n| n.is_alphabetic())
+            {
                 // non-vacuous: one word.
             } else {
                 break;
@@ -182,10 +188,37 @@ enum Role {
 
 /// Words that negate what follows them in their clause.
 const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "nor", "neither", "none", "cannot", "can't", "don't", "doesn't",
-    "didn't", "isn't", "aren't", "wasn't", "weren't", "won't", "wouldn't", "couldn't",
-    "shouldn't", "hasn't", "haven't", "fail", "fails", "failed", "failing", "unable",
-    "without", "lack", "lacks", "nothing", "nobody",
+    "not",
+    "no",
+    "never",
+    "nor",
+    "neither",
+    "none",
+    "cannot",
+    "can't",
+    "don't",
+    "doesn't",
+    "didn't",
+    "isn't",
+    "aren't",
+    "wasn't",
+    "weren't",
+    "won't",
+    "wouldn't",
+    "couldn't",
+    "shouldn't",
+    "hasn't",
+    "haven't",
+    "fail",
+    "fails",
+    "failed",
+    "failing",
+    "unable",
+    "without",
+    "lack",
+    "lacks",
+    "nothing",
+    "nobody",
 ];
 
 /// Words that carry no claim: English function words, and the words of a
@@ -259,15 +292,41 @@ const SIGNS: &[(&str, usize, i8)] = &[
 
 /// Number words and multipliers: `four` is 4, `billion` multiplies.
 const NUMBER_WORDS: &[(&str, u32)] = &[
-    ("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5), ("six", 6), ("seven", 7),
-    ("eight", 8), ("nine", 9), ("ten", 10), ("eleven", 11), ("twelve", 12), ("dozen", 12),
-    ("dozens", 12), ("twenty", 20), ("thirty", 30), ("forty", 40), ("fifty", 50), ("hundred", 100),
-    ("hundreds", 100), ("twice", 2), ("thrice", 3),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("dozen", 12),
+    ("dozens", 12),
+    ("twenty", 20),
+    ("thirty", 30),
+    ("forty", 40),
+    ("fifty", 50),
+    ("hundred", 100),
+    ("hundreds", 100),
+    ("twice", 2),
+    ("thrice", 3),
 ];
 const MAGNITUDES: &[(&str, u32)] = &[
-    ("thousand", 1_000), ("thousands", 1_000), ("million", 1_000_000), ("millions", 1_000_000),
-    ("billion", 1_000_000_000), ("billions", 1_000_000_000), ("trillion", 0xFFFF_FFF0),
-    ("trillions", 0xFFFF_FFF0), ("k", 1_000), ("m", 1_000_000), ("b", 1_000_000_000),
+    ("thousand", 1_000),
+    ("thousands", 1_000),
+    ("million", 1_000_000),
+    ("millions", 1_000_000),
+    ("billion", 1_000_000_000),
+    ("billions", 1_000_000_000),
+    ("trillion", 0xFFFF_FFF0),
+    ("trillions", 0xFFFF_FFF0),
+    ("k", 1_000),
+    ("m", 1_000_000),
+    ("b", 1_000_000_000),
     ("t", 0xFFFF_FFF0),
 ];
 
@@ -276,12 +335,15 @@ fn role(word: &str) -> Role {
         return Role::Negation;
     }
     if let Some((_, converse)) = ANCHORS.iter().find(|(w, _)| *w == word) {
-        return Role::Anchor { converse: *converse };
+        return Role::Anchor {
+            converse: *converse,
+        };
     }
     if STOP.contains(&word) {
         return Role::Stop;
     }
-    let (class, sign) = (SIGNS.iter().find(|(w, _, _)| *w == word)).map_or((0, 0), |(_, c, s)| (*c, *s));
+    let (class, sign) =
+        (SIGNS.iter().find(|(w, _, _)| *w == word)).map_or((0, 0), |(_, c, s)| (*c, *s));
     Role::Content { class, sign }
 }
 
@@ -425,7 +487,10 @@ impl Builder {
         };
         let (left, right) = (half(0..middle), half(middle..self.ordered.len()));
         let only = |a: &[u32], b: &[u32]| -> Vec<u32> {
-            a.iter().copied().filter(|w| b.binary_search(w).is_err()).collect()
+            a.iter()
+                .copied()
+                .filter(|w| b.binary_search(w).is_err())
+                .collect()
         };
         Relation {
             left: only(&left, &right),
@@ -454,14 +519,18 @@ impl Builder {
                     (before, after)
                 }
             }
-            (None, Some((from, to, sentence))) => {
-                (side(from..to, sentence), side(to..self.ordered.len(), sentence))
-            }
+            (None, Some((from, to, sentence))) => (
+                side(from..to, sentence),
+                side(to..self.ordered.len(), sentence),
+            ),
             (None, None) => return None,
         };
         // Words on both sides tell nothing about the order.
         let only = |a: &[u32], b: &[u32]| -> Vec<u32> {
-            a.iter().copied().filter(|w| b.binary_search(w).is_err()).collect()
+            a.iter()
+                .copied()
+                .filter(|w| b.binary_search(w).is_err())
+                .collect()
         };
         let relation = Relation {
             left: only(&left, &right),
@@ -481,7 +550,9 @@ fn number(word: &str, next: Option<&str>) -> Option<Vec<u32>> {
         }
         return Some(out);
     }
-    let digits = word.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(word.len());
+    let digits = word
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(word.len());
     if digits == 0 || !word.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
@@ -496,7 +567,10 @@ fn number(word: &str, next: Option<&str>) -> Option<Vec<u32>> {
 }
 
 fn magnitude(word: &str) -> u32 {
-    let m = MAGNITUDES.iter().find(|(w, _)| *w == word).map_or(0, |(_, m)| *m);
+    let m = MAGNITUDES
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map_or(0, |(_, m)| *m);
     number_hash(&format!("e{m}"))
 }
 
@@ -672,10 +746,19 @@ mod tests {
             claim("Chinchilla has 70B parameters").numbers,
             claim("Chinchilla has 70 billion parameters").numbers
         );
-        assert_eq!(claim("a two-layer network").numbers, claim("a 2-layer network").numbers);
-        assert_ne!(claim("a two-layer network").numbers, claim("a three-layer network").numbers);
+        assert_eq!(
+            claim("a two-layer network").numbers,
+            claim("a 2-layer network").numbers
+        );
+        assert_ne!(
+            claim("a two-layer network").numbers,
+            claim("a three-layer network").numbers
+        );
         assert_eq!(claim("4,000 epochs").numbers, claim("4000 epochs").numbers);
-        assert_eq!(claim("a value of 0.70").numbers, claim("a value of 0.7").numbers);
+        assert_eq!(
+            claim("a value of 0.70").numbers,
+            claim("a value of 0.7").numbers
+        );
     }
 
     #[test]

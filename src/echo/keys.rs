@@ -59,11 +59,17 @@ mod tests {
 
     #[test]
     fn the_same_words_give_the_same_keys_and_others_mostly_not() {
-        let a = keys(&claim("Networks trained with random labels reach zero training error."));
-        let b = keys(&claim("Zhang et al. find that networks trained with random labels reach zero training error"));
+        let a = keys(&claim(
+            "Networks trained with random labels reach zero training error.",
+        ));
+        let b = keys(&claim(
+            "Zhang et al. find that networks trained with random labels reach zero training error",
+        ));
         assert_eq!(a, b);
         assert_eq!(a.len(), BANDS);
-        let c = keys(&claim("Scaling laws predict the loss of language models from their compute."));
+        let c = keys(&claim(
+            "Scaling laws predict the loss of language models from their compute.",
+        ));
         assert!(a.iter().all(|k| !c.contains(k)));
         assert!(keys(&claim("Grokking happens.")).is_empty());
     }

@@ -32,3 +32,25 @@ pub fn record_claim(record: &Record) -> Option<Claim> {
     takes_part(record.kind)
         .then(|| features::claim(features::claim_text(record.kind, &record.text)))
 }
+
+/// A stable hash of the item a record belongs to: its page, its JSON Lines
+/// line (`feeds/a.jsonl#12/claim-1` belongs to line 12), or for thread
+/// records the thread, whatever the version. Never 0.
+pub fn item_key(record: &Record) -> u64 {
+    let item = match &record.thread {
+        Some(thread) if record.version.is_some() => format!("thread\u{0}{thread}"),
+        _ => {
+            let place = record.id.rsplit_once('#').map_or("", |(_, p)| p);
+            match place.split_once('/') {
+                Some((line, _)) => format!("{}#{line}", record.path),
+                None => record.path.clone(),
+            }
+        }
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in item.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.max(1)
+}

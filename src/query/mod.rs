@@ -8,12 +8,15 @@
 //! scored by BM25F; records with every word rank first.
 
 mod bm25f;
+mod collapse;
+mod echoes;
 mod facets;
 mod filters;
 mod known;
 mod parse;
 mod request;
 mod shown;
+mod similar;
 mod snippet;
 mod typo;
 mod versions;
@@ -43,10 +46,12 @@ use typo::Corrections;
 pub(crate) use warm::DocBits;
 use warm::{CommitState, Warm};
 
+pub use echoes::{byline_authors, Appearance, Echoes};
 pub use request::{
     DateBucket, Front, SearchRequest, DEFAULT_LIMIT, MAX_HTTP_LIMIT, MAX_LIMIT, MAX_OFFSET,
     MAX_QUERY_CHARS,
 };
+pub use similar::{Related, Similar, NEAREST};
 pub use snippet::Snippet;
 
 /// How many values a `source`, `topic` or `author` facet lists (most frequent first).
@@ -70,6 +75,9 @@ pub struct Hit {
     pub score: f32,
     /// The best passage of the text with the matched terms marked.
     pub snippet: Snippet,
+    /// How many other items make the same claim, and who made it first;
+    /// `None` for kinds that hold many claims (summary, narrative, passage).
+    pub echoes: Option<Echoes>,
 }
 
 /// A facet value and how many matches have it.
@@ -108,7 +116,10 @@ pub struct SearchResponse {
     /// True when fewer than [`RELAX_BELOW`] records contain every query word,
     /// so records with only some of them match too (and are counted).
     pub relaxed: bool,
-    /// The requested page of hits, best first.
+    /// With `collapse`, how many distinct claims (groups of records making
+    /// the same claim) matched; `None` otherwise.
+    pub groups: Option<usize>,
+    /// The requested page of hits, best first (with `collapse`, one per group).
     pub hits: Vec<Hit>,
     /// Facet counts over all matches.
     pub facets: Facets,
@@ -211,11 +222,19 @@ impl Reader {
         let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
+        let run = |query: &dyn Query| -> Result<Found> {
+            if request.collapse {
+                collapse::matches(&searcher, query, request, &state, hidden.clone())
+            } else {
+                matches(&searcher, query, request, &state, hidden.clone())
+            }
+        };
         // Whether the query is relaxed depends on the query and the filters
-        // only, so every page of it has the same matches, total and facets.
+        // only (matches, not groups), so every page of it, collapsed or not,
+        // has the same matches, total and facets.
         let strict = match &built.every_word {
             Some(every_word) => {
-                let found = matches(&searcher, &**every_word, request, &state, hidden.clone())?;
+                let found = run(&**every_word)?;
                 (found.total >= RELAX_BELOW).then_some(found)
             }
             None => None,
@@ -223,7 +242,7 @@ impl Reader {
         let relaxed = built.every_word.is_some() && strict.is_none();
         let found = match strict {
             Some(found) => found,
-            None => matches(&searcher, &*built.ranked, request, &state, hidden)?,
+            None => run(&*built.ranked)?,
         };
 
         let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
@@ -233,10 +252,20 @@ impl Reader {
                 let record = self.record(&searcher, address)?;
                 let snippet =
                     Snippet::new(generator.snippet(&record.text), &record.text, SNIPPET_CHARS);
+                let echoes = echoes::of_hit(
+                    &searcher,
+                    &self.fields,
+                    &state,
+                    &record,
+                    address,
+                    request.all_versions,
+                    |other| self.record(&searcher, other),
+                )?;
                 Ok(Hit {
                     record,
                     score: parse::without_tier(score),
                     snippet,
+                    echoes,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -244,6 +273,7 @@ impl Reader {
             query: request.query.clone(),
             total: found.total,
             relaxed,
+            groups: found.groups,
             hits,
             facets: facets(found.counts),
             corrections: built.corrections,
@@ -257,6 +287,8 @@ struct Found {
     top: Vec<(Score, DocAddress)>,
     total: usize,
     counts: Counts,
+    /// Distinct claims among the matches, when collapsing.
+    groups: Option<usize>,
 }
 
 /// One pass over the matches of `query`, hiding older thread versions
@@ -281,14 +313,24 @@ fn matches(
         };
         let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
         let top = top.into_iter().map(|(_, address)| (0.0, address)).collect();
-        return Ok(Found { top, total, counts });
+        return Ok(Found {
+            top,
+            total,
+            counts,
+            groups: None,
+        });
     }
     let collector = Shown {
         inner: (top.order_by_score(), counter, Count),
         hidden,
     };
     let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-    Ok(Found { top, total, counts })
+    Ok(Found {
+        top,
+        total,
+        counts,
+        groups: None,
+    })
 }
 
 /// A query the schema cannot answer is the user's error, not the index's:

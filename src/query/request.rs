@@ -78,6 +78,9 @@ pub struct SearchRequest {
     pub all_versions: bool,
     /// Keep only quotes found in the corpus's raw text.
     pub verified: bool,
+    /// One hit per claim: records that make the same claim are a group, and
+    /// the best-ranked member stands for it (see [`crate::echo`]).
+    pub collapse: bool,
 }
 
 impl Default for SearchRequest {
@@ -96,6 +99,7 @@ impl Default for SearchRequest {
             date_bucket: DateBucket::Year,
             all_versions: false,
             verified: false,
+            collapse: false,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, Warmer};
 
+use super::echoes::{EchoColumns, SegmentEchoes};
 use super::facets::{Labels, SegmentLabels};
 use crate::error::Result;
 use crate::history;
@@ -47,6 +48,8 @@ pub(crate) struct CommitState {
     pub first_versions: HashMap<u64, u32>,
     /// The facet labels of each segment.
     pub labels: Arc<SegmentLabels>,
+    /// The echo columns of each segment.
+    pub echoes: SegmentEchoes,
 }
 
 impl CommitState {
@@ -55,7 +58,9 @@ impl CommitState {
     /// adds or merges them).
     fn find(searcher: &Searcher, known: &SegmentLabels) -> tantivy::Result<CommitState> {
         let mut labels = SegmentLabels::new();
+        let mut echoes = SegmentEchoes::new();
         for segment in searcher.segment_readers() {
+            echoes.insert(segment.segment_id(), Arc::new(EchoColumns::open(segment)?));
             let id = segment.segment_id();
             let read = match known.get(&id) {
                 Some(read) => Arc::clone(read),
@@ -68,6 +73,7 @@ impl CommitState {
             hidden: versions.hidden,
             first_versions: versions.first,
             labels: Arc::new(labels),
+            echoes,
         })
     }
 }

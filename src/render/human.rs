@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use super::Style;
 use crate::ingest::{IndexReport, ReindexReport};
-use crate::model::FoundIn;
-use crate::query::{FacetCount, Hit, SearchResponse};
+use crate::model::{FoundIn, Record};
+use crate::query::{Appearance, Echoes, FacetCount, Hit, Related, SearchResponse, Similar};
 use crate::stats::Stats;
 
 const BOLD_YELLOW: &str = "1;33";
@@ -59,10 +59,91 @@ fn hit_lines<W: Write>(out: &mut W, rank: usize, hit: &Hit, style: Style) -> io:
     };
     let kind = style.paint(CYAN, &format!("{:<11}", hit.record.kind.as_str()));
     writeln!(out, "{rank:>3}. {kind} {snippet}")?;
-    writeln!(out, "     {}", style.paint(DIM, &byline(hit)))?;
+    let mut line = byline(&hit.record);
+    if let Some(echoes) = hit.echoes.as_ref().and_then(echo_note) {
+        line.push_str(&echoes);
+    }
+    writeln!(out, "     {}", style.paint(DIM, &line))?;
     if let Some(found_in) = &hit.record.found_in {
         writeln!(out, "     {}", provenance(found_in, style))?;
     }
+    Ok(())
+}
+
+/// ` · also in 4 items since 2017 (Zhang et al.)`, or nothing without echoes.
+fn echo_note(echoes: &Echoes) -> Option<String> {
+    let first = echoes.first.as_ref()?;
+    let items = match echoes.count {
+        0 => return None,
+        1 => "1 item".to_string(),
+        n => format!("{} items", thousands(n)),
+    };
+    let since = first
+        .date
+        .map(|d| format!(" since {}", d.year))
+        .unwrap_or_default();
+    Some(format!(" · also in {items}{since} ({})", who(first)))
+}
+
+/// The first author's surname (`et al.` when there are more), else the
+/// source, else the title.
+fn who(first: &Appearance) -> String {
+    match first.authors.as_slice() {
+        [] => first.source.clone().unwrap_or_else(|| first.title.clone()),
+        [one] => one.clone(),
+        [lead, ..] => {
+            let surname = lead.rsplit(' ').next().unwrap_or(lead);
+            format!("{surname} et al.")
+        }
+    }
+}
+
+/// The group as a timeline, oldest first, then the nearest other claims.
+pub fn similar<W: Write>(out: &mut W, similar: &Similar, style: Style) -> io::Result<()> {
+    let records = similar.group.len();
+    let heading = match similar.items {
+        0 => format!("{records} record(s) make this claim, in no other item"),
+        1 => format!("{records} records make this claim, in 1 other item"),
+        n => format!("{records} records make this claim, in {n} other items"),
+    };
+    writeln!(out, "{}", style.paint(BOLD, &heading))?;
+    for related in &similar.group {
+        related_lines(out, related, similar, style)?;
+    }
+    if !similar.nearest.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            style.paint(BOLD, "Nearest records that make another claim")
+        )?;
+        for related in &similar.nearest {
+            related_lines(out, related, similar, style)?;
+        }
+    }
+    Ok(())
+}
+
+fn related_lines<W: Write>(
+    out: &mut W,
+    related: &Related,
+    similar: &Similar,
+    style: Style,
+) -> io::Result<()> {
+    let r = &related.record;
+    let date = r.date.map_or("undated   ".to_string(), |d| d.to_string());
+    let mark = match related.why {
+        Some(why) => format!("not the same ({why})"),
+        None if r.id == similar.id => "this record".to_string(),
+        None => String::new(),
+    };
+    let kind = style.paint(CYAN, &format!("{:<11}", r.kind.as_str()));
+    writeln!(out, "  {date}  {kind} {}", r.text.replace('\n', " "))?;
+    let mut line = format!("{} · {}", byline(r), r.id);
+    if !mark.is_empty() {
+        line.push_str(&format!(" · {mark}"));
+    }
+    writeln!(out, "              {}", style.paint(DIM, &line))?;
     Ok(())
 }
 
@@ -78,8 +159,7 @@ fn provenance(found_in: &[FoundIn], style: Style) -> String {
 
 /// `title — source · author · date`, or for thread records
 /// `thread (version N) · date · cites …`.
-fn byline(hit: &Hit) -> String {
-    let hit = &hit.record;
+fn byline(hit: &Record) -> String {
     let mut parts: Vec<String> = Vec::new();
     parts.extend(hit.source.clone());
     parts.extend(hit.author.clone());
@@ -230,7 +310,9 @@ mod tests {
                     fragment: "uniform bounds fail".into(),
                     highlighted: std::iter::once(0..7).collect(),
                 },
+                echoes: None,
             }],
+            groups: None,
             facets: Facets {
                 kind: vec![FacetCount {
                     value: Some("claim".into()),

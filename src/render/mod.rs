@@ -11,7 +11,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 pub use history::history as human_history;
-pub use human::{index_summary, query as human_query, reindex_summary, stats as human_stats};
+pub use human::{
+    index_summary, query as human_query, reindex_summary, similar as human_similar,
+    stats as human_stats,
+};
 
 /// Whether to colour terminal output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

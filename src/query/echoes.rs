@@ -1,0 +1,269 @@
+//! Echoes at search time: the records that make the same claim as a hit,
+//! found by the lookup keys the hit shares with them ([`crate::echo::keys`])
+//! and confirmed one by one by the decision ([`crate::echo::decide`]), from
+//! the claims the index keeps in a fast column. Nothing is stored about
+//! groups: a group is what its records' own keys and claims say, so it is the
+//! same whatever the order the files were indexed in, and after any `reindex`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+use tantivy::columnar::{BytesColumn, Column};
+use tantivy::index::SegmentId;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
+
+use super::warm::CommitState;
+use crate::echo::decide::{self, Verdict, PARAMS};
+use crate::echo::{keys, Claim};
+use crate::error::Result;
+use crate::model::{Date, Record};
+use crate::schema::{names, Fields};
+
+/// How many other items make a hit's claim, and where it appeared first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Echoes {
+    /// Other items (pages, JSON Lines items, threads) with a record that
+    /// makes the same claim.
+    pub count: usize,
+    /// The earliest dated appearance of the claim, the hit's own item
+    /// included; `None` when no other item makes it.
+    pub first: Option<Appearance>,
+}
+
+/// Where and when a claim appeared: the item's title, source, authors, date
+/// and page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appearance {
+    /// The item's or thread's title.
+    pub title: String,
+    /// The item's source (`None` for a thread).
+    pub source: Option<String>,
+    /// The item's authors, from its byline (`[]` for a thread).
+    pub authors: Vec<String>,
+    /// The record's date.
+    pub date: Option<Date>,
+    /// The page, relative to the corpus root.
+    pub path: String,
+}
+
+impl Appearance {
+    /// The appearance a record stands for.
+    pub fn of(record: &Record) -> Appearance {
+        Appearance {
+            title: record.title.clone(),
+            source: record.source.clone(),
+            authors: record
+                .author
+                .as_deref()
+                .map(byline_authors)
+                .unwrap_or_default(),
+            date: record.date,
+            path: record.path.clone(),
+        }
+    }
+}
+
+/// The people of a byline: split at commas, semicolons, `and` and `&`,
+/// without `et al.`.
+pub fn byline_authors(byline: &str) -> Vec<String> {
+    byline
+        .split([',', ';', '&'])
+        .flat_map(|part| part.split(" and "))
+        .map(|name| name.trim().trim_end_matches("et al.").trim())
+        .filter(|name| !name.is_empty() && !name.eq_ignore_ascii_case("et al"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The echo columns of one segment, opened once per commit.
+pub(crate) struct EchoColumns {
+    keys: Column<u64>,
+    claim: Option<BytesColumn>,
+    item: Column<u64>,
+    date: Option<Column<DateTime>>,
+}
+
+impl std::fmt::Debug for EchoColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EchoColumns")
+    }
+}
+
+/// The echo columns of every segment of a commit.
+pub(crate) type SegmentEchoes = HashMap<SegmentId, Arc<EchoColumns>>;
+
+impl EchoColumns {
+    /// Opens the columns of `segment`.
+    pub(crate) fn open(segment: &SegmentReader) -> tantivy::Result<EchoColumns> {
+        let fast = segment.fast_fields();
+        Ok(EchoColumns {
+            keys: fast.u64(names::CLAIM_KEY)?,
+            claim: fast.bytes(names::CLAIM)?,
+            item: fast.u64(names::ITEM)?,
+            date: fast.column_opt::<DateTime>(names::DATE)?,
+        })
+    }
+
+    /// The claim of `doc`, if it takes part in echoes.
+    pub(crate) fn claim(&self, doc: DocId, buffer: &mut Vec<u8>) -> Option<Claim> {
+        let column = self.claim.as_ref()?;
+        let ord = column.ords().first(doc)?;
+        buffer.clear();
+        column.ord_to_bytes(ord, buffer).ok()?.then_some(())?;
+        Claim::decode(buffer)
+    }
+
+    /// The lookup keys of `doc`.
+    pub(crate) fn keys(&self, doc: DocId) -> impl Iterator<Item = u64> + '_ {
+        self.keys.values_for_doc(doc)
+    }
+
+    fn item(&self, doc: DocId) -> u64 {
+        self.item.first(doc).unwrap_or(0)
+    }
+
+    /// Days since 1970 of `doc`'s date, if it has one.
+    fn day(&self, doc: DocId) -> Option<i64> {
+        let date = self.date.as_ref()?.first(doc)?;
+        Some(date.into_timestamp_secs().div_euclid(86_400))
+    }
+}
+
+/// A record found by a hit's keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub address: DocAddress,
+    pub item: u64,
+    pub day: Option<i64>,
+    /// Whether it makes the same claim, or why not.
+    pub verdict: Verdict,
+}
+
+/// Every record that shares a lookup key with `claim` (other than `own`),
+/// with the decision for each. Older thread versions are left out unless
+/// `all_versions`; deleted records always.
+pub(crate) fn candidates(
+    searcher: &Searcher,
+    fields: &Fields,
+    state: &CommitState,
+    claim: &Claim,
+    own: Option<DocAddress>,
+    all_versions: bool,
+) -> Result<Vec<Candidate>> {
+    let keys = keys::keys(claim);
+    let mut seen: FxHashSet<DocAddress> = FxHashSet::default();
+    let mut found = Vec::new();
+    let mut buffer = Vec::new();
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let Some(columns) = state.echoes.get(&segment.segment_id()) else {
+            continue;
+        };
+        let hidden = (!all_versions)
+            .then(|| state.hidden.get(&segment.segment_id()))
+            .flatten();
+        let alive = segment.alive_bitset();
+        let inverted = segment.inverted_index(fields.claim_key)?;
+        for key in &keys {
+            let term = Term::from_field_u64(fields.claim_key, *key);
+            let Some(mut postings) = inverted
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?
+            else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let address = DocAddress::new(ordinal as u32, doc);
+                let shown = alive.is_none_or(|a| a.is_alive(doc))
+                    && !hidden.is_some_and(|h| h.contains(doc))
+                    && Some(address) != own;
+                if shown && seen.insert(address) {
+                    if let Some(other) = columns.claim(doc, &mut buffer) {
+                        found.push(Candidate {
+                            address,
+                            item: columns.item(doc),
+                            day: columns.day(doc),
+                            verdict: decide::verdict(claim, &other, &PARAMS),
+                        });
+                    }
+                }
+                doc = postings.advance();
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The echoes of one hit: `record` at `address`.
+pub(crate) fn of_hit(
+    searcher: &Searcher,
+    fields: &Fields,
+    state: &CommitState,
+    record: &Record,
+    address: DocAddress,
+    all_versions: bool,
+    read: impl Fn(DocAddress) -> Result<Record>,
+) -> Result<Option<Echoes>> {
+    let Some(claim) = crate::echo::record_claim(record) else {
+        return Ok(None);
+    };
+    let found = candidates(searcher, fields, state, &claim, Some(address), all_versions)?;
+    let own_item = crate::echo::item_key(record);
+    let same: Vec<&Candidate> = found
+        .iter()
+        .filter(|c| c.verdict == Verdict::Same)
+        .collect();
+    let mut items: Vec<u64> = (same.iter().map(|c| c.item))
+        .filter(|i| *i != own_item)
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    if items.is_empty() {
+        return Ok(Some(Echoes {
+            count: 0,
+            first: None,
+        }));
+    }
+    // The earliest dated appearance; undated ones last; ties by item, so
+    // that any index of the same corpus names the same one.
+    let own_day = record.date.map(|d| d.days_since_epoch());
+    let order = |day: Option<i64>, item: u64| (day.is_none(), day, item);
+    let earliest = (same.iter())
+        .min_by_key(|c| {
+            (
+                order(c.day, c.item),
+                c.address.segment_ord,
+                c.address.doc_id,
+            )
+        })
+        .filter(|c| order(c.day, c.item) < order(own_day, own_item));
+    let first = match earliest {
+        Some(c) => Appearance::of(&read(c.address)?),
+        None => Appearance::of(record),
+    };
+    Ok(Some(Echoes {
+        count: items.len(),
+        first: Some(first),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bylines_split_into_people() {
+        assert_eq!(
+            byline_authors("Chiyuan Zhang, Samy Bengio and Moritz Hardt"),
+            ["Chiyuan Zhang", "Samy Bengio", "Moritz Hardt"]
+        );
+        assert_eq!(
+            byline_authors("Jordan Hoffmann, Sebastian Borgeaud, et al."),
+            ["Jordan Hoffmann", "Sebastian Borgeaud"]
+        );
+        assert_eq!(byline_authors("LawrenceC"), ["LawrenceC"]);
+    }
+}
