@@ -1,10 +1,9 @@
 //! `--collapse`: one hit per claim. Every match is collected with its
-//! score; in rank order, a match that shares a lookup key with a better-ranked
-//! match and makes the same claim (decided from the claim column) joins its
-//! group. The best-ranked member of each group stands for it, so paging
-//! shows each group once; `groups` counts them over all matches.
+//! score; matches that share a lookup key and make the same claim (decided
+//! from the claim column) are one group. The best-ranked member of each
+//! group stands for it, so paging shows each group once; `groups` counts
+//! them over all matches.
 
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -69,8 +68,16 @@ pub(super) fn matches(
     })
 }
 
+/// A key shared by more matches than this is a common pair of words, not a
+/// claim: its matches are not compared (each may still join a group by
+/// another key). It depends only on the matches, so groups stay the same
+/// for any file order.
+const LARGEST_BUCKET: usize = 256;
+
 /// For each match (in rank order), whether it is the best-ranked member of
-/// its group.
+/// its group. Groups are the connected parts of the graph whose edges join
+/// two matches that share a key and make the same claim: every such pair is
+/// decided, so the groups do not depend on the order matches arrive in.
 fn group_heads(
     searcher: &Searcher,
     state: &CommitState,
@@ -79,8 +86,15 @@ fn group_heads(
     let segments: Vec<_> = (searcher.segment_readers().iter())
         .map(|s| state.echoes.get(&s.segment_id()).cloned())
         .collect();
+    let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    for (i, (_, address)) in ranked.iter().enumerate() {
+        if let Some(columns) = &segments[address.segment_ord as usize] {
+            for key in columns.keys(address.doc_id) {
+                buckets.entry(key).or_default().push(i as u32);
+            }
+        }
+    }
     let mut parent: Vec<u32> = (0..ranked.len() as u32).collect();
-    let mut first_with_key: FxHashMap<u64, u32> = FxHashMap::default();
     let mut claims: FxHashMap<u32, Option<Claim>> = FxHashMap::default();
     let mut buffer = Vec::new();
     let mut claim_of = |i: u32, buffer: &mut Vec<u8>| -> Option<Claim> {
@@ -93,31 +107,24 @@ fn group_heads(
             })
             .clone()
     };
-    for (i, (_, address)) in ranked.iter().enumerate() {
-        let i = i as u32;
-        let Some(columns) = &segments[address.segment_ord as usize] else {
+    for members in buckets.values() {
+        if members.len() < 2 || members.len() > LARGEST_BUCKET {
             continue;
-        };
-        for key in columns.keys(address.doc_id) {
-            match first_with_key.entry(key) {
-                Entry::Vacant(slot) => {
-                    slot.insert(i);
+        }
+        for (n, &i) in members.iter().enumerate() {
+            for &j in &members[n + 1..] {
+                let (root_i, root_j) = (find(&mut parent, i), find(&mut parent, j));
+                if root_i == root_j {
+                    continue;
                 }
-                Entry::Occupied(slot) => {
-                    let j = *slot.get();
-                    let (root_i, root_j) = (find(&mut parent, i), find(&mut parent, j));
-                    if root_i == root_j {
-                        continue;
-                    }
-                    let same = match (claim_of(i, &mut buffer), claim_of(j, &mut buffer)) {
-                        (Some(a), Some(b)) => decide::same_claim(&a, &b),
-                        _ => false,
-                    };
-                    if same {
-                        // The better-ranked root stays the head.
-                        let (keep, join) = (root_i.min(root_j), root_i.max(root_j));
-                        parent[join as usize] = keep;
-                    }
+                let same = match (claim_of(i, &mut buffer), claim_of(j, &mut buffer)) {
+                    (Some(a), Some(b)) => decide::same_claim(&a, &b),
+                    _ => false,
+                };
+                if same {
+                    // The better-ranked root stays the head.
+                    let (keep, join) = (root_i.min(root_j), root_i.max(root_j));
+                    parent[join as usize] = keep;
                 }
             }
         }

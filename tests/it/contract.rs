@@ -13,6 +13,7 @@ pub struct Response {
     pub query: String,
     pub total: usize,
     pub relaxed: bool,
+    pub groups: Option<usize>,
     pub hits: Vec<Hit>,
     pub facets: Facets,
     pub corrections: Vec<Correction>,
@@ -49,6 +50,7 @@ pub struct Hit {
     pub truncated: bool,
     /// `null` for every kind but `quote`; see [`assert_found_in_shape`].
     pub found_in: Option<Vec<FoundIn>>,
+    pub echoes: Option<Echoes>,
 }
 
 /// A line of `claimsearch export`: the hit fields without `score` and `snippet`.
@@ -94,6 +96,55 @@ pub fn assert_found_in_shape(response: &str) {
             assert!(found_in.is_null(), "{hit}");
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echoes {
+    pub count: usize,
+    pub first: Option<Appearance>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Appearance {
+    pub title: String,
+    pub source: Option<String>,
+    pub authors: Vec<String>,
+    pub date: Option<String>,
+    pub path: String,
+}
+
+/// `claimsearch similar --json` and `GET /similar`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Similar {
+    pub id: String,
+    pub items: usize,
+    pub group: Vec<Related>,
+    pub nearest: Vec<Related>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Related {
+    pub id: String,
+    pub kind: String,
+    pub text: String,
+    pub title: String,
+    pub source: Option<String>,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub item_id: Option<String>,
+    pub topics: Vec<String>,
+    pub thread: Option<String>,
+    pub version: Option<u32>,
+    pub cites: Vec<Cite>,
+    pub path: String,
+    pub truncated: bool,
+    pub found_in: Option<Vec<FoundIn>>,
+    pub same: bool,
+    pub why: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod contract;
+mod echoes;
 mod export;
 mod faults;
 mod forgiving;

@@ -841,3 +841,32 @@ fn an_index_of_another_version_is_503_naming_the_command_that_rebuilds_it() {
         "{message}"
     );
 }
+
+#[test]
+fn serve_similar_and_collapse_answer_as_the_cli_does() {
+    let (fx, server) = indexed_server();
+    let id = "items/2019/uniform.txt#claim-1";
+    let (status, body) = server.get("/similar", &[("id", id)]);
+    assert_eq!(status, 200, "{body}");
+    let similar: Similar = serde_json::from_str(&body).unwrap();
+    assert_eq!(similar.id, id);
+    assert_eq!(similar.group[0].id, id);
+    let cli = fx.ok(&["similar", "--json", id]);
+    assert_eq!(json(&body), json(&cli.stdout), "same request, same answer");
+
+    let (status, body) = server.get("/similar", &[("id", "nope#claim-1")]);
+    assert_eq!(status, 400);
+    assert!(error_message(&body).contains("no record with id 'nope#claim-1'"));
+    let (status, body) = server.get("/similar", &[]);
+    assert_eq!(status, 400);
+    assert!(error_message(&body).contains("'id' is required"));
+    let (status, _) = server.get("/similar", &[("id", id), ("q", "x")]);
+    assert_eq!(status, 400);
+
+    let collapsed = server.search(&[("q", "uniform"), ("collapse", "true")]);
+    let plain = server.search(&[("q", "uniform")]);
+    assert_eq!(collapsed.total, plain.total);
+    assert!(collapsed.groups.is_some_and(|g| g <= plain.total));
+    assert_eq!(plain.groups, None);
+    server.error(400, &[("q", "x"), ("collapse", "maybe")]);
+}

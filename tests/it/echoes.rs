@@ -1,0 +1,330 @@
+//! Echoes: the same claim across items and years, `--collapse` paging,
+//! `similar`, and groups that do not depend on file order or on reindex.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use claimsearch::{Index, SearchRequest};
+
+use crate::contract::{Response, Similar};
+use crate::util::{extraction, Fixture};
+
+const ZHANG: &str = "Inception-style networks trained on CIFAR-10 with uniformly random labels still reach zero training error, so their effective capacity suffices to shatter the training set.";
+const ZHANG_AGAIN: &str = "As Zhang et al. showed, Inception-style networks trained on CIFAR-10 with uniformly random labels still reach zero training error, so their effective capacity suffices to shatter the training set.";
+const ZHANG_DENIED: &str = "Inception-style networks trained on CIFAR-10 with uniformly random labels never reach zero training error, so their effective capacity does not suffice to shatter the training set.";
+const TOKENS: &str = "Compute-optimal training scales model size and the number of training tokens in roughly equal proportions.";
+const TOKENS_AGAIN: &str = "Compute-optimal training scales model size and the number of training tokens in roughly equal proportions";
+
+/// Three items over three years: a claim, its restatement and a quote of
+/// it, a negation beside them, and a second echoed claim; plus a thread
+/// whose tension restates the claim.
+fn corpus(fx: &Fixture) {
+    fx.write(
+        "items/2016/zhang.txt",
+        extraction(
+            "Understanding deep learning requires rethinking generalization",
+            "arXiv · Chiyuan Zhang, Samy Bengio and Moritz Hardt · 2016-11-10",
+            "random-labels",
+            &[
+                ZHANG,
+                "Explicit regularization is neither necessary nor sufficient for low test error.",
+            ],
+            &[],
+        ),
+    );
+    fx.write(
+        "items/2021/blog.txt",
+        extraction(
+            "Five results every theorist should know",
+            "Gradient Notes · Priya Raman · 2021-03-15",
+            "random-labels scaling-laws",
+            &[ZHANG_AGAIN, TOKENS, ZHANG_DENIED],
+            &[],
+        ),
+    );
+    fx.write(
+        "items/2023/lecture.txt",
+        extraction(
+            "What we learned from the generalization puzzles",
+            "YouTube · Tomasz Wierzbicki · 2023-06-02",
+            "random-labels scaling-laws",
+            &[TOKENS_AGAIN],
+            &["Networks trained on CIFAR-10 with uniformly random labels still reach zero training error, and their effective capacity suffices to shatter the training set."],
+        ),
+    );
+    fx.write(
+        "threads/puzzles/v1.txt",
+        "Generalization puzzles · history\nVersion 1\n2024-01-05 10:00 UTC · 3 items\nNarrative\nThe thread follows the random label results.[1]\nTensions\n- Inception-style networks trained on CIFAR-10 with uniformly random labels still reach zero training error, so their effective capacity suffices to shatter the training set. [1]\nSources\n- [1] Understanding deep learning requires rethinking generalization — arXiv (2016-11-10)\n",
+    );
+}
+
+fn query(fx: &Fixture, args: &[&str]) -> Response {
+    let mut all = vec!["query", "--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&fx.ok(&all).stdout).expect("query --json parses")
+}
+
+#[test]
+fn a_claim_hit_counts_the_other_items_that_make_it_and_names_the_first() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let response = query(&fx, &["random labels zero training error", "--limit", "20"]);
+    let hit = |text: &str| {
+        (response.hits.iter())
+            .find(|h| h.text == text)
+            .unwrap_or_else(|| panic!("no hit for {text}"))
+    };
+    // The blog restates it, the lecture quotes it, the thread's tension
+    // repeats it: three other items; the first is the 2016 paper.
+    let echoes = hit(ZHANG).echoes.as_ref().expect("a claim has echoes");
+    assert_eq!(echoes.count, 3, "{echoes:?}");
+    let first = echoes.first.as_ref().expect("a first appearance");
+    assert_eq!(first.date.as_deref(), Some("2016-11-10"));
+    assert_eq!(first.path, "items/2016/zhang.txt");
+    assert_eq!(
+        first.authors,
+        ["Chiyuan Zhang", "Samy Bengio", "Moritz Hardt"]
+    );
+    // The restatement points back at the paper.
+    let again = hit(ZHANG_AGAIN).echoes.as_ref().unwrap();
+    assert_eq!(again.count, 3);
+    assert_eq!(again.first.as_ref().unwrap().path, "items/2016/zhang.txt");
+    // The negation is not an echo, and has none.
+    let denied = hit(ZHANG_DENIED).echoes.as_ref().unwrap();
+    assert_eq!(denied.count, 0, "{denied:?}");
+    assert!(denied.first.is_none());
+    // A thread's tension takes part too.
+    let tension = (response.hits.iter())
+        .find(|h| h.kind == "tension")
+        .expect("the tension");
+    assert_eq!(tension.echoes.as_ref().unwrap().count, 3);
+}
+
+#[test]
+fn records_that_hold_many_claims_have_no_echoes() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let response = query(&fx, &["random label results", "--kind", "narrative"]);
+    assert!(!response.hits.is_empty());
+    assert!(response.hits.iter().all(|h| h.echoes.is_none()));
+    assert_eq!(response.groups, None, "groups only when collapsing");
+}
+
+#[test]
+fn the_terminal_says_how_many_items_and_since_when() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let out = fx
+        .ok(&["query", "compute-optimal tokens", "--kind", "claim"])
+        .stdout;
+    assert!(
+        out.contains("also in 1 item since 2021 (Priya Raman)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn collapse_shows_each_claim_once_across_pages() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let plain = query(&fx, &["training", "--limit", "50"]);
+    let whole = query(&fx, &["training", "--limit", "50", "--collapse"]);
+    assert_eq!(whole.total, plain.total, "total counts matches, not groups");
+    assert_eq!(whole.facets, plain.facets);
+    let groups = whole.groups.expect("groups with --collapse");
+    assert_eq!(whole.hits.len(), groups);
+    // Four records make the random-label claim and two the token claim:
+    // one group each; the negation is a group of its own.
+    assert_eq!(
+        groups,
+        plain.hits.len() - 3 - 1,
+        "{:#?}",
+        whole.hits.iter().map(|h| &h.text).collect::<Vec<_>>()
+    );
+    let zhang_like = |text: &str| text.contains("still reach zero training error");
+    assert_eq!(whole.hits.iter().filter(|h| zhang_like(&h.text)).count(), 1);
+
+    // Page by page, two at a time: the same groups, each once, in order.
+    let mut paged = Vec::new();
+    for offset in (0..groups + 2).step_by(2) {
+        let offset = offset.to_string();
+        let page = query(
+            &fx,
+            &[
+                "training",
+                "--limit",
+                "2",
+                "--offset",
+                &offset,
+                "--collapse",
+            ],
+        );
+        assert_eq!(page.groups, Some(groups));
+        assert_eq!(page.total, plain.total);
+        paged.extend(page.hits.into_iter().map(|h| h.id));
+    }
+    let whole_ids: Vec<String> = whole.hits.into_iter().map(|h| h.id).collect();
+    assert_eq!(paged, whole_ids);
+}
+
+#[test]
+fn similar_gives_the_timeline_then_the_nearest_other_claims() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let out = fx
+        .ok(&["similar", "items/2021/blog.txt#claim-1", "--json"])
+        .stdout;
+    let similar: Similar = serde_json::from_str(&out).expect("similar --json parses");
+    assert_eq!(similar.id, "items/2021/blog.txt#claim-1");
+    assert_eq!(similar.items, 3);
+    let timeline: Vec<(&str, Option<&str>)> = (similar.group.iter())
+        .map(|r| (r.id.as_str(), r.date.as_deref()))
+        .collect();
+    assert_eq!(
+        timeline,
+        [
+            ("items/2016/zhang.txt#claim-1", Some("2016-11-10")),
+            ("items/2021/blog.txt#claim-1", Some("2021-03-15")),
+            ("items/2023/lecture.txt#quote-1", Some("2023-06-02")),
+            ("threads/puzzles/v1.txt#tension-1", Some("2024-01-05")),
+        ]
+    );
+    assert!(similar.group.iter().all(|r| r.same && r.why.is_none()));
+    let denied = (similar.nearest.iter())
+        .find(|r| r.id == "items/2021/blog.txt#claim-3")
+        .expect("the negation is among the nearest");
+    assert!(!denied.same);
+    assert_eq!(denied.why.as_deref(), Some("negation"));
+
+    let human = fx.ok(&["similar", "items/2021/blog.txt#claim-1"]).stdout;
+    assert!(
+        human.starts_with("4 records make this claim, in 3 other items"),
+        "{human}"
+    );
+    assert!(human.contains("not the same (negation)"), "{human}");
+}
+
+#[test]
+fn similar_refuses_unknown_ids_and_records_of_many_claims() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let run = fx.run(&["similar", "items/2016/zhang.txt#claim-9"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no record with id 'items/2016/zhang.txt#claim-9'"),
+        "{}",
+        run.stderr
+    );
+    let run = fx.run(&["similar", "threads/puzzles/v1.txt#narrative-1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("narrative record"), "{}", run.stderr);
+}
+
+/// Every echo group of an index, as what each record's `similar` says.
+fn groups(index: &Path) -> BTreeMap<String, (usize, BTreeSet<String>)> {
+    let index = Index::open(index).unwrap();
+    let mut ids = Vec::new();
+    index
+        .for_each_record(|r| {
+            ids.push(r.id);
+            Ok(())
+        })
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for id in ids {
+        if let Ok(similar) = index.similar(&id) {
+            let group = similar.group.into_iter().map(|r| r.record.id).collect();
+            out.insert(id, (similar.items, group));
+        }
+    }
+    // And what a collapsed search of everything counts.
+    let all = SearchRequest {
+        collapse: true,
+        limit: 1000,
+        ..SearchRequest::new("*")
+    };
+    let response = index.search(&all).unwrap();
+    out.insert("*".into(), (response.groups.unwrap(), BTreeSet::new()));
+    out
+}
+
+#[test]
+fn groups_are_the_same_in_any_file_order_and_after_reindex() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    // Change the corpus the way a tracker does: one page edited, one added,
+    // one removed; then reindex.
+    fx.write(
+        "items/2021/blog.txt",
+        extraction(
+            "Five results every theorist should know",
+            "Gradient Notes · Priya Raman · 2021-03-15",
+            "random-labels scaling-laws",
+            &[TOKENS, ZHANG_AGAIN],
+            &[],
+        ),
+    );
+    fx.write(
+        "items/2024/newsletter.txt",
+        extraction(
+            "The week in theory",
+            "Substack · Ada Quill · 2024-02-01",
+            "scaling-laws",
+            &[TOKENS_AGAIN, ZHANG_DENIED],
+            &[],
+        ),
+    );
+    fx.remove("items/2023/lecture.txt");
+    fx.ok(&["reindex"]);
+    let reindexed = groups(&fx.index());
+
+    // A clean index of the same pages, written in the opposite order.
+    let clean = Fixture::new();
+    let mut files: Vec<_> = walk(&fx.corpus());
+    files.reverse();
+    for rel in &files {
+        clean.write(rel, std::fs::read(fx.corpus().join(rel)).unwrap());
+    }
+    clean.ok(&["index"]);
+    assert_eq!(reindexed, groups(&clean.index()));
+    // The change is visible: the newsletter restates the token claim.
+    assert_eq!(
+        reindexed["items/2024/newsletter.txt#claim-1"].1,
+        [
+            "items/2021/blog.txt#claim-1",
+            "items/2024/newsletter.txt#claim-1"
+        ]
+        .map(String::from)
+        .into()
+    );
+}
+
+fn walk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
