@@ -432,9 +432,9 @@ impl Builder {
                     } else {
                         self.affirmed.push(stem);
                     }
+                    // A capital inside a sentence, or inside a compound (`CIFAR-10`).
                     let is_name = token.inner_capital
-                        || (token.capital && !token.starts_sentence && !token.in_compound)
-                        || (token.capital && token.in_compound);
+                        || (token.capital && (!token.starts_sentence || token.in_compound));
                     if is_name && word.chars().any(|c| c.is_alphabetic()) {
                         self.names.push(stem);
                     }

@@ -183,7 +183,11 @@ fn byline(hit: &Record) -> String {
 }
 
 fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -> io::Result<()> {
-    let total = style.paint(BOLD, &format!("{} matches", response.total));
+    let total = match response.groups {
+        Some(groups) => format!("{} matches, {} distinct claims", response.total, groups),
+        None => format!("{} matches", response.total),
+    };
+    let total = style.paint(BOLD, &total);
     if response.relaxed {
         let note = style.paint(DIM, "(fewer records have every word; these have some)");
         writeln!(out, "{total} {note}")?;

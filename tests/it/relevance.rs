@@ -22,6 +22,9 @@ const JUDGED: &[(&str, &[&str])] = &[
         &[
             "items/2016/understanding-deep-learning-requires-rethinking-generalization.txt#claim-1",
             "items/2016/understanding-deep-learning-requires-rethinking-generalization.txt#summary-1",
+            // The same claim restated in later items answers the query as well.
+            "items/2022/five-results-every-theorist-should-know.txt#claim-1",
+            "items/2023/what-we-learned-from-the-generalization-puzzles.txt#quote-1",
         ],
     ),
     (
@@ -292,6 +295,8 @@ const JUDGED: &[(&str, &[&str])] = &[
         &[
             "items/2019/uniform-convergence-may-be-unable-to-explain-generalization.txt#claim-1",
             "items/2026/the-other-paper-that-killed-deep-learning-theory.txt#claim-2",
+            // A restatement of the same claim.
+            "items/2022/five-results-every-theorist-should-know.txt#claim-2",
         ],
     ),
     (
