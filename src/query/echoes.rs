@@ -55,11 +55,13 @@ impl Appearance {
         Appearance {
             title: record.title.clone(),
             source: record.source.clone(),
-            authors: record
-                .author
-                .as_deref()
-                .map(byline_authors)
-                .unwrap_or_default(),
+            // The record's own authors (split by the parser); the byline
+            // split here only for a record that has none.
+            authors: if record.authors.is_empty() {
+                (record.author.as_deref().map(byline_authors)).unwrap_or_default()
+            } else {
+                record.authors.clone()
+            },
             date: record.date,
             path: record.path.clone(),
         }
