@@ -172,6 +172,30 @@ fn collapse_shows_each_claim_once_across_pages() {
 }
 
 #[test]
+fn collapsing_every_record_lists_the_newest_first() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let plain = query(&fx, &["*", "--kind", "claim", "--limit", "50"]);
+    let whole = query(
+        &fx,
+        &["*", "--kind", "claim", "--limit", "50", "--collapse"],
+    );
+    assert_eq!(whole.total, plain.total);
+    let dates: Vec<&str> = (whole.hits.iter())
+        .map(|h| h.date.as_deref().unwrap_or(""))
+        .collect();
+    let mut newest_first = dates.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, newest_first);
+    // The 2016 claim is echoed by the later blog, so its group stands as
+    // the blog's (newer) restatement; the paper's own record is folded in.
+    assert!(!whole.hits.iter().any(|h| h.text == ZHANG), "{dates:?}");
+    assert!(whole.hits.iter().any(|h| h.text == ZHANG_AGAIN));
+    assert!(whole.hits.len() < plain.hits.len());
+}
+
+#[test]
 fn similar_gives_the_timeline_then_the_nearest_other_claims() {
     let fx = Fixture::new();
     corpus(&fx);
