@@ -178,8 +178,12 @@ pub enum Approach {
     /// The decision in use: content words with guards, with these thresholds.
     Decision(Params),
     /// The decision, and the two records must also share a lookup key
-    /// (what a search can find): `bands` × `rows` MinHash bands.
-    Indexed(Params, usize, usize),
+    /// (what a search can find): pairs of this many picked words
+    /// ([`keys::pair_keys`]).
+    Indexed(Params, usize),
+    /// The decision, and the two records must also share one of `bands` ×
+    /// `rows` MinHash bands (the lookup keys used before).
+    Banded(Params, usize, usize),
     /// MinHash (128 hashes) on stemmed content-word shingles of this many
     /// words: same when the estimated Jaccard reaches the threshold.
     Shingles(usize, f32),
@@ -333,11 +337,17 @@ impl Judge {
                 let (ca, cb) = (features::claim(text_a), features::claim(text_b));
                 decide::verdict(&ca, &cb, &params) == decide::Verdict::Same
             }
-            Approach::Indexed(params, bands, rows) => {
+            Approach::Indexed(params, picked) => {
+                let (ca, cb) = (features::claim(text_a), features::claim(text_b));
+                let (ka, kb) = (keys::pair_keys(&ca, picked), keys::pair_keys(&cb, picked));
+                ka.iter().any(|x| kb.contains(x))
+                    && decide::verdict(&ca, &cb, &params) == decide::Verdict::Same
+            }
+            Approach::Banded(params, bands, rows) => {
                 let (ca, cb) = (features::claim(text_a), features::claim(text_b));
                 let (ka, kb) = (
-                    keys::keys_with(&ca, bands, rows),
-                    keys::keys_with(&cb, bands, rows),
+                    keys::minhash_bands(&ca, bands, rows),
+                    keys::minhash_bands(&cb, bands, rows),
                 );
                 ka.iter().zip(&kb).any(|(x, y)| x == y)
                     && decide::verdict(&ca, &cb, &params) == decide::Verdict::Same
@@ -474,20 +484,22 @@ mod tests {
 
     /// The targets, on all pairs and on the held-out families alone:
     /// precision at least 0.90 and no negation or reversal grouped are met.
-    /// Its recall target, 0.75, is not: word overlap finds verbatim repeats
-    /// and close rewordings but not free paraphrase (EVALUATION.md), so the
-    /// floor here is what the decision reaches, to catch a regression.
+    /// Its recall target, 0.75, is not: words, a paraphrase list and guards
+    /// find verbatim repeats, restatements and most quotes that contain the
+    /// claim, but not free paraphrase (EVALUATION.md). The recall floors are
+    /// what the decision reaches (0.567 on all pairs, 0.453 held out) less a
+    /// small margin, to catch a regression.
     #[test]
     fn the_decision_meets_its_targets_on_the_labelled_pairs() {
         let pairs = shipped();
-        let approach = Approach::Indexed(decide::PARAMS, keys::BANDS, keys::ROWS);
+        let approach = Approach::Indexed(decide::PARAMS, keys::PICKED);
         let all: Vec<&Pair> = pairs.iter().collect();
         let held: Vec<&Pair> = pairs.iter().filter(|p| p.held).collect();
-        for (name, set) in [("all", &all), ("held out", &held)] {
+        for (name, set, recall) in [("all", &all, 0.55), ("held out", &held, 0.44)] {
             let score = score(set, approach, &pairs);
             let table = score.table();
             assert!(score.precision() >= 0.90, "{name}: precision\n{table}");
-            assert!(score.recall() >= 0.30, "{name}: recall\n{table}");
+            assert!(score.recall() >= recall, "{name}: recall\n{table}");
             assert_eq!(score.of(PairKind::Negation).grouped, 0, "{name}\n{table}");
             assert_eq!(score.of(PairKind::Reversal).grouped, 0, "{name}\n{table}");
         }

@@ -5,7 +5,11 @@
 //! each side. Pure: text in, [`Claim`] out.
 //!
 //! Words are kept as 32-bit hashes of their stems, so that a [`Claim`] is
-//! small enough to store with every record (see [`Claim::encode`]).
+//! small enough to store with every record (see [`Claim::encode`]). British
+//! spellings are read as American ones, and the words and phrases of the
+//! paraphrase list (`paraphrases.txt`: `model` for `network`, `step size` for
+//! `learning rate`) as their canonical word, so a restatement in the field's
+//! other words shares them.
 
 use std::cell::RefCell;
 
@@ -19,6 +23,9 @@ use crate::model::Kind;
 pub struct Claim {
     /// Content words (stems), sorted and unique.
     pub words: Vec<u32>,
+    /// Content words in the order written (repeats kept, at most 255): tells
+    /// a near copy with a word swapped from a rewording.
+    pub ordered: Vec<u32>,
     /// Content words that appear only inside the scope of a negation
     /// (`not`, `never`, `fails to`, `neither … nor`), sorted.
     pub negated: Vec<u32>,
@@ -221,6 +228,20 @@ const NEGATIONS: &[&str] = &[
     "nobody",
 ];
 
+/// Words after `not` that make it no denial: `not only`, `not specific to`.
+const NOT_A_DENIAL: &[&str] = &[
+    "only",
+    "just",
+    "merely",
+    "solely",
+    "specific",
+    "unique",
+    "limited",
+    "restricted",
+    "peculiar",
+    "exclusive",
+];
+
 /// Words that carry no claim: English function words, and the words of a
 /// reporting frame (`Zhang et al. show that …`, `we find that …`).
 #[rustfmt::skip]
@@ -373,14 +394,37 @@ impl Builder {
         let mut negation_left = 0usize;
         let mut sentence = 0usize;
         let mut pending_from: Option<usize> = None;
+        let stems: Vec<u32> = tokens.iter().map(|t| stem_hash(&t.lower)).collect();
+        let paraphrases = paraphrases();
+        // Tokens up to here were read as part of a phrase.
+        let mut phrase_end = 0;
         for (i, token) in tokens.iter().enumerate() {
             if token.starts_sentence && i > 0 {
                 sentence += 1;
                 pending_from = None;
             }
+            if i < phrase_end {
+                if token.ends_clause {
+                    negation_left = 0;
+                }
+                continue;
+            }
             let word = token.lower.as_str();
             // "et al." frames: the words before it are the reporting authors.
             if tokens.get(i + 1).is_some_and(|n| n.lower == "et") {
+                continue;
+            }
+            if let Some((len, concept)) = paraphrases.phrase_at(tokens, &stems, i) {
+                phrase_end = i + len;
+                if let Some(Role::Content { class, sign }) = paraphrases.canonical_role(concept) {
+                    if self.directions[class] == 0 && sign != 0 {
+                        self.directions[class] = sign;
+                    }
+                }
+                self.content(concept, token, &mut negation_left, sentence);
+                if tokens[phrase_end - 1].ends_clause {
+                    negation_left = 0;
+                }
                 continue;
             }
             if let Some(n) = number(word, tokens.get(i + 1).map(|t| t.lower.as_str())) {
@@ -399,6 +443,11 @@ impl Builder {
                 continue;
             }
             match role(word) {
+                // `not only`, `not specific to`: no denial.
+                Role::Negation
+                    if tokens
+                        .get(i + 1)
+                        .is_some_and(|n| NOT_A_DENIAL.contains(&&*n.lower)) => {}
                 Role::Negation => negation_left = NEGATION_REACH,
                 Role::Stop => {
                     if word == "from" || word == "to" {
@@ -421,24 +470,19 @@ impl Builder {
                     }
                 }
                 Role::Content { class, sign } => {
+                    let concept = paraphrases.concept(stems[i]);
+                    // A word without a direction of its own may stand for one (`climb`).
+                    let (class, sign) = match sign {
+                        0 if concept != stems[i] => match paraphrases.canonical_role(concept) {
+                            Some(Role::Content { class, sign }) => (class, sign),
+                            _ => (class, sign),
+                        },
+                        _ => (class, sign),
+                    };
                     if self.directions[class] == 0 && sign != 0 {
                         self.directions[class] = sign;
                     }
-                    let stem = stem_hash(word);
-                    self.words.push(stem);
-                    if negation_left > 0 {
-                        self.negated.push(stem);
-                        negation_left -= 1;
-                    } else {
-                        self.affirmed.push(stem);
-                    }
-                    // A capital inside a sentence, or inside a compound (`CIFAR-10`).
-                    let is_name = token.inner_capital
-                        || (token.capital && (!token.starts_sentence || token.in_compound));
-                    if is_name && word.chars().any(|c| c.is_alphabetic()) {
-                        self.names.push(stem);
-                    }
-                    self.ordered.push((stem, sentence));
+                    self.content(concept, token, &mut negation_left, sentence);
                 }
             }
             if token.ends_clause {
@@ -447,9 +491,28 @@ impl Builder {
         }
     }
 
+    /// Takes a content word (or phrase, starting at `token`) as `concept`.
+    fn content(&mut self, concept: u32, token: &Token, negation_left: &mut usize, sentence: usize) {
+        self.words.push(concept);
+        if *negation_left > 0 {
+            self.negated.push(concept);
+            *negation_left -= 1;
+        } else {
+            self.affirmed.push(concept);
+        }
+        // A capital inside a sentence, or inside a compound (`CIFAR-10`).
+        let is_name =
+            token.inner_capital || (token.capital && (!token.starts_sentence || token.in_compound));
+        if is_name && token.lower.chars().any(|c| c.is_alphabetic()) {
+            self.names.push(concept);
+        }
+        self.ordered.push((concept, sentence));
+    }
+
     fn finish(mut self) -> Claim {
         let relation = self.relation();
         let halves = self.halves();
+        let ordered: Vec<u32> = self.ordered.iter().map(|(w, _)| *w).take(255).collect();
         for list in [
             &mut self.words,
             &mut self.negated,
@@ -466,6 +529,7 @@ impl Builder {
         self.affirmed.retain(|w| negated.binary_search(w).is_err());
         Claim {
             words: self.words,
+            ordered,
             negated: self.negated,
             affirmed: self.affirmed,
             numbers: self.numbers,
@@ -585,6 +649,110 @@ fn number_hash(value: &str) -> u32 {
     fnv32(value.as_bytes()) | 1
 }
 
+/// The committed paraphrase list (format in its header).
+const PARAPHRASES: &str = include_str!("paraphrases.txt");
+
+/// The paraphrase list, read: each variant's stem (or phrase of stems) to
+/// the stem of its canonical word.
+#[derive(Debug, Default)]
+pub(crate) struct Paraphrases {
+    words: FxHashMap<u32, u32>,
+    /// By first stem: phrases (stems) with their concept, longest first.
+    phrases: FxHashMap<u32, Vec<(Vec<u32>, u32)>>,
+    /// Concept stem to its canonical word, for the word's role.
+    canonical: FxHashMap<u32, String>,
+}
+
+impl Paraphrases {
+    /// Reads a list in the format of `paraphrases.txt`; a line without a
+    /// colon, a canonical of several words, or a word on two lines is an
+    /// error naming the line.
+    pub(crate) fn parse(list: &str) -> Result<Paraphrases, String> {
+        let mut out = Paraphrases::default();
+        let mut line_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+        for (n, line) in list.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |why: &str| format!("line {}: {why}: {line}", n + 1);
+            let (canonical, variants) = line.split_once(':').ok_or_else(|| bad("no colon"))?;
+            let canonical = canonical.trim();
+            let canonical_stems: Vec<u32> = (tokenize(canonical).iter())
+                .map(|t| stem_hash(&t.lower))
+                .collect();
+            let [concept] = canonical_stems[..] else {
+                return Err(bad("the canonical word is not one word"));
+            };
+            out.canonical.insert(concept, canonical.to_lowercase());
+            let mut entries = vec![canonical_stems];
+            for variant in variants.split(',') {
+                let stems: Vec<u32> = (tokenize(variant).iter())
+                    .map(|t| stem_hash(&t.lower))
+                    .collect();
+                if stems.is_empty() {
+                    return Err(bad("an empty variant"));
+                }
+                entries.push(stems);
+            }
+            for stems in entries {
+                match line_of.insert(stems.clone(), n) {
+                    Some(other) if other != n => {
+                        return Err(bad(&format!("a variant already on line {}", other + 1)))
+                    }
+                    _ => {}
+                }
+                match stems[..] {
+                    [one] => {
+                        out.words.insert(one, concept);
+                    }
+                    _ => (out.phrases.entry(stems[0]).or_default()).push((stems, concept)),
+                }
+            }
+        }
+        for phrases in out.phrases.values_mut() {
+            phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        }
+        Ok(out)
+    }
+
+    /// The concept of a single word's stem (the stem itself when listed nowhere).
+    pub(crate) fn concept(&self, stem: u32) -> u32 {
+        self.words.get(&stem).copied().unwrap_or(stem)
+    }
+
+    /// The longest listed phrase starting at token `at` within its clause:
+    /// its length in tokens and its concept.
+    fn phrase_at(&self, tokens: &[Token], stems: &[u32], at: usize) -> Option<(usize, u32)> {
+        let candidates = self.phrases.get(&stems[at])?;
+        candidates.iter().find_map(|(phrase, concept)| {
+            let end = at + phrase.len();
+            let fits = end <= stems.len()
+                && stems[at..end] == phrase[..]
+                && tokens[at..end - 1].iter().all(|t| !t.ends_clause);
+            fits.then_some((phrase.len(), *concept))
+        })
+    }
+
+    /// The role of a concept's canonical word (`None` for a concept not listed).
+    fn canonical_role(&self, concept: u32) -> Option<Role> {
+        self.canonical.get(&concept).map(|word| role(word))
+    }
+}
+
+/// The concept a single word stands for: its stem, or the canonical word of
+/// its line in the paraphrase list.
+pub(crate) fn concept_of(word: &str) -> u32 {
+    paraphrases().concept(stem_hash(&word.to_lowercase()))
+}
+
+/// The committed list, parsed once. A test parses it, so it cannot fail at
+/// run time; were it to, no word would be read as another.
+fn paraphrases() -> &'static Paraphrases {
+    static LIST: std::sync::OnceLock<Paraphrases> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| Paraphrases::parse(PARAPHRASES).unwrap_or_default())
+}
+
 /// Entries a thread remembers before it starts afresh.
 const REMEMBERED: usize = 50_000;
 
@@ -608,7 +776,8 @@ fn stem_hash(word: &str) -> u32 {
         if seen.len() >= REMEMBERED {
             seen.clear();
         }
-        let mut stream = analyzer.token_stream(word);
+        let american = crate::spelling::variants().american(word);
+        let mut stream = analyzer.token_stream(american.as_deref().unwrap_or(word));
         let hash = match stream.next() {
             Some(token) => fnv32(token.text.as_bytes()),
             None => fnv32(word.as_bytes()),
@@ -635,7 +804,7 @@ impl Claim {
         let mut out = Vec::with_capacity(8 + 4 * self.words.len());
         out.extend(self.directions.map(|d| d as u8));
         let lists: [&[u32]; 8] = [
-            &self.words,
+            &self.ordered,
             &self.negated,
             &self.numbers,
             &self.names,
@@ -674,13 +843,17 @@ impl Claim {
         let names = lists.pop()?;
         let numbers = lists.pop()?;
         let negated = lists.pop()?;
-        let words = lists.pop()?;
+        let ordered = lists.pop()?;
+        let mut words = ordered.clone();
+        words.sort_unstable();
+        words.dedup();
         let affirmed = (words.iter().copied())
             .filter(|w| negated.binary_search(w).is_err())
             .collect();
         let relation = (!left.is_empty() && !right.is_empty()).then_some(Relation { left, right });
         Some(Claim {
             words,
+            ordered,
             negated,
             affirmed,
             numbers,
@@ -718,7 +891,7 @@ mod tests {
     use super::*;
 
     fn stems(words: &[&str]) -> Vec<u32> {
-        let mut out: Vec<u32> = words.iter().map(|w| stem_hash(w)).collect();
+        let mut out: Vec<u32> = words.iter().map(|w| concept_of(w)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -737,7 +910,7 @@ mod tests {
     fn negation_reaches_the_words_after_it_in_its_clause() {
         let c = claim("The bounds do not grow with the sample size, but the error falls.");
         assert_eq!(c.negated, stems(&["grow", "sample", "size"]));
-        assert!(c.affirmed.contains(&stem_hash("error")));
+        assert!(c.affirmed.contains(&concept_of("error")));
     }
 
     #[test]
@@ -798,5 +971,76 @@ mod tests {
         }
         assert_eq!(Claim::decode(&[1, 2, 0]), None);
         assert_eq!(Claim::decode(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), None);
+    }
+}
+#[cfg(test)]
+mod paraphrase_tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_paraphrase_list_parses() {
+        let list = Paraphrases::parse(PARAPHRASES).unwrap();
+        assert!(list.words.len() > 50);
+        assert!(list.phrases.len() > 20);
+    }
+
+    #[test]
+    fn a_bad_paraphrase_list_names_its_line() {
+        let err = Paraphrases::parse("# a list\nbig: large\nhuge large").unwrap_err();
+        assert!(err.starts_with("line 3: no colon"), "{err}");
+        let err = Paraphrases::parse("big: large\nsmall: large").unwrap_err();
+        assert!(
+            err.starts_with("line 2: a variant already on line 1"),
+            "{err}"
+        );
+        let err = Paraphrases::parse("step size: learning rate").unwrap_err();
+        assert!(err.contains("not one word"), "{err}");
+    }
+
+    #[test]
+    fn listed_words_and_phrases_are_read_as_their_canonical_word() {
+        let a = claim("Larger models memorize the training set.");
+        let b = claim("Bigger networks reach zero training error on the data.");
+        assert!(a.words.contains(&concept_of("network")));
+        assert!(a.words.contains(&concept_of("interpolate")));
+        assert!(b.words.contains(&concept_of("interpolate")));
+        assert!(b.words.contains(&concept_of("data")));
+        assert_eq!(
+            claim("the learning rate").words,
+            claim("the step size").words
+        );
+        // British spellings first become American ones.
+        assert_eq!(
+            claim("Networks memorise labels").words,
+            claim("Networks memorize labels").words
+        );
+        // A phrase stays within its clause.
+        assert_ne!(
+            claim("the learning, rate").words,
+            claim("the learning rate").words
+        );
+    }
+
+    #[test]
+    fn a_word_without_a_direction_takes_its_canonical_words() {
+        assert_eq!(claim("The bound climbs with depth.").directions[1], 1);
+        assert_eq!(claim("The bound declines with depth.").directions[1], -1);
+    }
+
+    #[test]
+    fn not_only_and_not_specific_to_deny_nothing() {
+        assert!(
+            claim("Double descent appears not only for neural networks.")
+                .negated
+                .is_empty()
+        );
+        assert!(claim("Double descent is not specific to neural networks.")
+            .negated
+            .is_empty());
+        assert!(
+            !claim("Double descent does not appear for neural networks.")
+                .negated
+                .is_empty()
+        );
     }
 }

@@ -1,29 +1,62 @@
 //! Lookup keys: records that might make the same claim share at least one.
 //!
-//! Each key is one band of a MinHash signature of the record's content
-//! words (stems): `BANDS` bands of `ROWS` minima each. Two records whose
-//! content words have Jaccard similarity `s` share a given band with
-//! probability about `s^ROWS`, so at least one of `BANDS` keys with
-//! probability `1 - (1 - s^ROWS)^BANDS`. A key is a pure function of the
-//! record's text: it needs nothing else from the corpus, so any order of
-//! files, and any sequence of `reindex` runs, gives every record the same keys.
+//! A record's keys are the pairs of its [`PICKED`] picked content words
+//! (every pair of them: 10 keys for five words). The words are picked by a
+//! fixed hash order, the same for every record, so two records that share
+//! most of their words mostly pick some of the same ones, and share a key
+//! as soon as they pick two words in common. Words too common in the field
+//! to tell claims apart ([`GENERIC`]) are picked only when a record has too
+//! few others. A key is a pure function of the record's text: it needs
+//! nothing else from the corpus, so any order of files, and any sequence
+//! of `reindex` runs, gives every record the same keys.
+//!
+//! [`minhash_bands`] is the scheme used before (MinHash bands of the content
+//! words), kept for the comparison in EVALUATION.md.
 
-use super::features::Claim;
+use super::features::{concept_of, Claim};
 
-/// Bands per record.
-pub const BANDS: usize = 10;
-/// Minima per band.
-pub const ROWS: usize = 2;
+/// Content words picked per record; its keys are their pairs.
+pub const PICKED: usize = 5;
 /// Records with fewer content words get no keys: too little to be a claim.
 pub const MIN_WORDS: usize = 3;
+/// Words of the field so common that a pair of them finds too many records:
+/// picked last.
+pub const GENERIC: &[&str] = &["network", "train", "learn", "data", "deep", "neural"];
 
 /// The lookup keys of a claim (none when it has fewer than [`MIN_WORDS`] words).
 pub fn keys(claim: &Claim) -> Vec<u64> {
-    keys_with(claim, BANDS, ROWS)
+    pair_keys(claim, PICKED)
 }
 
-/// [`keys`] with another banding, for measuring.
-pub fn keys_with(claim: &Claim, bands: usize, rows: usize) -> Vec<u64> {
+/// [`keys`] with another number of picked words, for measuring.
+pub fn pair_keys(claim: &Claim, picked: usize) -> Vec<u64> {
+    if claim.words.len() < MIN_WORDS {
+        return Vec::new();
+    }
+    let generic = generic();
+    let mut words: Vec<u32> = claim.words.clone();
+    words.sort_by_key(|w| (generic.contains(w), mix(u64::from(*w) ^ 0x7069_636b)));
+    words.truncate(picked);
+    words.sort_unstable();
+    let mut keys = Vec::with_capacity(words.len() * words.len().saturating_sub(1) / 2);
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            // Never 0, so that 0 can mean "no key".
+            keys.push(mix(u64::from(*a) << 32 | u64::from(*b)).max(1));
+        }
+    }
+    keys
+}
+
+fn generic() -> &'static [u32] {
+    static GENERIC_CONCEPTS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    GENERIC_CONCEPTS.get_or_init(|| GENERIC.iter().map(|w| concept_of(w)).collect())
+}
+
+/// MinHash bands of the content words: `bands` keys of `rows` minima each.
+/// Two records whose words have Jaccard similarity `s` share a given band
+/// with probability about `s^rows`. The keys used before [`keys`].
+pub fn minhash_bands(claim: &Claim, bands: usize, rows: usize) -> Vec<u64> {
     if claim.words.len() < MIN_WORDS {
         return Vec::new();
     }
@@ -66,7 +99,7 @@ mod tests {
             "Zhang et al. find that networks trained with random labels reach zero training error",
         ));
         assert_eq!(a, b);
-        assert_eq!(a.len(), BANDS);
+        assert_eq!(a.len(), PICKED * (PICKED - 1) / 2);
         let c = keys(&claim(
             "Scaling laws predict the loss of language models from their compute.",
         ));
