@@ -228,6 +228,12 @@ const NEGATIONS: &[&str] = &[
     "nobody",
 ];
 
+/// Words that end a denial's reach once it has taken a content word.
+const SCOPE_ENDS: &[&str] = &[
+    "for", "by", "with", "in", "on", "at", "from", "into", "through", "during", "when", "if",
+    "because", "as", "once", "so", "until", "where",
+];
+
 /// Words after `not` that make it no denial: `not only`, `not specific to`.
 const NOT_A_DENIAL: &[&str] = &[
     "only",
@@ -421,7 +427,7 @@ impl Builder {
                         self.directions[class] = sign;
                     }
                 }
-                self.content(concept, token, &mut negation_left, sentence);
+                self.content(concept, false, token, &mut negation_left, sentence);
                 if tokens[phrase_end - 1].ends_clause {
                     negation_left = 0;
                 }
@@ -450,6 +456,11 @@ impl Builder {
                         .is_some_and(|n| NOT_A_DENIAL.contains(&&*n.lower)) => {}
                 Role::Negation => negation_left = NEGATION_REACH,
                 Role::Stop => {
+                    // A denial reaches its predicate, not the phrase after
+                    // it: `neither necessary nor sufficient for good accuracy`.
+                    if negation_left < NEGATION_REACH && SCOPE_ENDS.contains(&word) {
+                        negation_left = 0;
+                    }
                     if word == "from" || word == "to" {
                         if word == "from" {
                             pending_from = Some(self.ordered.len());
@@ -482,7 +493,8 @@ impl Builder {
                     if self.directions[class] == 0 && sign != 0 {
                         self.directions[class] = sign;
                     }
-                    self.content(concept, token, &mut negation_left, sentence);
+                    let opposite = paraphrases.opposite(stems[i]);
+                    self.content(concept, opposite, token, &mut negation_left, sentence);
                 }
             }
             if token.ends_clause {
@@ -491,12 +503,24 @@ impl Builder {
         }
     }
 
-    /// Takes a content word (or phrase, starting at `token`) as `concept`.
-    fn content(&mut self, concept: u32, token: &Token, negation_left: &mut usize, sentence: usize) {
+    /// Takes a content word (or phrase, starting at `token`) as `concept`;
+    /// `opposite` when the word says the concept's opposite (`changes` for
+    /// `constant`), which a denial turns back (`no longer changes`).
+    fn content(
+        &mut self,
+        concept: u32,
+        opposite: bool,
+        token: &Token,
+        negation_left: &mut usize,
+        sentence: usize,
+    ) {
         self.words.push(concept);
-        if *negation_left > 0 {
-            self.negated.push(concept);
+        let denied = *negation_left > 0;
+        if denied {
             *negation_left -= 1;
+        }
+        if denied != opposite {
+            self.negated.push(concept);
         } else {
             self.affirmed.push(concept);
         }
@@ -659,6 +683,9 @@ pub(crate) struct Paraphrases {
     words: FxHashMap<u32, u32>,
     /// By first stem: phrases (stems) with their concept, longest first.
     phrases: FxHashMap<u32, Vec<(Vec<u32>, u32)>>,
+    /// Stems that say the opposite of their concept (`change` for
+    /// `constant`), sorted: read as the concept denied.
+    opposites: Vec<u32>,
     /// Concept stem to its canonical word, for the word's role.
     canonical: FxHashMap<u32, String>,
 }
@@ -687,11 +714,21 @@ impl Paraphrases {
             out.canonical.insert(concept, canonical.to_lowercase());
             let mut entries = vec![canonical_stems];
             for variant in variants.split(',') {
+                let (variant, opposite) = match variant.trim().strip_prefix('!') {
+                    Some(rest) => (rest, true),
+                    None => (variant, false),
+                };
                 let stems: Vec<u32> = (tokenize(variant).iter())
                     .map(|t| stem_hash(&t.lower))
                     .collect();
                 if stems.is_empty() {
                     return Err(bad("an empty variant"));
+                }
+                if opposite {
+                    let [one] = stems[..] else {
+                        return Err(bad("an opposite (`!`) is not one word"));
+                    };
+                    out.opposites.push(one);
                 }
                 entries.push(stems);
             }
@@ -713,7 +750,13 @@ impl Paraphrases {
         for phrases in out.phrases.values_mut() {
             phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         }
+        out.opposites.sort_unstable();
         Ok(out)
+    }
+
+    /// Whether a single word's stem says the opposite of its concept.
+    fn opposite(&self, stem: u32) -> bool {
+        self.opposites.binary_search(&stem).is_ok()
     }
 
     /// The concept of a single word's stem (the stem itself when listed nowhere).
@@ -908,8 +951,8 @@ mod tests {
 
     #[test]
     fn negation_reaches_the_words_after_it_in_its_clause() {
-        let c = claim("The bounds do not grow with the sample size, but the error falls.");
-        assert_eq!(c.negated, stems(&["grow", "sample", "size"]));
+        let c = claim("The bounds do not grow larger or tighter, but the error falls.");
+        assert_eq!(c.negated, stems(&["grow", "larger", "tighter"]));
         assert!(c.affirmed.contains(&concept_of("error")));
     }
 
@@ -1025,6 +1068,29 @@ mod paraphrase_tests {
     fn a_word_without_a_direction_takes_its_canonical_words() {
         assert_eq!(claim("The bound climbs with depth.").directions[1], 1);
         assert_eq!(claim("The bound declines with depth.").directions[1], -1);
+    }
+
+    #[test]
+    fn an_opposite_is_its_word_denied_and_a_denial_turns_it_back() {
+        let changes = claim("The tangent kernel changes during training.");
+        let constant = claim("The tangent kernel stays constant during training.");
+        let no_longer = claim("The tangent kernel no longer changes during training.");
+        let c = concept_of("constant");
+        assert!(changes.negated.contains(&c));
+        assert!(constant.affirmed.contains(&c));
+        assert!(no_longer.affirmed.contains(&c));
+        assert!(!no_longer.negated.contains(&c));
+    }
+
+    #[test]
+    fn a_denial_stops_at_the_phrase_after_its_predicate() {
+        let c = claim("Dropout is neither necessary nor sufficient for good test accuracy.");
+        assert!(c.negated.contains(&concept_of("necessary")));
+        assert!(c.negated.contains(&concept_of("sufficient")));
+        assert!(c.affirmed.contains(&concept_of("accuracy")));
+        // Before its first word, a preposition does not end it.
+        let c = claim("Networks fail to generalize.");
+        assert!(c.negated.contains(&concept_of("generalize")));
     }
 
     #[test]
