@@ -18,7 +18,7 @@ use crate::spelling::AmericanSpelling;
 /// Bumped whenever an analyzer changes how text becomes terms, or the echo
 /// features ([`crate::echo`]) change how a record's claim is read, so that an
 /// index built by older code is rebuilt by the next `reindex`.
-pub const ANALYZER_VERSION: u32 = 5;
+pub const ANALYZER_VERSION: u32 = 6;
 
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found
