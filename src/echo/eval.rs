@@ -487,7 +487,7 @@ mod tests {
     /// Its recall target, 0.75, is not: words, a paraphrase list and guards
     /// find verbatim repeats, restatements and most quotes that contain the
     /// claim, but not free paraphrase (EVALUATION.md). The recall floors are
-    /// what the decision reaches (0.590 on all pairs, 0.440 held out) less a
+    /// what the decision reaches (0.605 on all pairs, 0.440 held out) less a
     /// small margin, to catch a regression.
     #[test]
     fn the_decision_meets_its_targets_on_the_labelled_pairs() {
@@ -495,7 +495,7 @@ mod tests {
         let approach = Approach::Indexed(decide::PARAMS, keys::PICKED);
         let all: Vec<&Pair> = pairs.iter().collect();
         let held: Vec<&Pair> = pairs.iter().filter(|p| p.held).collect();
-        for (name, set, recall) in [("all", &all, 0.57), ("held out", &held, 0.42)] {
+        for (name, set, recall) in [("all", &all, 0.58), ("held out", &held, 0.42)] {
             let score = score(set, approach, &pairs);
             let table = score.table();
             assert!(score.precision() >= 0.90, "{name}: precision\n{table}");

@@ -22,6 +22,22 @@ pub const MIN_WORDS: usize = 3;
 /// Words of the field so common that a pair of them finds too many records:
 /// picked last.
 pub const GENERIC: &[&str] = &["network", "train", "learn", "data", "deep", "neural"];
+/// Words common in the field, counting less in the decision's overlap
+/// ([`super::decide::Params::generic_weight`]): [`GENERIC`] and more.
+pub const COMMON: &[&str] = &[
+    "network",
+    "train",
+    "learn",
+    "data",
+    "deep",
+    "neural",
+    "error",
+    "accuracy",
+    "test",
+    "generalization",
+    "bound",
+    "size",
+];
 
 /// The lookup keys of a claim (none when it has fewer than [`MIN_WORDS`] words).
 pub fn keys(claim: &Claim) -> Vec<u64> {
@@ -48,9 +64,16 @@ pub fn pair_keys(claim: &Claim, picked: usize) -> Vec<u64> {
     keys
 }
 
-fn generic() -> &'static [u32] {
+/// The concepts of [`GENERIC`].
+pub(crate) fn generic() -> &'static [u32] {
     static GENERIC_CONCEPTS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
     GENERIC_CONCEPTS.get_or_init(|| GENERIC.iter().map(|w| concept_of(w)).collect())
+}
+
+/// The concepts of [`COMMON`].
+pub(crate) fn common() -> &'static [u32] {
+    static COMMON_CONCEPTS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    COMMON_CONCEPTS.get_or_init(|| COMMON.iter().map(|w| concept_of(w)).collect())
 }
 
 /// MinHash bands of the content words: `bands` keys of `rows` minima each.
