@@ -152,6 +152,7 @@ fn rebuild(
             force: false,
         })
         .collect();
+    let jobs = process::raw_text_first(jobs);
     let mut report = IndexReport {
         skipped,
         ..IndexReport::default()
@@ -189,11 +190,12 @@ fn rebuild(
     )?;
     // Pages whose quotes raw text read after them may hold: again, now that
     // every raw text is known.
-    let again: Vec<Job> = (tracer.late_jobs(process::BATCH).into_iter())
-        .map(|j| &jobs[j as usize].file)
+    let again: Vec<Job> = (tracer.late_jobs().into_iter())
+        .map(|j| &jobs.jobs[j as usize].file)
         .map(|file| Job::again(file, &manifest))
         .collect();
     let quiet = |_| {};
+    let again = process::Ordered::as_they_are(again);
     process::run_each(
         &again,
         writer,

@@ -69,17 +69,70 @@ pub(crate) enum Done {
 /// batch, not of the whole corpus.
 pub(crate) const BATCH: usize = 4096;
 
+/// `jobs` in the order an ingest takes them: the files that may hold raw
+/// text first, then those that hold key quotes, each part in its order, and
+/// where the second part starts. A quote is checked against every raw text
+/// read before its batch, so with this order the quotes of a corpus are
+/// checked once, as they are written; a quote whose raw text is read later
+/// (say, a JSON Lines item quoting a raw page) costs its page a second write.
+///
+/// Which files hold key quotes is told by a look for the section's heading
+/// in the bytes (an extraction page names it); a wrong guess costs time only.
+pub(crate) fn raw_text_first(jobs: Vec<Job>) -> Ordered {
+    let quotes: Vec<bool> = jobs
+        .par_iter()
+        .map(|job| may_hold_quotes(&job.file.abs))
+        .collect();
+    let (mut first, mut then) = (Vec::new(), Vec::new());
+    for (job, quotes) in jobs.into_iter().zip(quotes) {
+        if quotes {
+            then.push(job);
+        } else {
+            first.push(job);
+        }
+    }
+    let split = first.len();
+    first.append(&mut then);
+    Ordered { jobs: first, split }
+}
+
+/// Jobs in the order they are processed; those from `split` on start a
+/// batch of their own, after every raw text before them is known.
+pub(crate) struct Ordered {
+    pub jobs: Vec<Job>,
+    pub split: usize,
+}
+
+impl Ordered {
+    /// `jobs` as they are, in batches from the first.
+    pub(crate) fn as_they_are(jobs: Vec<Job>) -> Ordered {
+        Ordered {
+            split: jobs.len(),
+            jobs,
+        }
+    }
+}
+
+/// True when the file names a key quotes section (or cannot be read: it
+/// will say why when it is processed).
+fn may_hold_quotes(path: &Path) -> bool {
+    match std::fs::read(path) {
+        Ok(bytes) => memchr::memmem::find(&bytes, b"Key quotes").is_some(),
+        Err(_) => true,
+    }
+}
+
 /// Processes `jobs` in parallel. Modification times at or after
 /// `recent_mtime` are recorded as 0, so the next run checks the content again.
 pub(crate) fn run(
-    jobs: &[Job],
+    jobs: &Ordered,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
     progress: &(dyn Fn(Progress) + Sync),
     tracer: &mut Tracer,
 ) -> Result<Vec<Done>> {
-    let mut all = Vec::with_capacity(jobs.len());
+    let mut all = Vec::with_capacity(jobs.jobs.len());
     run_each(
         jobs,
         writer,
@@ -98,8 +151,10 @@ pub(crate) fn run(
 /// [`run`], handing each outcome to `each`, in the order of `jobs`. Quotes
 /// are checked against what `tracer` knows when their batch starts; what
 /// each page brings to tracing goes to `tracer`, tagged with its job's index.
+/// The jobs from `jobs.split` on start a batch of their own (see
+/// [`raw_text_first`]).
 pub(crate) fn run_each(
-    jobs: &[Job],
+    jobs: &Ordered,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
@@ -108,7 +163,9 @@ pub(crate) fn run_each(
     mut each: impl FnMut(Done) -> Result<()>,
 ) -> Result<()> {
     let done = AtomicUsize::new(0);
-    for (b, batch) in jobs.chunks(BATCH).enumerate() {
+    let (head, tail) = jobs.jobs.split_at(jobs.split.min(jobs.jobs.len()));
+    let mut start = 0;
+    for batch in head.chunks(BATCH).chain(tail.chunks(BATCH)) {
         let verifier = tracer.verifier();
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
@@ -121,10 +178,11 @@ pub(crate) fn run_each(
         for (i, outcome) in outcomes.into_iter().enumerate() {
             let mut outcome = outcome?;
             if let Done::Indexed { traced, .. } = &mut outcome {
-                tracer.absorb((b * BATCH + i) as u32, std::mem::take(traced));
+                tracer.absorb((start + i) as u32, std::mem::take(traced));
             }
             each(outcome)?;
         }
+        start += batch.len();
         tracer.seal();
     }
     Ok(())
@@ -206,7 +264,7 @@ fn process_file(
 
 /// Writes a page's records, its quotes checked against `verifier` and the
 /// page's own raw text; returns how many. What the page brings to tracing
-/// (its raw texts, its quotes' anchors) goes to `traced`.
+/// (its raw texts, its quotes' fingerprints) goes to `traced`.
 fn write_page(
     page: &Page,
     rel: &str,
@@ -237,8 +295,8 @@ fn write_page(
             if let Some(needle) = Needle::new(&record.text) {
                 let hits = &mut traced.committed_hits;
                 record.found_in = Some(verifier.find(&needle, &traced.raw, hits)?);
-                trace.quote_anchor = Some(needle.anchors.0);
-                traced.anchors.push(needle.anchors);
+                trace.quote_anchor = Some(needle.fingerprint.first);
+                traced.fingerprints.push(needle.fingerprint);
             }
         }
         if sources
@@ -318,5 +376,55 @@ fn too_large(
         }),
         warnings: Vec::new(),
         traced: Traced::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(dir: &Path, rel: &str, text: &str) -> Job {
+        let abs = dir.join(rel);
+        std::fs::write(&abs, text).unwrap();
+        Job {
+            file: CorpusFile {
+                rel: rel.to_string(),
+                abs,
+                size: text.len() as u64,
+                mtime: 0,
+            },
+            old: None,
+            force: false,
+        }
+    }
+
+    /// Raw text is read before the quotes it may hold, whatever the walk
+    /// order, and each part keeps the walk's order.
+    #[test]
+    fn pages_with_key_quotes_come_after_the_rest_in_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let quotes = "Title\n\nExtraction\n\nKey quotes\n\n\"A quote.\"\n";
+        let jobs = vec![
+            job(dir.path(), "a.txt", quotes),
+            job(
+                dir.path(),
+                "b.txt",
+                "Raw text that a quote may come from.\n",
+            ),
+            job(dir.path(), "c.txt", quotes),
+            job(
+                dir.path(),
+                "d.jsonl",
+                "{\"title\": \"T\", \"text\": \"Words.\"}\n",
+            ),
+        ];
+        let mut missing = job(dir.path(), "e.txt", "");
+        missing.file.abs = dir.path().join("gone.txt");
+        let mut jobs = jobs;
+        jobs.push(missing);
+        let ordered = raw_text_first(jobs);
+        let names: Vec<&str> = ordered.jobs.iter().map(|j| j.file.rel.as_str()).collect();
+        assert_eq!(names, ["b.txt", "d.jsonl", "a.txt", "c.txt", "e.txt"]);
+        assert_eq!(ordered.split, 2);
     }
 }

@@ -93,7 +93,7 @@ fn incremental(
     };
 
     let walked = walk(&corpus)?;
-    let plan = Plan::new(old, walked);
+    let mut plan = Plan::new(old, walked);
     for path in &plan.gone {
         writer.delete_term(crate::schema::path_term(&fields, path));
     }
@@ -106,19 +106,20 @@ fn incremental(
     let committed = Committed::new(reader.searcher(), fields, gone);
     let mut tracer = Tracer::new(Some(committed));
     let recent = recent_mtime();
-    let done = process::run(&plan.jobs, &writer, &fields, recent, progress, &mut tracer)?;
+    let jobs = process::raw_text_first(std::mem::take(&mut plan.jobs));
+    let done = process::run(&jobs, &writer, &fields, recent, progress, &mut tracer)?;
     // The pages whose quotes' verification this run's raw text changes.
     tracer.exclude((done.iter()).filter_map(|d| match d {
         Done::Indexed { rel, .. } => Some(rel.clone()),
         _ => None,
     }));
-    let late = tracer.late_jobs(process::BATCH);
+    let late = tracer.late_jobs();
     let committed_pages = tracer.committed_pages_to_check()?;
     let late_files: Vec<CorpusFile> = (late.into_iter())
-        .map(|j| plan.jobs[j as usize].file.clone())
+        .map(|j| jobs.jobs[j as usize].file.clone())
         .collect();
     // Unchanged pages: not read in this run, or read and found the same.
-    let read: HashMap<&str, &CorpusFile> = (plan.jobs.iter())
+    let read: HashMap<&str, &CorpusFile> = (jobs.jobs.iter())
         .map(|job| (job.file.rel.as_str(), &job.file))
         .collect();
     let kept_files: Vec<CorpusFile> = (committed_pages.into_iter())
@@ -137,6 +138,7 @@ fn incremental(
         .map(|file| Job::again(file, &manifest))
         .collect();
     let quiet = |_| {};
+    let again = process::Ordered::as_they_are(again);
     let rechecked = process::run(&again, &writer, &fields, recent, &quiet, &mut tracer)?;
     for outcome in rechecked {
         let (rel, entry) = match outcome {

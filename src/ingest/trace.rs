@@ -4,8 +4,8 @@
 //! raw text that holds it is read. Each quote is first checked against every
 //! raw text known when its batch starts (the raw texts of earlier batches,
 //! its own page's, and in a `reindex` those of the last commit); each raw
-//! text, once read, names the quotes of its own or earlier batches that it may
-//! hold (by their anchors, 20 bytes a quote), and their pages are processed
+//! text, once read, names the quotes of its own or earlier batches that it
+//! holds (by their fingerprints, 24 bytes a quote), and their pages are processed
 //! again once every raw text is known. In a `reindex` the last commit also
 //! answers, through its own index fields: which quotes were found in a raw
 //! page that changed or went ([`Fields::found_in`]), which quotes new raw
@@ -23,7 +23,7 @@ use super::manifest::Entry;
 use crate::analyzer::keyword_term;
 use crate::error::Result;
 use crate::model::{Kind, Record};
-use crate::provenance::{FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
+use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
 use crate::schema::{stored_record, Fields};
 
 /// The manifest entry of a page that was to be written again but could not
@@ -47,8 +47,8 @@ pub(crate) fn stale(old: Option<Entry>) -> Entry {
 pub(crate) struct Traced {
     /// Its raw texts, with their shingles (sorted, each once).
     pub raw: Vec<(FoundIn, Haystack, Vec<u64>)>,
-    /// The anchors of its quotes.
-    pub anchors: Vec<(u64, u64)>,
+    /// The fingerprints of its quotes.
+    pub fingerprints: Vec<Fingerprint>,
     /// The pages of the last commit its quotes were found in.
     pub committed_hits: Vec<String>,
 }
@@ -56,9 +56,14 @@ pub(crate) struct Traced {
 /// The state of tracing during one ingest run.
 pub(crate) struct Tracer {
     corpus: RawCorpus,
-    /// For each raw text of `corpus`, the job that read it.
-    owners: Vec<u32>,
-    late: LateQuotes,
+    /// For each raw text of `corpus`, the job that read it and its batch.
+    owners: Vec<(u32, u32)>,
+    /// The quotes written so far, by job and batch.
+    late: LateQuotes<(u32, u32)>,
+    /// The batch under way: how many times [`Tracer::seal`] ran.
+    batch: u32,
+    /// The batch of the first quote written.
+    first_quotes: Option<u32>,
     /// Jobs whose quotes were found in raw text of the last commit, and where.
     committed_hits: Vec<(u32, Vec<String>)>,
     committed: Option<Committed>,
@@ -80,6 +85,8 @@ impl Tracer {
             corpus: RawCorpus::new(),
             owners: Vec::new(),
             late: LateQuotes::new(),
+            batch: 0,
+            first_quotes: None,
             committed_hits: Vec::new(),
             committed,
         }
@@ -100,18 +107,22 @@ impl Tracer {
             traced.committed_hits.dedup();
             self.committed_hits.push((job, traced.committed_hits));
         }
-        for anchors in traced.anchors {
-            self.late.add(anchors, job);
+        if !traced.fingerprints.is_empty() {
+            self.first_quotes.get_or_insert(self.batch);
+        }
+        for fingerprint in traced.fingerprints {
+            self.late.add(fingerprint, (job, self.batch));
         }
         for (at, haystack, shingles) in traced.raw {
             self.corpus.add_shingled(at, haystack, shingles);
-            self.owners.push(job);
+            self.owners.push((job, self.batch));
         }
     }
 
     /// Makes the raw texts absorbed so far known to the next batch.
     pub(crate) fn seal(&mut self) {
         self.corpus.seal();
+        self.batch += 1;
     }
 
     /// In a `reindex`, once every page of the run is read: the pages it
@@ -124,10 +135,10 @@ impl Tracer {
     }
 
     /// The jobs (by index) whose quotes may be held by raw text read in
-    /// their own batch or a later one, of `batch` jobs each, or were found
-    /// in raw text of the last commit that this run rewrote: their pages
-    /// must be processed again now that every raw text is known.
-    pub(crate) fn late_jobs(&mut self, batch: usize) -> BTreeSet<u32> {
+    /// their own batch or a later one, or were found in raw text of the last
+    /// commit that this run rewrote: their pages must be processed again now
+    /// that every raw text is known.
+    pub(crate) fn late_jobs(&mut self) -> BTreeSet<u32> {
         let mut jobs = BTreeSet::new();
         if let Some(committed) = &self.committed {
             for (job, hits) in &self.committed_hits {
@@ -140,15 +151,23 @@ impl Tracer {
             corpus,
             owners,
             late,
+            first_quotes,
             ..
         } = self;
+        let Some(first_quotes) = *first_quotes else {
+            return jobs;
+        };
         for (i, (_, haystack)) in corpus.texts().enumerate() {
-            let owner = owners[i];
+            let (owner, read_in) = owners[i];
+            // Every quote was written after this text was known.
+            if read_in < first_quotes {
+                continue;
+            }
             let candidates = late.candidates(haystack);
             jobs.extend(
-                candidates
-                    .into_iter()
-                    .filter(|job| *job != owner && *job as usize / batch <= owner as usize / batch),
+                (candidates.into_iter())
+                    .filter(|(job, written_in)| *job != owner && *written_in <= read_in)
+                    .map(|(job, _)| job),
             );
         }
         jobs
@@ -341,7 +360,7 @@ mod tests {
 
     fn quote(text: &str) -> Traced {
         Traced {
-            anchors: vec![Needle::new(text).unwrap().anchors],
+            fingerprints: vec![Needle::new(text).unwrap().fingerprint],
             ..Traced::default()
         }
     }
@@ -377,7 +396,7 @@ mod tests {
         );
         tracer.absorb(5, quote("Nothing holds this quote anywhere."));
         tracer.seal();
-        assert_eq!(tracer.late_jobs(2), [1, 2].into_iter().collect());
+        assert_eq!(tracer.late_jobs(), [1, 2].into_iter().collect());
         // the quote of job 1 was checked against early.txt when written
         let needle = Needle::new("The wind holds steady all day.").unwrap();
         let found = tracer

@@ -12,7 +12,7 @@ pub mod normalize;
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
-pub use normalize::{Haystack, Needle};
+pub use normalize::{Fingerprint, Haystack, Needle};
 
 /// A raw text that holds a quote: the page (and, in a JSON Lines file, the
 /// item's title) where a reader can check it.
@@ -27,13 +27,15 @@ pub struct FoundIn {
 
 /// Many raw texts, indexed by their shingles.
 ///
-/// The index is a sorted list of (shingle, text) pairs, 12 bytes a shingle:
+/// The index is a sorted list of (shingle, text) pairs, 8 bytes a shingle
+/// (the shingle's hash cut to 32 bits: a text it names wrongly is dropped
+/// when the quote is compared with it):
 /// texts are added in batches and [`RawCorpus::seal`] merges each batch in.
 #[derive(Debug, Default)]
 pub struct RawCorpus {
     texts: Vec<(FoundIn, Haystack)>,
-    sorted: Vec<(u64, u32)>,
-    unsorted: Vec<(u64, u32)>,
+    sorted: Vec<(u32, u32)>,
+    unsorted: Vec<(u32, u32)>,
 }
 
 impl RawCorpus {
@@ -68,7 +70,8 @@ impl RawCorpus {
     /// [`Haystack::distinct_shingles`] already worked out.
     pub fn add_shingled(&mut self, at: FoundIn, haystack: Haystack, shingles: Vec<u64>) {
         let id = self.texts.len() as u32;
-        self.unsorted.extend(shingles.into_iter().map(|s| (s, id)));
+        self.unsorted
+            .extend(shingles.into_iter().map(|s| (short(s), id)));
         self.texts.push((at, haystack));
     }
 
@@ -100,7 +103,8 @@ impl RawCorpus {
     }
 
     /// The texts holding `shingle` (sealed texts only).
-    fn holding(&self, shingle: u64) -> &[(u64, u32)] {
+    fn holding(&self, shingle: u64) -> &[(u32, u32)] {
+        let shingle = short(shingle);
         let start = self.sorted.partition_point(|(s, _)| *s < shingle);
         let len = self.sorted[start..].partition_point(|(s, _)| *s == shingle);
         &self.sorted[start..start + len]
@@ -109,7 +113,7 @@ impl RawCorpus {
     /// Every sealed raw text holding the quote, sorted by path and title,
     /// each once.
     pub fn find(&self, needle: &Needle) -> Vec<FoundIn> {
-        let mut rarest: Option<&[(u64, u32)]> = None;
+        let mut rarest: Option<&[(u32, u32)]> = None;
         for shingle in &needle.shingles {
             match self.holding(*shingle) {
                 [] => return Vec::new(),
@@ -128,46 +132,55 @@ impl RawCorpus {
     }
 }
 
-/// Quotes already written, remembered by their anchors only (20 bytes
-/// each), with a caller's tag (the page they came from).
-#[derive(Debug, Default)]
-pub struct LateQuotes {
-    anchors: Vec<(u64, u64, u32)>,
-    sorted: bool,
+/// A shingle's hash in the 32 bits [`RawCorpus`] keeps.
+fn short(shingle: u64) -> u32 {
+    (shingle >> 32) as u32
 }
 
-impl LateQuotes {
+/// Quotes already written, remembered by their [`Fingerprint`] only (24
+/// bytes each), with a caller's tag (say, the page they came from).
+#[derive(Debug)]
+pub struct LateQuotes<T> {
+    fingerprints: Vec<Fingerprint>,
+    tags: Vec<T>,
+    added: Vec<(Fingerprint, T)>,
+}
+
+impl<T> Default for LateQuotes<T> {
+    fn default() -> Self {
+        LateQuotes {
+            fingerprints: Vec::new(),
+            tags: Vec::new(),
+            added: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy + Ord + std::hash::Hash> LateQuotes<T> {
     /// Nothing remembered.
-    pub fn new() -> LateQuotes {
+    pub fn new() -> LateQuotes<T> {
         LateQuotes::default()
     }
 
-    /// Remembers a quote, by its [`Needle::anchors`], under `tag`.
-    pub fn add(&mut self, (first, last): (u64, u64), tag: u32) {
-        self.anchors.push((first, last, tag));
-        self.sorted = false;
+    /// Remembers a quote, by its [`Needle::fingerprint`], under `tag`.
+    pub fn add(&mut self, fingerprint: Fingerprint, tag: T) {
+        self.added.push((fingerprint, tag));
     }
 
-    /// The tags of the remembered quotes that `haystack` may hold (both of
-    /// their anchors occur in it): a superset of those it holds.
-    pub fn candidates(&mut self, haystack: &Haystack) -> FxHashSet<u32> {
-        if !self.sorted {
-            self.anchors.sort_unstable();
-            self.sorted = true;
+    /// The tags of the remembered quotes that `haystack` may hold (it holds
+    /// the words of their longest piece in a row): a superset of those it
+    /// holds, and in practice the same set.
+    pub fn candidates(&mut self, haystack: &Haystack) -> FxHashSet<T> {
+        if !self.added.is_empty() {
+            let mut all: Vec<(Fingerprint, T)> = std::mem::take(&mut self.added);
+            all.extend(self.fingerprints.drain(..).zip(self.tags.drain(..)));
+            all.sort_unstable();
+            (self.fingerprints, self.tags) = all.into_iter().unzip();
         }
-        let shingles: FxHashSet<u64> = haystack.shingles().into_iter().collect();
         let mut tags = FxHashSet::default();
-        for shingle in &shingles {
-            let start = self.anchors.partition_point(|(f, _, _)| f < shingle);
-            for (_, last, tag) in self.anchors[start..]
-                .iter()
-                .take_while(|(f, _, _)| f == shingle)
-            {
-                if shingles.contains(last) {
-                    tags.insert(*tag);
-                }
-            }
-        }
+        haystack.holds_words(&self.fingerprints, |i| {
+            tags.insert(self.tags[i]);
+        });
         tags
     }
 }
@@ -228,14 +241,20 @@ mod tests {
     }
 
     #[test]
-    fn late_raw_text_names_the_quotes_it_may_hold() {
-        let anchors = |quote: &str| Needle::new(quote).unwrap().anchors;
+    fn late_raw_text_names_the_quotes_it_holds() {
+        let fingerprint = |quote: &str| Needle::new(quote).unwrap().fingerprint;
         let mut late = LateQuotes::new();
-        late.add(anchors("Kites fly when the wind is steady."), 7);
-        late.add(anchors("Boats sink in a storm."), 8);
-        late.add(anchors("Kites fly when it rains."), 9);
+        late.add(fingerprint("Kites fly when the wind is steady."), 7);
+        late.add(fingerprint("Boats sink in a storm."), 8);
+        late.add(fingerprint("Kites fly when it rains."), 9);
+        late.add(
+            fingerprint("Kites fly when the wind is steady and warm."),
+            10,
+        );
         let raw = Haystack::new(&["Kites fly when the wind is steady, mostly."]);
         assert_eq!(late.candidates(&raw), [7].into_iter().collect());
+        late.add(fingerprint("the wind is steady"), 11);
+        assert_eq!(late.candidates(&raw), [7, 11].into_iter().collect());
     }
 
     /// Every quote of a generated corpus is looked up against every raw text
