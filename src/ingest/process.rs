@@ -69,56 +69,67 @@ pub(crate) enum Done {
 /// batch, not of the whole corpus.
 pub(crate) const BATCH: usize = 4096;
 
-/// `jobs` in the order an ingest takes them: the files that may hold raw
-/// text first, then those that hold key quotes, each part in its order, and
-/// where the second part starts. A quote is checked against every raw text
-/// read before its batch, so with this order the quotes of a corpus are
-/// checked once, as they are written; a quote whose raw text is read later
-/// (say, a JSON Lines item quoting a raw page) costs its page a second write.
+/// `jobs` in the order an ingest takes them: first the files that hold no
+/// quotes (raw pages, thread pages), then JSON Lines files (their items may
+/// hold raw text and quotes), then the pages with key quotes; each part in
+/// its order, starting a batch of its own. A quote is checked against every
+/// raw text read before its batch, so with this order the quotes of a corpus
+/// are checked once, as they are written; a quote whose raw text is read
+/// later (a JSON Lines item quoting the text of an item in the same batch)
+/// costs its page a second write.
 ///
 /// Which files hold key quotes is told by a look for the section's heading
 /// in the bytes (an extraction page names it); a wrong guess costs time only.
 pub(crate) fn raw_text_first(jobs: Vec<Job>) -> Ordered {
-    let quotes: Vec<bool> = jobs
-        .par_iter()
-        .map(|job| may_hold_quotes(&job.file.abs))
-        .collect();
-    let (mut first, mut then) = (Vec::new(), Vec::new());
-    for (job, quotes) in jobs.into_iter().zip(quotes) {
-        if quotes {
-            then.push(job);
-        } else {
-            first.push(job);
-        }
+    let tiers: Vec<u8> = jobs.par_iter().map(|job| tier(&job.file)).collect();
+    let mut parts: [Vec<Job>; 3] = Default::default();
+    for (job, tier) in jobs.into_iter().zip(tiers) {
+        parts[tier as usize].push(job);
     }
-    let split = first.len();
-    first.append(&mut then);
-    Ordered { jobs: first, split }
+    let mut ordered = Ordered {
+        jobs: Vec::new(),
+        starts: Vec::new(),
+    };
+    for mut part in parts {
+        ordered.starts.push(ordered.jobs.len());
+        ordered.jobs.append(&mut part);
+    }
+    ordered
 }
 
-/// Jobs in the order they are processed; those from `split` on start a
-/// batch of their own, after every raw text before them is known.
+/// Jobs in the order they are processed; each of `starts` begins a batch,
+/// after every raw text before it is known.
 pub(crate) struct Ordered {
     pub jobs: Vec<Job>,
-    pub split: usize,
+    pub starts: Vec<usize>,
 }
 
 impl Ordered {
     /// `jobs` as they are, in batches from the first.
     pub(crate) fn as_they_are(jobs: Vec<Job>) -> Ordered {
         Ordered {
-            split: jobs.len(),
             jobs,
+            starts: vec![0],
         }
+    }
+
+    /// The parts that begin at `starts`, in order.
+    fn parts(&self) -> impl Iterator<Item = &[Job]> {
+        let ends = self.starts.iter().skip(1).copied().chain([self.jobs.len()]);
+        (self.starts.iter().zip(ends)).map(|(start, end)| &self.jobs[*start..end])
     }
 }
 
-/// True when the file names a key quotes section (or cannot be read: it
-/// will say why when it is processed).
-fn may_hold_quotes(path: &Path) -> bool {
-    match std::fs::read(path) {
-        Ok(bytes) => memchr::memmem::find(&bytes, b"Key quotes").is_some(),
-        Err(_) => true,
+/// 0 for a file that holds no quotes, 1 for a JSON Lines file, 2 for one
+/// that names a key quotes section or cannot be read (it will say why when
+/// it is processed).
+fn tier(file: &CorpusFile) -> u8 {
+    if page::is_jsonl(&file.name()) {
+        return 1;
+    }
+    match std::fs::read(&file.abs) {
+        Ok(bytes) if memchr::memmem::find(&bytes, b"Key quotes").is_none() => 0,
+        _ => 2,
     }
 }
 
@@ -151,8 +162,7 @@ pub(crate) fn run(
 /// [`run`], handing each outcome to `each`, in the order of `jobs`. Quotes
 /// are checked against what `tracer` knows when their batch starts; what
 /// each page brings to tracing goes to `tracer`, tagged with its job's index.
-/// The jobs from `jobs.split` on start a batch of their own (see
-/// [`raw_text_first`]).
+/// Each part of `jobs` starts a batch of its own (see [`raw_text_first`]).
 pub(crate) fn run_each(
     jobs: &Ordered,
     writer: &IndexWriter<TantivyDocument>,
@@ -163,9 +173,8 @@ pub(crate) fn run_each(
     mut each: impl FnMut(Done) -> Result<()>,
 ) -> Result<()> {
     let done = AtomicUsize::new(0);
-    let (head, tail) = jobs.jobs.split_at(jobs.split.min(jobs.jobs.len()));
     let mut start = 0;
-    for batch in head.chunks(BATCH).chain(tail.chunks(BATCH)) {
+    for batch in jobs.parts().flat_map(|part| part.chunks(BATCH)) {
         let verifier = tracer.verifier();
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
@@ -401,7 +410,7 @@ mod tests {
     /// Raw text is read before the quotes it may hold, whatever the walk
     /// order, and each part keeps the walk's order.
     #[test]
-    fn pages_with_key_quotes_come_after_the_rest_in_walk_order() {
+    fn raw_text_comes_before_the_quotes_and_each_part_keeps_walk_order() {
         let dir = tempfile::tempdir().unwrap();
         let quotes = "Title\n\nExtraction\n\nKey quotes\n\n\"A quote.\"\n";
         let jobs = vec![
@@ -425,6 +434,8 @@ mod tests {
         let ordered = raw_text_first(jobs);
         let names: Vec<&str> = ordered.jobs.iter().map(|j| j.file.rel.as_str()).collect();
         assert_eq!(names, ["b.txt", "d.jsonl", "a.txt", "c.txt", "e.txt"]);
-        assert_eq!(ordered.split, 2);
+        assert_eq!(ordered.starts, [0, 1, 2]);
+        let parts: Vec<usize> = ordered.parts().map(<[Job]>::len).collect();
+        assert_eq!(parts, [1, 1, 3]);
     }
 }

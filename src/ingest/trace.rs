@@ -16,6 +16,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use tantivy::collector::DocSetCollector;
+use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
@@ -231,26 +233,26 @@ impl Committed {
         }
     }
 
-    /// The raw texts of the commit that hold a quote.
+    /// The raw texts of the commit that hold a quote: those whose first
+    /// passage holds every shingle of it (each raw text holds its shingles
+    /// there), compared with it.
     fn find(&self, needle: &Needle) -> Result<Vec<FoundIn>> {
-        // The rarest shingle of the quote, counted in raw texts (each holds
-        // its shingles on its first passage); none at all means no holder.
-        let mut rarest = None;
-        for shingle in &needle.shingles {
-            let term = Term::from_field_u64(self.fields.shingles, *shingle);
-            let count = self.searcher.doc_freq(&term)?;
-            if count == 0 {
-                return Ok(Vec::new());
-            }
-            if rarest.as_ref().is_none_or(|(c, _)| count < *c) {
-                rarest = Some((count, term));
-            }
-        }
-        let Some((_, term)) = rarest else {
+        if needle.shingles.is_empty() {
             return Ok(Vec::new());
-        };
+        }
+        let terms: Vec<Box<dyn Query>> = (needle.shingles.iter())
+            .map(|shingle| {
+                let term = Term::from_field_u64(self.fields.shingles, *shingle);
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
+            })
+            .collect();
+        let holders = self
+            .searcher
+            .search(&BooleanQuery::intersection(terms), &DocSetCollector)?;
+        let mut holders: Vec<DocAddress> = holders.into_iter().collect();
+        holders.sort_unstable();
         let mut found = Vec::new();
-        for address in self.postings(&term)? {
+        for address in holders {
             let first = self.record(address)?;
             if self.excluded.contains(&first.path) {
                 continue;

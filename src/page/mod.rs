@@ -153,7 +153,8 @@ fn parse_thread(lines: &[text::Line], warnings: &mut Vec<Warning>) -> Option<Pag
     Some(Page::Thread(page))
 }
 
-fn is_jsonl(name: &str) -> bool {
+/// True for a JSON Lines file, told by its name.
+pub fn is_jsonl(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".jsonl")
 }

@@ -112,17 +112,35 @@ impl RawCorpus {
 
     /// Every sealed raw text holding the quote, sorted by path and title,
     /// each once.
+    ///
+    /// Only the texts holding every shingle of the quote are compared with
+    /// it. Taking those of its rarest shingle alone is not enough: in
+    /// templated text even the rarest three words of a quote can occur in
+    /// hundreds of texts, and comparing each made a full build of 100,000
+    /// generated pages twice as slow.
     pub fn find(&self, needle: &Needle) -> Vec<FoundIn> {
-        let mut rarest: Option<&[(u32, u32)]> = None;
+        let mut lists = Vec::with_capacity(needle.shingles.len());
         for shingle in &needle.shingles {
             match self.holding(*shingle) {
                 [] => return Vec::new(),
-                ids if rarest.is_none_or(|r| ids.len() < r.len()) => rarest = Some(ids),
-                _ => {}
+                list => lists.push(list),
             }
         }
-        let mut found: Vec<FoundIn> = (rarest.into_iter().flatten())
-            .map(|(_, id)| &self.texts[*id as usize])
+        lists.sort_unstable_by_key(|list| list.len());
+        let Some((rarest, others)) = lists.split_first() else {
+            return Vec::new();
+        };
+        // Each list is sorted by text, as the index is by (shingle, text).
+        let mut candidates: Vec<u32> = rarest.iter().map(|(_, id)| *id).collect();
+        candidates.dedup();
+        for list in others {
+            candidates.retain(|id| list.binary_search_by_key(id, |(_, t)| *t).is_ok());
+            if candidates.is_empty() {
+                return Vec::new();
+            }
+        }
+        let mut found: Vec<FoundIn> = (candidates.iter())
+            .map(|id| &self.texts[*id as usize])
             .filter(|(_, haystack)| haystack.contains(needle))
             .map(|(at, _)| at.clone())
             .collect();
