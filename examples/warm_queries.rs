@@ -1,7 +1,7 @@
 //! Warm-query latency of claimsearch, measured in process (see `scripts/bench`).
 //!
 //! ```text
-//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS
+//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS [collapse]
 //! ```
 //!
 //! Opens the index once, runs every query of `QUERIES_FILE` (one a line, in
@@ -10,7 +10,8 @@
 //! 10 hits with snippets, the total and every facet over all matches. Prints
 //! JSON: `{"rounds", "queries": [{"query", "total", "median_ms"}],
 //! "median_ms"}`, where the overall `median_ms` is the median of the
-//! per-query medians (milliseconds, 3 decimals).
+//! per-query medians (milliseconds, 3 decimals). With `collapse`, each
+//! search asks for one hit per claim group, as `query --collapse` does.
 
 use std::time::Instant;
 
@@ -19,8 +20,10 @@ use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [index, queries, rounds] = args.as_slice() else {
-        return Err("usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS".into());
+    let (index, queries, rounds, collapse) = match args.as_slice() {
+        [index, queries, rounds] => (index, queries, rounds, false),
+        [index, queries, rounds, flag] if flag == "collapse" => (index, queries, rounds, true),
+        _ => return Err("usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS [collapse]".into()),
     };
     let rounds: usize = rounds.parse()?;
     let index = Index::open(index)?;
@@ -28,7 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
-        .map(SearchRequest::new)
+        .map(|query| SearchRequest {
+            collapse,
+            ..SearchRequest::new(query)
+        })
         .collect();
 
     let mut totals = Vec::with_capacity(requests.len());
