@@ -345,11 +345,9 @@ mod tests {
     /// clause. No narrative paragraph, perspective or tension is the same in both.
     #[test]
     fn seeds_001_and_000_tell_the_threads_story() {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-        if !dir.is_dir() {
-            eprintln!("skipping: ../shared/seeds not found");
+        let Some(dir) = crate::seeds::dir() else {
             return;
-        }
+        };
         let load = |name: &str| -> SavedVersion {
             let bytes = std::fs::read(dir.join(name)).expect("seed is readable");
             let page = crate::page::parse_bytes(name, &bytes)

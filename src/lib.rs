@@ -100,6 +100,8 @@ pub mod provenance;
 pub mod query;
 pub mod render;
 pub mod schema;
+#[cfg(test)]
+mod seeds;
 #[cfg(feature = "server")]
 pub mod serve;
 mod spelling;

@@ -1,26 +1,14 @@
 //! Golden tests on the five real pages in `../shared/seeds` (the formats' ground truth).
 //! They are skipped, with a notice, where that folder is absent.
 
-use std::path::PathBuf;
-
 use super::parse_bytes;
 use crate::model::{Date, Item, Page, RawText, ThreadPage};
 
 const THREAD_TITLE: &str = "Deep Learning Theory Is Broken — And Maybe Unfixable";
 
-fn seeds_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/seeds not found");
-        None
-    }
-}
-
 /// Parses a seed; asserts it parsed cleanly.
 fn seed(name: &str) -> Option<Page> {
-    let bytes = std::fs::read(seeds_dir()?.join(name)).expect("seed is readable");
+    let bytes = std::fs::read(crate::seeds::dir()?.join(name)).expect("seed is readable");
     let parsed = parse_bytes(name, &bytes).expect("seed is a page");
     assert!(parsed.warnings.is_empty(), "{name}: {:?}", parsed.warnings);
     Some(parsed.page)
@@ -211,7 +199,7 @@ fn seed_003_is_raw_text_titled_by_its_first_line() {
 
 #[test]
 fn seeds_survive_crlf_bom_and_windows_1252() {
-    let Some(dir) = seeds_dir() else {
+    let Some(dir) = crate::seeds::dir() else {
         return;
     };
     for name in [

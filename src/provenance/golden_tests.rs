@@ -2,18 +2,12 @@
 //! blog post whose text is seed 002. Skipped, with a notice, where
 //! `../shared/seeds` is absent.
 
-use std::path::PathBuf;
-
 use super::{FoundIn, Needle, RawCorpus};
 use crate::model::Page;
 use crate::page::parse_bytes;
 
 fn seed(name: &str) -> Option<Page> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if !dir.is_dir() {
-        eprintln!("skipping: ../shared/seeds not found");
-        return None;
-    }
+    let dir = crate::seeds::dir()?;
     let bytes = std::fs::read(dir.join(name)).expect("seed is readable");
     Some(parse_bytes(name, &bytes).expect("seed is a page").page)
 }

@@ -1,13 +1,11 @@
 //! Threads as a story over versions: `claimsearch history`, `Index::history`,
 //! `GET /history`, and the `first_version` of thread hits, kept right by `reindex`.
 
-use std::path::PathBuf;
-
 use claimsearch::model::Kind;
 use claimsearch::Index;
 
 use crate::contract::*;
-use crate::util::Fixture;
+use crate::util::{seeds_dir, Fixture};
 
 const TITLE: &str = "Tides and the Moon";
 
@@ -304,16 +302,6 @@ fn reindex_keeps_first_version_right_when_older_versions_come_and_go() {
     only_v3.ok(&["index"]);
     assert_eq!(exported(&fx), exported(&only_v3));
     assert!(history(&fx, TITLE).changes.is_empty());
-}
-
-fn seeds_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/seeds not found");
-        None
-    }
 }
 
 /// Seeds 001 (version 1) and 000 (version 6) are one thread. Counted by hand from the two

@@ -9,7 +9,7 @@ use std::time::Duration;
 use claimsearch::model::{FoundIn, Kind, Record};
 use claimsearch::{ingest, Index};
 
-use crate::util::{extraction, Fixture};
+use crate::util::{extraction, seeds_dir, Fixture};
 
 /// Every record the index holds, by id.
 fn records(index: &Path) -> BTreeMap<String, Record> {
@@ -98,11 +98,9 @@ const KITE_POST: &str = "Flying kites in the valley\n\n\
 
 #[test]
 fn seed_004s_quotes_are_found_in_seed_002() {
-    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if !seeds.is_dir() {
-        eprintln!("skipping: ../shared/seeds not found");
+    let Some(seeds) = seeds_dir() else {
         return;
-    }
+    };
     let fx = Fixture::new();
     for entry in std::fs::read_dir(&seeds).unwrap() {
         let entry = entry.unwrap();

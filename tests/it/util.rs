@@ -111,3 +111,15 @@ pub fn index_of_another_version(dir: &Path) {
     let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
     writer.commit().unwrap();
 }
+
+/// The five real pages in `../shared/seeds`, or `None` after printing that
+/// the test is skipped (a clone without `../shared`).
+pub fn seeds_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: ../shared/seeds not found");
+        None
+    }
+}
