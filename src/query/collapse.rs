@@ -33,7 +33,7 @@ pub(super) fn matches(
         labels: Arc::clone(&state.labels),
     };
     // `*` (every record) lists the newest first, as without collapse.
-    let newest_first = request.query.trim() == "*";
+    let newest_first = request.lists_everything();
     let collector = Shown {
         inner: (Every { newest_first }, counter, Count),
         hidden,

@@ -305,7 +305,7 @@ fn matches(
         bucket: request.date_bucket,
         labels: Arc::clone(&state.labels),
     };
-    if request.query.trim() == "*" {
+    if request.lists_everything() {
         let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
         let collector = Shown {
             inner: (newest, counter, Count),

@@ -113,6 +113,11 @@ impl SearchRequest {
         }
     }
 
+    /// True for `*`, every record: listed newest first, not by score.
+    pub(crate) fn lists_everything(&self) -> bool {
+        self.query.trim() == "*"
+    }
+
     /// Checks bounds and consistency before any work is done, naming
     /// parameters as the library does (`since`, `limit`).
     pub fn validate(&self) -> Result<()> {
