@@ -33,12 +33,25 @@ impl Index {
     /// Fails with [`crate::Error::IndexMissing`] when `dir` holds no index and
     /// [`crate::Error::IndexVersion`] when another version of claimsearch built it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
-        let dir = dir.as_ref();
+        Index::open_with(dir.as_ref(), true)
+    }
+
+    /// Opens the index in `dir` for searching its last commit: what a
+    /// process that answers one request and ends needs. Unlike
+    /// [`Index::open`], nothing watches the folder for later commits (a
+    /// search sees one only after [`Index::reload`]): Tantivy's watcher
+    /// re-reads the commit as soon as it starts, which would open every
+    /// segment a second time while the one search runs.
+    pub fn open_snapshot(dir: impl AsRef<Path>) -> Result<Index> {
+        Index::open_with(dir.as_ref(), false)
+    }
+
+    fn open_with(dir: &Path, follow: bool) -> Result<Index> {
         let mut tantivy = storage::open_for_reading(dir)?;
         // A search visits the segments on every core: most of its time is
         // spent per match, in scoring and facet counting.
         tantivy.set_default_multithread_executor()?;
-        let reader = Reader::new(&tantivy).map_err(|e| storage::writer_error(dir, e))?;
+        let reader = Reader::new(&tantivy, follow).map_err(|e| storage::writer_error(dir, e))?;
         Ok(Index {
             tantivy,
             reader,

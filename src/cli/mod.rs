@@ -362,7 +362,7 @@ fn query(args: QueryArgs, out: &mut impl Write, style: Style) -> Result<()> {
         let report = build_index(&paths)?;
         render::index_summary(&mut io::stderr(), &report)?;
     }
-    let index = Index::open(&paths.index)?;
+    let index = Index::open_snapshot(&paths.index)?;
     let response = index.search(&request)?;
     if args.json {
         render::json(out, &response)?;
@@ -376,7 +376,7 @@ fn query(args: QueryArgs, out: &mut impl Write, style: Style) -> Result<()> {
 }
 
 fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
-    let stats = Index::open(&args.index.index)?.stats()?;
+    let stats = Index::open_snapshot(&args.index.index)?.stats()?;
     if args.json {
         render::json(out, &stats)?;
     } else {
@@ -386,7 +386,7 @@ fn stats(args: StatsArgs, out: &mut impl Write, style: Style) -> Result<()> {
 }
 
 fn history(args: HistoryArgs, out: &mut impl Write, style: Style) -> Result<()> {
-    let index = Index::open(&args.index.index)?;
+    let index = Index::open_snapshot(&args.index.index)?;
     let Some(history) = index.history(&args.thread)? else {
         anyhow::bail!(
             "no thread titled or slugged '{}' in the index at {}",
@@ -403,7 +403,7 @@ fn history(args: HistoryArgs, out: &mut impl Write, style: Style) -> Result<()> 
 }
 
 fn similar(args: SimilarArgs, out: &mut impl Write, style: Style) -> Result<()> {
-    let similar = Index::open(&args.index.index)?.similar(&args.id)?;
+    let similar = Index::open_snapshot(&args.index.index)?.similar(&args.id)?;
     if args.json {
         render::json(out, &similar)?;
     } else {
@@ -429,7 +429,7 @@ fn export(args: ExportArgs, out: &mut impl Write) -> Result<()> {
             .into())
         }
     };
-    let index = Index::open(&args.index.index)?;
+    let index = Index::open_snapshot(&args.index.index)?;
     let Some((engine, dir)) = engine else {
         return Ok(index.for_each_record(|record| {
             render::json(out, &record).map_err(|e| Error::io("stdout", e))

@@ -52,7 +52,7 @@ pub(super) fn matches(
     let every: Vec<(Score, DocAddress)> = (every.into_iter())
         .map(|m| (if newest_first { 0.0 } else { m.score }, m.address))
         .collect();
-    let heads = group_heads(searcher, state, &every);
+    let heads = group_heads(searcher, state, &every)?;
     let groups = heads.iter().filter(|h| **h).count();
     let top = (every.iter().zip(&heads))
         .filter(|(_, head)| **head)
@@ -82,10 +82,10 @@ fn group_heads(
     searcher: &Searcher,
     state: &CommitState,
     ranked: &[(Score, DocAddress)],
-) -> Vec<bool> {
+) -> Result<Vec<bool>> {
     let segments: Vec<_> = (searcher.segment_readers().iter())
-        .map(|s| state.echoes.get(&s.segment_id()).cloned())
-        .collect();
+        .map(|s| Ok(state.echo_columns(s)?.cloned()))
+        .collect::<tantivy::Result<_>>()?;
     let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
     for (i, (_, address)) in ranked.iter().enumerate() {
         if let Some(columns) = &segments[address.segment_ord as usize] {
@@ -129,9 +129,9 @@ fn group_heads(
             }
         }
     }
-    (0..ranked.len() as u32)
+    Ok((0..ranked.len() as u32)
         .map(|i| find(&mut parent, i) == i)
-        .collect()
+        .collect())
 }
 
 fn find(parent: &mut [u32], mut i: u32) -> u32 {

@@ -5,13 +5,11 @@
 //! groups: a group is what its records' own keys and claims say, so it is the
 //! same whatever the order the files were indexed in, and after any `reindex`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 use tantivy::columnar::{BytesColumn, Column};
-use tantivy::index::SegmentId;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
@@ -94,9 +92,6 @@ impl std::fmt::Debug for EchoColumns {
     }
 }
 
-/// The echo columns of every segment of a commit.
-pub(crate) type SegmentEchoes = HashMap<SegmentId, Arc<EchoColumns>>;
-
 impl EchoColumns {
     /// Opens the columns of `segment`.
     pub(crate) fn open(segment: &SegmentReader) -> tantivy::Result<EchoColumns> {
@@ -116,6 +111,38 @@ impl EchoColumns {
         buffer.clear();
         column.ord_to_bytes(ord, buffer).ok()?.then_some(())?;
         Claim::decode(buffer)
+    }
+
+    /// The claims of `docs` (sorted, unique), `None` for a document that
+    /// takes no part in echoes. Each block of the claim column's dictionary
+    /// is read once, however many of the documents' claims it holds, and
+    /// each distinct claim is decoded once.
+    fn claims(&self, docs: &[DocId]) -> Vec<Option<Arc<Claim>>> {
+        let mut claims = vec![None; docs.len()];
+        let Some(column) = self.claim.as_ref() else {
+            return claims;
+        };
+        let mut ords: Vec<(u64, usize)> = (docs.iter().enumerate())
+            .filter_map(|(at, &doc)| Some((column.ords().first(doc)?, at)))
+            .collect();
+        ords.sort_unstable();
+        let sorted: Vec<u64> = ords.iter().map(|&(ord, _)| ord).collect();
+        // Called once per ordinal, in order; a missing ordinal or a read
+        // error leaves the claims not read yet out, as one lookup at a
+        // time did.
+        let mut next = 0;
+        let mut last_ord = None;
+        let mut last_claim: Option<Arc<Claim>> = None;
+        let _ = (column.dictionary()).sorted_ords_to_term_cb(&sorted, |bytes| {
+            let (ord, at) = ords[next];
+            next += 1;
+            if last_ord != Some(ord) {
+                last_ord = Some(ord);
+                last_claim = Claim::decode(bytes).map(Arc::new);
+            }
+            claims[at] = last_claim.clone();
+        });
+        claims
     }
 
     /// The lookup keys of `doc`.
@@ -155,12 +182,39 @@ pub(crate) fn candidates(
     own: Option<DocAddress>,
     all_versions: bool,
 ) -> Result<Vec<Candidate>> {
-    let keys = keys::keys(claim);
-    let mut seen: FxHashSet<DocAddress> = FxHashSet::default();
     let mut found = Vec::new();
-    let mut buffer = Vec::new();
+    each_candidate(
+        searcher,
+        fields,
+        state,
+        &[(claim, own)],
+        all_versions,
+        |_, candidate| found.push(candidate),
+    )?;
+    Ok(found)
+}
+
+/// [`candidates`] of several claims at once, each given with its own
+/// record: `each(i, candidate)` for every record that shares a key with
+/// claim `i`. A key several claims hold is looked up once, and a record
+/// found by several claims has its claim read once.
+fn each_candidate(
+    searcher: &Searcher,
+    fields: &Fields,
+    state: &CommitState,
+    claims: &[(&Claim, Option<DocAddress>)],
+    all_versions: bool,
+    mut each: impl FnMut(usize, Candidate),
+) -> Result<()> {
+    // Each key with the claims that hold it, in key order.
+    let mut askers: Vec<(u64, usize)> = (claims.iter().enumerate())
+        .flat_map(|(i, (claim, _))| keys::keys(claim).into_iter().map(move |key| (key, i)))
+        .collect();
+    askers.sort_unstable();
+    askers.dedup();
+    let mut seen: FxHashSet<(usize, DocAddress)> = FxHashSet::default();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let Some(columns) = state.echoes.get(&segment.segment_id()) else {
+        let Some(columns) = state.echo_columns(segment)? else {
             continue;
         };
         let hidden = (!all_versions)
@@ -168,8 +222,10 @@ pub(crate) fn candidates(
             .flatten();
         let alive = segment.alive_bitset();
         let inverted = segment.inverted_index(fields.claim_key)?;
-        for key in &keys {
-            let term = Term::from_field_u64(fields.claim_key, *key);
+        // (document, claim) pairs to decide, each once.
+        let mut pairs: Vec<(DocId, usize)> = Vec::new();
+        for same_key in askers.chunk_by(|a, b| a.0 == b.0) {
+            let term = Term::from_field_u64(fields.claim_key, same_key[0].0);
             let Some(mut postings) = inverted
                 .read_postings(&term, IndexRecordOption::Basic)
                 .map_err(tantivy::TantivyError::from)?
@@ -178,56 +234,103 @@ pub(crate) fn candidates(
             };
             let mut doc = postings.doc();
             while doc != TERMINATED {
-                let address = DocAddress::new(ordinal as u32, doc);
                 let shown = alive.is_none_or(|a| a.is_alive(doc))
-                    && !hidden.is_some_and(|h| h.contains(doc))
-                    && Some(address) != own;
-                if shown && seen.insert(address) {
-                    if let Some(other) = columns.claim(doc, &mut buffer) {
-                        found.push(Candidate {
-                            address,
-                            item: columns.item(doc),
-                            day: columns.day(doc),
-                            verdict: decide::verdict(claim, &other, &PARAMS),
-                        });
+                    && !hidden.is_some_and(|h| h.contains(doc));
+                if shown {
+                    let address = DocAddress::new(ordinal as u32, doc);
+                    for &(_, i) in same_key {
+                        if Some(address) != claims[i].1 && seen.insert((i, address)) {
+                            pairs.push((doc, i));
+                        }
                     }
                 }
                 doc = postings.advance();
             }
         }
+        let mut docs: Vec<DocId> = pairs.iter().map(|&(doc, _)| doc).collect();
+        docs.sort_unstable();
+        docs.dedup();
+        let others = columns.claims(&docs);
+        for (doc, i) in pairs {
+            let Ok(at) = docs.binary_search(&doc) else {
+                continue;
+            };
+            let Some(other) = &others[at] else {
+                continue;
+            };
+            each(
+                i,
+                Candidate {
+                    address: DocAddress::new(ordinal as u32, doc),
+                    item: columns.item(doc),
+                    day: columns.day(doc),
+                    verdict: decide::verdict(claims[i].0, other, &PARAMS),
+                },
+            );
+        }
     }
-    Ok(found)
+    Ok(())
 }
 
-/// The echoes of one hit: `record` at `address`.
-pub(crate) fn of_hit(
+/// The echoes of each hit (`record` at `address`): `None` for a record of
+/// a kind that holds many claims. `read` reads a record for the appearance
+/// that came first.
+pub(crate) fn of_hits(
     searcher: &Searcher,
     fields: &Fields,
     state: &CommitState,
-    record: &Record,
-    address: DocAddress,
+    hits: &[(&Record, DocAddress)],
     all_versions: bool,
     read: impl Fn(DocAddress) -> Result<Record>,
-) -> Result<Option<Echoes>> {
-    let Some(claim) = crate::echo::record_claim(record) else {
-        return Ok(None);
-    };
-    let found = candidates(searcher, fields, state, &claim, Some(address), all_versions)?;
-    let own_item = crate::echo::item_key(record);
-    let same: Vec<&Candidate> = found
-        .iter()
-        .filter(|c| c.verdict == Verdict::Same)
+) -> Result<Vec<Option<Echoes>>> {
+    let claims: Vec<Option<Claim>> = (hits.iter())
+        .map(|(record, _)| crate::echo::record_claim(record))
         .collect();
+    // The hits with a claim, and where each one's claim is.
+    let asking: Vec<(usize, (&Claim, Option<DocAddress>))> = (claims.iter().enumerate())
+        .filter_map(|(h, claim)| Some((h, (claim.as_ref()?, Some(hits[h].1)))))
+        .collect();
+    let asked: Vec<(&Claim, Option<DocAddress>)> = asking.iter().map(|(_, a)| *a).collect();
+    let mut same: Vec<Vec<Candidate>> = vec![Vec::new(); hits.len()];
+    each_candidate(
+        searcher,
+        fields,
+        state,
+        &asked,
+        all_versions,
+        |i, candidate| {
+            if candidate.verdict == Verdict::Same {
+                same[asking[i].0].push(candidate);
+            }
+        },
+    )?;
+    let mut echoes = Vec::with_capacity(hits.len());
+    for (h, &(record, _)) in hits.iter().enumerate() {
+        echoes.push(match claims[h] {
+            None => None,
+            Some(_) => Some(echoes_of(record, &same[h], &read)?),
+        });
+    }
+    Ok(echoes)
+}
+
+/// The echoes of `record`, from the records that make the same claim.
+fn echoes_of(
+    record: &Record,
+    same: &[Candidate],
+    read: &impl Fn(DocAddress) -> Result<Record>,
+) -> Result<Echoes> {
+    let own_item = crate::echo::item_key(record);
     let mut items: Vec<u64> = (same.iter().map(|c| c.item))
         .filter(|i| *i != own_item)
         .collect();
     items.sort_unstable();
     items.dedup();
     if items.is_empty() {
-        return Ok(Some(Echoes {
+        return Ok(Echoes {
             count: 0,
             first: None,
-        }));
+        });
     }
     // The earliest dated appearance; undated ones last; ties by item, so
     // that any index of the same corpus names the same one.
@@ -246,10 +349,10 @@ pub(crate) fn of_hit(
         Some(c) => Appearance::of(&read(c.address)?),
         None => Appearance::of(record),
     };
-    Ok(Some(Echoes {
+    Ok(Echoes {
         count: items.len(),
         first: Some(first),
-    }))
+    })
 }
 
 #[cfg(test)]

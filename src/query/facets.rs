@@ -14,6 +14,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::warm::Lazy;
 use super::DateBucket;
 use crate::model::Date;
 use crate::schema::names;
@@ -64,28 +65,52 @@ impl Counts {
 }
 
 /// The values of one segment's `source`, `topic`, `kind` and `author_name` columns, by
-/// term ordinal. Read once per segment and kept (see [`crate::Index`]):
-/// reading a value back from the column's dictionary costs a block
-/// decompression, far more than counting.
+/// term ordinal. Read once per segment, the first time a search counts its
+/// facets, and kept with the commit ([`super::warm`]): reading a value back
+/// from the column's dictionary costs a block read, far more than counting.
 #[derive(Debug, Default)]
 pub(crate) struct Labels {
-    source: Vec<String>,
-    topic: Vec<String>,
-    kind: Vec<String>,
-    author: Vec<String>,
+    source: Values,
+    topic: Values,
+    kind: Values,
+    author: Values,
+}
+
+/// The values of one column, by term ordinal, in one buffer.
+#[derive(Debug, Default)]
+struct Values {
+    text: String,
+    /// Where each value ends in `text`.
+    ends: Vec<u32>,
+}
+
+impl Values {
+    fn get(&self, ordinal: usize) -> Option<&str> {
+        let end = *self.ends.get(ordinal)? as usize;
+        let start = match ordinal {
+            0 => 0,
+            _ => self.ends[ordinal - 1] as usize,
+        };
+        self.text.get(start..end)
+    }
 }
 
 impl Labels {
     pub(crate) fn read(reader: &SegmentReader) -> tantivy::Result<Labels> {
         let fast = reader.fast_fields();
-        let values = |name: &str| -> tantivy::Result<Vec<String>> {
+        let values = |name: &str| -> tantivy::Result<Values> {
             let Some(column) = fast.str(name)? else {
-                return Ok(Vec::new());
+                return Ok(Values::default());
             };
-            let mut values = Vec::with_capacity(column.num_terms());
-            let mut terms = column.dictionary().stream()?;
+            let dictionary = column.dictionary();
+            let mut values = Values {
+                text: String::with_capacity(dictionary.num_bytes().get_bytes() as usize),
+                ends: Vec::with_capacity(column.num_terms()),
+            };
+            let mut terms = dictionary.stream()?;
             while terms.advance() {
-                values.push(String::from_utf8_lossy(terms.key()).into_owned());
+                values.text.push_str(&String::from_utf8_lossy(terms.key()));
+                values.ends.push(values.text.len() as u32);
             }
             Ok(values)
         };
@@ -98,8 +123,8 @@ impl Labels {
     }
 }
 
-/// Labels of every segment of a searcher.
-pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Labels>>;
+/// Labels of every segment of a commit, each read on first use.
+pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Lazy<Labels>>>;
 
 /// Counts the facets of the documents it is given.
 pub(crate) struct FacetCounter {
@@ -117,10 +142,9 @@ impl Collector for FacetCounter {
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
         let fast = reader.fast_fields();
-        let labels = match self.labels.get(&reader.segment_id()) {
-            Some(labels) => Arc::clone(labels),
-            None => Arc::new(Labels::read(reader)?),
-        };
+        // Segments of another commit get labels for this search only.
+        let labels = (self.labels.get(&reader.segment_id()).cloned()).unwrap_or_default();
+        labels.get_or_find(|| Labels::read(reader))?;
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
         Ok(SegmentCounter {
             source: Ordinals::open(fast.str(names::SOURCE)?),
@@ -156,7 +180,8 @@ pub(crate) struct SegmentCounter {
     author: Option<Ordinals>,
     dates: Option<DayCounts>,
     bucket: DateBucket,
-    labels: Arc<Labels>,
+    /// Read when the counter was made.
+    labels: Arc<Lazy<Labels>>,
     missing: Missing,
 }
 
@@ -183,14 +208,16 @@ impl SegmentCollector for SegmentCounter {
     }
 
     fn harvest(self) -> Counts {
-        let text = |o: Option<Ordinals>, labels: &[String]| {
+        let none = Labels::default();
+        let labels = self.labels.get().unwrap_or(&none);
+        let text = |o: Option<Ordinals>, labels: &Values| {
             o.map(|o| o.into_values(labels)).unwrap_or_default()
         };
         Counts {
-            source: text(self.source, &self.labels.source),
-            topic: text(self.topic, &self.labels.topic),
-            kind: text(self.kind, &self.labels.kind),
-            author: text(self.author, &self.labels.author),
+            source: text(self.source, &labels.source),
+            topic: text(self.topic, &labels.topic),
+            kind: text(self.kind, &labels.kind),
+            author: text(self.author, &labels.author),
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
@@ -234,12 +261,14 @@ impl Ordinals {
     }
 
     /// The label of every ordinal counted at least once, with its count.
-    fn into_values(self, labels: &[String]) -> FxHashMap<String, u64> {
+    fn into_values(self, labels: &Values) -> FxHashMap<String, u64> {
         let counted = self.counts.iter().filter(|&&count| count > 0).count();
         let mut values = FxHashMap::with_capacity_and_hasher(counted, Default::default());
-        for (&count, label) in self.counts.iter().zip(labels) {
+        for (ordinal, &count) in self.counts.iter().enumerate() {
             if count > 0 {
-                values.insert(label.clone(), count);
+                if let Some(label) = labels.get(ordinal) {
+                    values.insert(label.to_string(), count);
+                }
             }
         }
         values

@@ -151,13 +151,19 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// A reader of `index` that picks up new commits by itself.
-    pub(crate) fn new(index: &tantivy::Index) -> tantivy::Result<Reader> {
+    /// A reader of `index` that picks up new commits by itself when
+    /// `follow`, and otherwise keeps the commit it opened.
+    pub(crate) fn new(index: &tantivy::Index, follow: bool) -> tantivy::Result<Reader> {
         let warm = Arc::new(Warm::default());
         let warmer: Arc<dyn tantivy::Warmer> = warm.clone();
+        let policy = if follow {
+            ReloadPolicy::OnCommitWithDelay
+        } else {
+            ReloadPolicy::Manual
+        };
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .reload_policy(policy)
             .warmers(vec![Arc::downgrade(&warmer)])
             .try_into()?;
         let schema = index.schema();
@@ -204,7 +210,7 @@ impl Reader {
     pub(crate) fn record(&self, searcher: &Searcher, address: DocAddress) -> Result<Record> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let mut record = schema::stored_record(&self.fields, &doc)?;
-        record.first_version = self.state(searcher)?.first_version(&record);
+        record.first_version = self.state(searcher)?.first_version(searcher, &record)?;
         Ok(record)
     }
 
@@ -247,28 +253,31 @@ impl Reader {
 
         let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
         generator.set_max_num_chars(SNIPPET_CHARS);
-        let hits = (found.top.into_iter())
-            .map(|(score, address)| {
-                let record = self.record(&searcher, address)?;
+        let shown = (found.top.into_iter())
+            .map(|(score, address)| Ok((score, address, self.record(&searcher, address)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let echoes = echoes::of_hits(
+            &searcher,
+            &self.fields,
+            &state,
+            &(shown.iter())
+                .map(|(_, address, record)| (record, *address))
+                .collect::<Vec<_>>(),
+            request.all_versions,
+            |other| self.record(&searcher, other),
+        )?;
+        let hits = (shown.into_iter().zip(echoes))
+            .map(|((score, _, record), echoes)| {
                 let snippet =
                     Snippet::new(generator.snippet(&record.text), &record.text, SNIPPET_CHARS);
-                let echoes = echoes::of_hit(
-                    &searcher,
-                    &self.fields,
-                    &state,
-                    &record,
-                    address,
-                    request.all_versions,
-                    |other| self.record(&searcher, other),
-                )?;
-                Ok(Hit {
+                Hit {
                     record,
                     score: parse::without_tier(score),
                     snippet,
                     echoes,
-                })
+                }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(SearchResponse {
             query: request.query.clone(),
             total: found.total,

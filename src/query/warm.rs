@@ -1,17 +1,26 @@
-//! What every search of one commit shares, found once per commit: the
-//! records of older thread versions that a search hides, the first version
-//! holding each thread record, and the facet labels of each segment. Tantivy's reader calls [`Warm`] as it opens each
-//! new commit, before any search sees it, and tells it which commits are
-//! no longer in use.
+//! What every search of one commit shares: the records of older thread
+//! versions that a search hides (found when the commit is opened: every
+//! search needs them), and, found the first time a search needs them and
+//! then kept, the first version holding each thread record, the facet labels
+//! of each segment and its echo columns. Tantivy's reader calls [`Warm`] as
+//! it opens each new commit, before any search sees it, and tells it which
+//! commits are no longer in use.
+//!
+//! Little is done before the first search because a one-shot process (a
+//! `claimsearch query`) opens a commit for a single search: what that search
+//! does not need is never read, and what it needs per segment is read by the
+//! search's own threads, segments in parallel.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use rustc_hash::FxHashMap;
+use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::index::SegmentId;
-use tantivy::{DocId, Searcher, SearcherGeneration, Warmer};
+use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
-use super::echoes::{EchoColumns, SegmentEchoes};
-use super::facets::{Labels, SegmentLabels};
+use super::echoes::EchoColumns;
+use super::facets::SegmentLabels;
 use crate::error::Result;
 use crate::history;
 use crate::model::Record;
@@ -37,6 +46,42 @@ impl DocBits {
     }
 }
 
+/// A value found the first time it is asked for, then kept.
+pub(crate) struct Lazy<T>(OnceLock<T>);
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy(OnceLock::new())
+    }
+}
+
+impl<T> std::fmt::Debug for Lazy<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Lazy(found)"
+        } else {
+            "Lazy(not yet)"
+        })
+    }
+}
+
+impl<T> Lazy<T> {
+    /// The value, if it was found.
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+
+    /// The value, found by `find` the first time (two threads asking at once
+    /// may both find it; one result is kept). An error is returned, not kept.
+    pub(crate) fn get_or_find<E>(&self, find: impl FnOnce() -> Result<T, E>) -> Result<&T, E> {
+        if let Some(value) = self.0.get() {
+            return Ok(value);
+        }
+        let value = find()?;
+        Ok(self.0.get_or_init(|| value))
+    }
+}
+
 /// The state of one commit (one searcher generation).
 #[derive(Debug, Default)]
 pub(crate) struct CommitState {
@@ -45,11 +90,13 @@ pub(crate) struct CommitState {
     pub hidden: HashMap<SegmentId, Arc<DocBits>>,
     /// For each same-record key ([`crate::history::same_record_key`]), the
     /// earliest version of its thread that holds the record.
-    pub first_versions: HashMap<u64, u32>,
-    /// The facet labels of each segment.
+    first_versions: Lazy<FxHashMap<u64, u32>>,
+    /// The facet labels of each segment, each read when a search first
+    /// counts that segment's facets.
     pub labels: Arc<SegmentLabels>,
-    /// The echo columns of each segment.
-    pub echoes: SegmentEchoes,
+    /// The echo columns of each segment, each opened when a search first
+    /// looks for echoes there.
+    echoes: HashMap<SegmentId, Lazy<Arc<EchoColumns>>>,
 }
 
 impl CommitState {
@@ -58,37 +105,50 @@ impl CommitState {
     /// adds or merges them).
     fn find(searcher: &Searcher, known: &SegmentLabels) -> tantivy::Result<CommitState> {
         let mut labels = SegmentLabels::new();
-        let mut echoes = SegmentEchoes::new();
+        let mut echoes = HashMap::new();
         for segment in searcher.segment_readers() {
-            echoes.insert(segment.segment_id(), Arc::new(EchoColumns::open(segment)?));
             let id = segment.segment_id();
-            let read = match known.get(&id) {
-                Some(read) => Arc::clone(read),
-                None => Arc::new(Labels::read(segment)?),
-            };
-            labels.insert(id, read);
+            let segment_labels = known.get(&id).cloned().unwrap_or_default();
+            labels.insert(id, segment_labels);
+            echoes.insert(id, Lazy::default());
         }
-        let versions = thread_versions(searcher)?;
         Ok(CommitState {
-            hidden: versions.hidden,
-            first_versions: versions.first,
+            hidden: hidden_versions(searcher)?,
+            first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
         })
     }
-}
 
-impl CommitState {
     /// The earliest version of its thread that holds `record` (itself, when no
     /// older version does); `None` for a record that is not a thread's.
-    pub(crate) fn first_version(&self, record: &Record) -> Option<u32> {
-        let (thread, version) = (record.thread.as_ref()?, record.version?);
+    /// `searcher` is a searcher of this state's commit.
+    pub(crate) fn first_version(
+        &self,
+        searcher: &Searcher,
+        record: &Record,
+    ) -> Result<Option<u32>> {
+        let (Some(thread), Some(version)) = (record.thread.as_ref(), record.version) else {
+            return Ok(None);
+        };
+        let first = self
+            .first_versions
+            .get_or_find(|| first_versions(searcher))?;
         let key = history::same_record_key(thread, record.kind, &record.text);
-        Some(
-            self.first_versions
-                .get(&key)
-                .map_or(version, |&v| v.min(version)),
-        )
+        Ok(Some(first.get(&key).map_or(version, |&v| v.min(version))))
+    }
+
+    /// The echo columns of `segment` (of this state's commit), opened on
+    /// first use; `None` for a segment of another commit.
+    pub(crate) fn echo_columns(
+        &self,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<Option<&Arc<EchoColumns>>> {
+        let Some(lazy) = self.echoes.get(&segment.segment_id()) else {
+            return Ok(None);
+        };
+        lazy.get_or_find(|| EchoColumns::open(segment).map(Arc::new))
+            .map(Some)
     }
 }
 
@@ -127,7 +187,7 @@ impl Warm {
         let mut known = SegmentLabels::new();
         for state in states.values() {
             for (id, labels) in state.labels.iter() {
-                known.insert(*id, Arc::clone(labels));
+                known.entry(*id).or_insert_with(|| Arc::clone(labels));
             }
         }
         known
@@ -145,38 +205,55 @@ impl Warmer for Warm {
     }
 }
 
-/// What the thread records of a commit say about versions.
-struct ThreadVersions {
-    /// The alive records of every thread version but each thread's newest.
-    hidden: HashMap<SegmentId, Arc<DocBits>>,
-    /// The earliest version holding each same-record key.
-    first: HashMap<u64, u32>,
+/// The alive records of `segment` with a value in the u64 column `name`
+/// (only thread records have a `thread_version` key, never 0, and a
+/// `same_record` key), with that value, in document order.
+fn thread_values(segment: &SegmentReader, name: &str) -> tantivy::Result<Vec<(DocId, u64)>> {
+    let column = segment.fast_fields().u64(name)?;
+    let alive = segment.alive_bitset();
+    let mut found = column_values(&column, segment.max_doc());
+    found.retain(|&(doc, _)| alive.is_none_or(|a| a.is_alive(doc)));
+    Ok(found)
 }
 
-/// Reads the thread records of a commit, and nothing else: only they have a
-/// `thread_version` key (and a `same_record` key).
-fn thread_versions(searcher: &Searcher) -> tantivy::Result<ThreadVersions> {
+/// The thread records of `segment` with their `thread_version` key.
+fn thread_keys(segment: &SegmentReader) -> tantivy::Result<Vec<(DocId, u64)>> {
+    let mut keys = thread_values(segment, schema::names::THREAD_VERSION)?;
+    keys.retain(|&(_, key)| key != 0);
+    Ok(keys)
+}
+
+/// Every (document, value) of a column with at most one value a document,
+/// in document order: the values read in one pass and their documents
+/// found by the column's index in one more, rather than one lookup a
+/// document.
+fn column_values(column: &Column<u64>, max_doc: DocId) -> Vec<(DocId, u64)> {
+    if let ColumnIndex::Full | ColumnIndex::Optional(_) = column.index {
+        let rows = column.values.num_vals() as usize;
+        let mut values = vec![0; rows];
+        column.values.get_range(0, &mut values);
+        let mut docs: Vec<DocId> = (0..rows as u32).collect();
+        column.index.select_batch_in_place(0, &mut docs);
+        return docs.into_iter().zip(values).collect();
+    }
+    let mut docs = Vec::new();
+    column.get_docids_for_value_range(0..=u64::MAX, 0..max_doc, &mut docs);
+    docs.dedup();
+    (docs.into_iter())
+        .filter_map(|doc| Some((doc, column.first(doc)?)))
+        .collect()
+}
+
+/// For each segment of a commit, its records of an older thread version
+/// than their thread's newest.
+fn hidden_versions(searcher: &Searcher) -> tantivy::Result<HashMap<SegmentId, Arc<DocBits>>> {
     let mut keyed = Vec::new();
-    let mut newest: HashMap<u64, u64> = HashMap::new();
-    let mut first: HashMap<u64, u32> = HashMap::new();
+    let mut newest: FxHashMap<u64, u64> = FxHashMap::default();
     for segment in searcher.segment_readers() {
-        let column = segment.fast_fields().u64(schema::names::THREAD_VERSION)?;
-        let same = segment.fast_fields().u64(schema::names::SAME_RECORD)?;
-        let mut docs = Vec::new();
-        column.get_docids_for_value_range(1..=u64::MAX, 0..segment.max_doc(), &mut docs);
-        let alive = segment.alive_bitset();
-        docs.retain(|&doc| alive.is_none_or(|a| a.is_alive(doc)));
-        let keys: Vec<(DocId, u64)> = (docs.into_iter())
-            .filter_map(|doc| Some((doc, column.first(doc)?)))
-            .collect();
-        for &(doc, key) in &keys {
+        let keys = thread_keys(segment)?;
+        for &(_, key) in &keys {
             let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
             *entry = (*entry).max(key);
-            if let Some(record) = same.first(doc) {
-                let version = schema::version_of_key(key);
-                let earliest = first.entry(record).or_insert(version);
-                *earliest = (*earliest).min(version);
-            }
         }
         keyed.push((segment.segment_id(), keys));
     }
@@ -190,5 +267,28 @@ fn thread_versions(searcher: &Searcher) -> tantivy::Result<ThreadVersions> {
         }
         hidden.insert(segment, Arc::new(older));
     }
-    Ok(ThreadVersions { hidden, first })
+    Ok(hidden)
+}
+
+/// The earliest version holding each same-record key, over the alive thread
+/// records of a commit.
+fn first_versions(searcher: &Searcher) -> tantivy::Result<FxHashMap<u64, u32>> {
+    let mut first: FxHashMap<u64, u32> = FxHashMap::default();
+    for segment in searcher.segment_readers() {
+        let keys = thread_keys(segment)?;
+        let same = thread_values(segment, schema::names::SAME_RECORD)?;
+        // Both lists are in document order: walk them together.
+        let mut keys = keys.into_iter().peekable();
+        for (doc, record) in same {
+            while keys.next_if(|&(d, _)| d < doc).is_some() {}
+            if let Some(&(d, key)) = keys.peek() {
+                if d == doc {
+                    let version = schema::version_of_key(key);
+                    let earliest = first.entry(record).or_insert(version);
+                    *earliest = (*earliest).min(version);
+                }
+            }
+        }
+    }
+    Ok(first)
 }
