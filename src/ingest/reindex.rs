@@ -24,6 +24,10 @@ use crate::error::Result;
 use crate::schema::Fields;
 use crate::storage::{self, Payload};
 
+/// Decompressed blocks of stored records kept per segment while a `reindex`
+/// reads the last commit.
+const COMMITTED_CACHE_BLOCKS: usize = 4;
+
 /// What a `reindex` run did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,9 +102,13 @@ fn incremental(
         writer.delete_term(crate::schema::path_term(&fields, path));
     }
     progress(Progress::Found(plan.jobs.len()));
-    // What the last commit holds, but for the pages this run rewrites or removes.
+    // What the last commit holds, but for the pages this run rewrites or
+    // removes. Its records are read at random, one or a few at a time: a
+    // cache of 100 decompressed blocks a segment (Tantivy's default) grew to
+    // 130 MiB of a 530 MiB peak after a raw page was added at 100,000 pages.
     let reader = (index.reader_builder())
         .reload_policy(ReloadPolicy::Manual)
+        .doc_store_cache_num_blocks(COMMITTED_CACHE_BLOCKS)
         .try_into()?;
     let gone: HashSet<String> = plan.gone.iter().cloned().collect();
     let committed = Committed::new(reader.searcher(), fields, gone);
