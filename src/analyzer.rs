@@ -15,10 +15,11 @@ use tantivy::Index;
 
 use crate::spelling::AmericanSpelling;
 
-/// Bumped whenever an analyzer changes how text becomes terms, or the echo
-/// features ([`crate::echo`]) change how a record's claim is read, so that an
-/// index built by older code is rebuilt by the next `reindex`.
-pub const ANALYZER_VERSION: u32 = 6;
+/// Bumped whenever an analyzer changes how text becomes terms, the echo
+/// features ([`crate::echo`]) change how a record's claim is read, or the
+/// terms kept for tracing quotes change ([`crate::schema::Fields::shingles`]),
+/// so that an index built by older code is rebuilt by the next `reindex`.
+pub const ANALYZER_VERSION: u32 = 7;
 
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found

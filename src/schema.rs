@@ -13,6 +13,7 @@ use crate::authors;
 use crate::error::{Error, Result};
 use crate::history::same_record_key;
 use crate::model::{Date, Indexable, Record};
+use crate::provenance::Fingerprint;
 
 /// Handles to every field, resolved once from the schema.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +58,15 @@ pub struct Fields {
     /// A quote's first anchor shingle (see [`crate::provenance::Needle`]):
     /// `reindex` finds by it the quotes that new raw text may hold.
     pub quote_anchor: Field,
-    /// On the first passage of each raw text, every shingle of that text:
+    /// The rest of a quote's [`crate::provenance::Fingerprint`], fast: how
+    /// many words its longest piece has ([`Fields::quote_len`]) and their
+    /// hash ([`Fields::quote_run`]). `reindex` checks by them, without
+    /// reading the quote, whether new raw text holds those words in a row.
+    pub quote_len: Field,
+    /// See [`Fields::quote_len`].
+    pub quote_run: Field,
+    /// On the first passage of each raw text, [`RAW_TEXT`] and the text's
+    /// winnowed shingles ([`crate::provenance::normalize::winnow`]):
     /// `reindex` finds by them the raw texts already indexed that a new
     /// quote may be in.
     pub shingles: Field,
@@ -116,6 +125,10 @@ pub mod names {
     pub const FOUND_IN: &str = "found_in";
     /// A quote's anchor shingle.
     pub const QUOTE_ANCHOR: &str = "quote_anchor";
+    /// The word count of a quote's longest piece (fast field).
+    pub const QUOTE_LEN: &str = "quote_len";
+    /// The hash of the words of a quote's longest piece (fast field).
+    pub const QUOTE_RUN: &str = "quote_run";
     /// A raw text's shingles.
     pub const SHINGLES: &str = "shingles";
     /// Same-record key of a thread record (fast field).
@@ -172,6 +185,8 @@ pub fn build() -> Schema {
     let indexed = NumericOptions::default().set_indexed();
     b.add_u64_field(names::VERIFIED, indexed.clone());
     b.add_u64_field(names::QUOTE_ANCHOR, indexed.clone());
+    b.add_u64_field(names::QUOTE_LEN, NumericOptions::default().set_fast());
+    b.add_u64_field(names::QUOTE_RUN, NumericOptions::default().set_fast());
     b.add_u64_field(names::SHINGLES, indexed);
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
@@ -217,6 +232,8 @@ impl Fields {
             verified: f(names::VERIFIED)?,
             found_in: f(names::FOUND_IN)?,
             quote_anchor: f(names::QUOTE_ANCHOR)?,
+            quote_len: f(names::QUOTE_LEN)?,
+            quote_run: f(names::QUOTE_RUN)?,
             shingles: f(names::SHINGLES)?,
             same_record: f(names::SAME_RECORD)?,
             version_date: f(names::VERSION_DATE)?,
@@ -307,23 +324,38 @@ pub(crate) fn stored_record(fields: &Fields, doc: &TantivyDocument) -> Result<Re
     serde_json::from_str(json).map_err(|e| Error::StoredRecord(e.to_string()))
 }
 
+/// The value of [`Fields::shingles`] that every raw text's first passage
+/// holds, so that `reindex` can list the raw texts of a commit. A shingle
+/// hash of 0 is kept as 1.
+pub const RAW_TEXT: u64 = 0;
+
 /// What a document carries for tracing quotes, beside its record.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Trace<'a> {
-    /// A quote's first anchor shingle.
-    pub quote_anchor: Option<u64>,
-    /// The shingles of the raw text whose first passage this is.
-    pub shingles: &'a [u64],
+    /// A quote's fingerprint.
+    pub quote: Option<Fingerprint>,
+    /// On the first passage of a raw text, the text's winnowed shingles.
+    pub raw_text: Option<&'a [u64]>,
+}
+
+/// A shingle as [`Fields::shingles`] holds it: never [`RAW_TEXT`].
+pub fn shingle_term(shingle: u64) -> u64 {
+    shingle.max(RAW_TEXT + 1)
 }
 
 impl Fields {
     /// Adds what `trace` holds to a document made by [`Fields::document`].
     pub fn add_trace(&self, doc: &mut TantivyDocument, trace: Trace) {
-        if let Some(anchor) = trace.quote_anchor {
-            doc.add_u64(self.quote_anchor, anchor);
+        if let Some(quote) = trace.quote {
+            doc.add_u64(self.quote_anchor, quote.first);
+            doc.add_u64(self.quote_len, u64::from(quote.len));
+            doc.add_u64(self.quote_run, quote.key);
         }
-        for shingle in trace.shingles {
-            doc.add_u64(self.shingles, *shingle);
+        if let Some(shingles) = trace.raw_text {
+            doc.add_u64(self.shingles, RAW_TEXT);
+            for shingle in shingles {
+                doc.add_u64(self.shingles, shingle_term(*shingle));
+            }
         }
     }
 }

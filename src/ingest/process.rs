@@ -283,10 +283,12 @@ fn write_page(
     traced: &mut Traced,
 ) -> Result<usize> {
     let sources = page.raw_sources();
+    let mut sparse = Vec::with_capacity(sources.len());
     traced.raw = (sources.iter())
         .map(|source| {
             let haystack = Haystack::new(source.paragraphs);
-            let shingles = haystack.distinct_shingles();
+            let (shingles, winnowed) = haystack.shingle_sets();
+            sparse.push(winnowed);
             let at = FoundIn {
                 path: rel.to_string(),
                 title: source.title.to_string(),
@@ -295,7 +297,8 @@ fn write_page(
         })
         .collect();
     let mut records = page.indexables(rel);
-    // Raw texts in record order: each one's shingles go on its first passage.
+    // Raw texts in record order: each one's winnowed shingles go on its
+    // first passage.
     let mut next_source = 0;
     for (i, indexable) in records.iter_mut().enumerate() {
         let record = &mut indexable.record;
@@ -304,7 +307,7 @@ fn write_page(
             if let Some(needle) = Needle::new(&record.text) {
                 let hits = &mut traced.committed_hits;
                 record.found_in = Some(verifier.find(&needle, &traced.raw, hits)?);
-                trace.quote_anchor = Some(needle.fingerprint.first);
+                trace.quote = Some(needle.fingerprint);
                 traced.fingerprints.push(needle.fingerprint);
             }
         }
@@ -312,7 +315,7 @@ fn write_page(
             .get(next_source)
             .is_some_and(|s| s.first_passage == i)
         {
-            trace.shingles = &traced.raw[next_source].2;
+            trace.raw_text = Some(&sparse[next_source]);
             next_source += 1;
         }
         let mut doc = fields.document(indexable);

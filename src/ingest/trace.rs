@@ -15,6 +15,7 @@
 //! clean build.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::OnceLock;
 
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, Query, TermQuery};
@@ -26,7 +27,7 @@ use crate::analyzer::keyword_term;
 use crate::error::Result;
 use crate::model::{Kind, Record};
 use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
-use crate::schema::{stored_record, Fields};
+use crate::schema::{names, shingle_term, stored_record, Fields, RAW_TEXT};
 
 /// The manifest entry of a page that was to be written again but could not
 /// be read: the index keeps what it had, and a hash no content has makes the
@@ -221,6 +222,9 @@ pub(crate) struct Committed {
     /// Pages this run removes, and once every page is read, those it wrote
     /// again: what the commit holds of them is out of date.
     excluded: HashSet<String>,
+    /// Every raw text of the commit, read the first time a quote too short
+    /// for the winnowed shingles is looked up.
+    every_raw_text: OnceLock<RawCorpus>,
 }
 
 impl Committed {
@@ -230,19 +234,22 @@ impl Committed {
             searcher,
             fields,
             excluded,
+            every_raw_text: OnceLock::new(),
         }
     }
 
     /// The raw texts of the commit that hold a quote: those whose first
-    /// passage holds every shingle of it (each raw text holds its shingles
-    /// there), compared with it.
+    /// passage holds every winnowed shingle of it (each raw text holds its
+    /// own there), compared with it. A quote with no piece long enough to
+    /// have winnowed shingles is compared with every raw text.
     fn find(&self, needle: &Needle) -> Result<Vec<FoundIn>> {
-        if needle.shingles.is_empty() {
-            return Ok(Vec::new());
+        let sparse = needle.sparse_shingles();
+        if sparse.is_empty() {
+            return self.find_short(needle);
         }
-        let terms: Vec<Box<dyn Query>> = (needle.shingles.iter())
+        let terms: Vec<Box<dyn Query>> = (sparse.iter())
             .map(|shingle| {
-                let term = Term::from_field_u64(self.fields.shingles, *shingle);
+                let term = Term::from_field_u64(self.fields.shingles, shingle_term(*shingle));
                 Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
             })
             .collect();
@@ -265,6 +272,28 @@ impl Committed {
         Ok(found)
     }
 
+    /// [`Committed::find`] for a quote too short for the winnowed shingles:
+    /// every raw text of the commit is read (once a run) and looked up in
+    /// memory.
+    fn find_short(&self, needle: &Needle) -> Result<Vec<FoundIn>> {
+        let corpus = match self.every_raw_text.get() {
+            Some(corpus) => corpus,
+            None => {
+                let mut corpus = RawCorpus::new();
+                let marker = Term::from_field_u64(self.fields.shingles, RAW_TEXT);
+                for address in self.postings(&marker)? {
+                    let (at, haystack) = self.raw_text(&self.record(address)?)?;
+                    corpus.add_haystack(at, haystack);
+                }
+                corpus.seal();
+                self.every_raw_text.get_or_init(|| corpus)
+            }
+        };
+        let mut found = corpus.find(needle);
+        found.retain(|at| !self.excluded.contains(&at.path));
+        Ok(found)
+    }
+
     /// The pages (outside this run's) holding a quote found in a page of this
     /// run (one changed or removed).
     fn quote_pages_found_in_excluded(&self) -> Result<BTreeSet<String>> {
@@ -283,22 +312,56 @@ impl Committed {
 
     /// The pages (outside this run's) holding a quote that `haystack` holds
     /// and that is not yet found in it.
+    ///
+    /// The quotes anchored at one of the text's shingles are many when quotes
+    /// start alike ("We show that …"); each one's fingerprint, kept in fast
+    /// columns, is checked against the text's words first, and only the
+    /// quotes whose words it holds in a row are read and compared.
     fn quote_pages_held_by(&self, haystack: &Haystack) -> Result<BTreeSet<String>> {
-        let mut shingles = haystack.shingles();
-        shingles.sort_unstable();
-        shingles.dedup();
-        let mut pages = BTreeSet::new();
-        for shingle in shingles {
-            let term = Term::from_field_u64(self.fields.quote_anchor, shingle);
-            for address in self.postings(&term)? {
-                let record = self.record(address)?;
-                if self.excluded.contains(&record.path) || pages.contains(&record.path) {
+        let shingles = haystack.distinct_shingles();
+        let mut anchored: Vec<(Fingerprint, DocAddress)> = Vec::new();
+        for (ordinal, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let fast = segment.fast_fields();
+            let lens = fast.u64(names::QUOTE_LEN)?;
+            let runs = fast.u64(names::QUOTE_RUN)?;
+            let index = segment.inverted_index(self.fields.quote_anchor)?;
+            let alive = segment.alive_bitset();
+            for &first in &shingles {
+                let term = Term::from_field_u64(self.fields.quote_anchor, first);
+                let postings = (index.read_postings(&term, IndexRecordOption::Basic))
+                    .map_err(tantivy::TantivyError::from)?;
+                let Some(mut postings) = postings else {
                     continue;
+                };
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if let (true, Some(len), Some(key)) = (
+                        alive.is_none_or(|a| a.is_alive(doc)),
+                        lens.first(doc),
+                        runs.first(doc),
+                    ) {
+                        let len = u32::try_from(len).unwrap_or(u32::MAX);
+                        let fingerprint = Fingerprint { first, len, key };
+                        anchored.push((fingerprint, DocAddress::new(ordinal as u32, doc)));
+                    }
+                    doc = postings.advance();
                 }
-                let held = Needle::new(&record.text).is_some_and(|n| haystack.contains(&n));
-                if held {
-                    pages.insert(record.path);
-                }
+            }
+        }
+        anchored.sort_unstable();
+        let fingerprints: Vec<Fingerprint> = anchored.iter().map(|(f, _)| *f).collect();
+        let mut held = Vec::new();
+        haystack.holds_words(&fingerprints, |i| held.push(anchored[i].1));
+        held.sort_unstable();
+        held.dedup();
+        let mut pages = BTreeSet::new();
+        for address in held {
+            let record = self.record(address)?;
+            if self.excluded.contains(&record.path) || pages.contains(&record.path) {
+                continue;
+            }
+            if Needle::new(&record.text).is_some_and(|n| haystack.contains(&n)) {
+                pages.insert(record.path);
             }
         }
         Ok(pages)

@@ -12,7 +12,10 @@
 //!
 //! Words (letter and digit runs, lowercased) also give each text its
 //! [`WINDOW`]-word shingles, hashed: the matcher finds candidate texts by them
-//! and then verifies by substring.
+//! and then verifies by substring. An index on disk keeps only a text's
+//! [`winnow`]ed shingles, about two in every [`SPARSE_SPAN`] + 1, which still
+//! name every text that may hold a quote with a piece of at least
+//! [`SPARSE_SPAN`] shingles.
 
 use std::borrow::Cow;
 
@@ -138,6 +141,23 @@ impl Needle {
             shingles,
         })
     }
+
+    /// The [`winnow`]ed shingles of the pieces with at least [`SPARSE_SPAN`]
+    /// shingles, sorted, each once: a raw text holding the quote has every
+    /// one of them among its own winnowed shingles
+    /// ([`Haystack::shingle_sets`]). Empty when no piece is that long.
+    pub fn sparse_shingles(&self) -> Vec<u64> {
+        let mut sparse = Vec::new();
+        for piece in &self.pieces {
+            let own = hashes(&whole_words(piece));
+            if own.len() >= SPARSE_SPAN {
+                sparse.extend(winnow(&own));
+            }
+        }
+        sparse.sort_unstable();
+        sparse.dedup();
+        sparse
+    }
 }
 
 /// The normalised quote cut at ellipses and between sentences; quote marks
@@ -243,10 +263,40 @@ pub fn hashes<S: AsRef<str>>(words: &[S]) -> Vec<u64> {
     words.windows(WINDOW).map(shingle_hash).collect()
 }
 
+/// Consecutive shingles of which [`winnow`] keeps the least.
+pub const SPARSE_SPAN: usize = 4;
+
+/// Winnowing (Schleimer, Wilkerson and Aiken, 2003): the least hash of every
+/// run of [`SPARSE_SPAN`] consecutive shingles (of all of them when there
+/// are fewer), in order, each run's pick once. About 2 / (`SPARSE_SPAN` + 1)
+/// of the shingles are kept, and whatever text holds a run of
+/// `SPARSE_SPAN` shingles keeps that run's least one too: so a text holding
+/// a quote keeps every winnowed shingle of each of the quote's pieces that
+/// is at least that long.
+pub fn winnow(shingles: &[u64]) -> Vec<u64> {
+    let span = SPARSE_SPAN.min(shingles.len());
+    let mut kept: Vec<u64> = Vec::with_capacity(shingles.len() * 2 / (SPARSE_SPAN + 1) + 1);
+    let mut last = None;
+    for (start, run) in shingles.windows(span.max(1)).enumerate() {
+        // The rightmost least hash of the run, so that a pick stays picked
+        // while the window slides over it.
+        let (at, least) =
+            (run.iter().enumerate()).fold(
+                (0, u64::MAX),
+                |best, (i, h)| if *h <= best.1 { (i, *h) } else { best },
+            );
+        if last != Some(start + at) {
+            kept.push(least);
+            last = Some(start + at);
+        }
+    }
+    kept
+}
+
 /// The multiplier of [`run_hash`]: odd, so that powers of it never vanish.
 const RUN_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// A polynomial hash of a run of words (each by its [`shingle_hash`]), so
+/// A polynomial hash of a run of words (each by its one-word shingle hash), so
 /// that the hash of any run inside a text follows from the text's prefix
 /// hashes in constant time (see [`Haystack::holds_words`]).
 pub fn run_hash<S: AsRef<str>>(words: &[S]) -> u64 {
@@ -293,10 +343,19 @@ impl Haystack {
 
     /// [`Haystack::shingles`] sorted, each once.
     pub fn distinct_shingles(&self) -> Vec<u64> {
+        self.shingle_sets().0
+    }
+
+    /// [`Haystack::distinct_shingles`], and the [`winnow`]ed shingles sorted,
+    /// each once: those an index on disk keeps.
+    pub fn shingle_sets(&self) -> (Vec<u64>, Vec<u64>) {
         let mut shingles = self.shingles();
+        let mut sparse = winnow(&shingles);
+        sparse.sort_unstable();
+        sparse.dedup();
         shingles.sort_unstable();
         shingles.dedup();
-        shingles
+        (shingles, sparse)
     }
 
     /// For each word position of the text, whether the run of words starting
@@ -552,5 +611,41 @@ mod tests {
             .map(|p| (p.open_start, p.open_end))
             .collect();
         assert_eq!(open, [(false, false), (false, true), (true, true)]);
+    }
+
+    /// A text keeps the winnowed shingles of every quote it holds, and
+    /// about 2 / (SPARSE_SPAN + 1) of its own shingles.
+    #[test]
+    fn winnowing_keeps_every_held_quotes_sparse_shingles_and_few_others() {
+        let words = [
+            "kite", "wind", "the", "a", "storm", "steady", "flies", "calm",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let text: Vec<&str> = (0..2000).map(|_| words[next(words.len())]).collect();
+        let raw = Haystack::new(&[text.join(" ")]);
+        let (all, sparse) = raw.shingle_sets();
+        let every = raw.shingles().len() as f64;
+        let kept = winnow(&raw.shingles()).len() as f64;
+        let expected = 2.0 / (SPARSE_SPAN as f64 + 1.0);
+        assert!((kept / every - expected).abs() < 0.1, "{kept} of {every}");
+        assert!(sparse.len() < all.len());
+        let mut checked = 0;
+        for _ in 0..500 {
+            let start = next(text.len() - 12);
+            let len = next(10) + 3;
+            let needle = Needle::new(&text[start..start + len].join(" ")).unwrap();
+            assert!(raw.contains(&needle));
+            let picked = needle.sparse_shingles();
+            assert_eq!(picked.is_empty(), len < SPARSE_SPAN + WINDOW - 1, "{len}");
+            assert!(picked.iter().all(|s| sparse.binary_search(s).is_ok()));
+            checked += usize::from(!picked.is_empty());
+        }
+        assert!(checked > 300, "{checked}");
     }
 }
