@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,9 @@ impl Manifest {
     pub fn load_committed(dir: &Path, hash: Option<&str>) -> Option<Manifest> {
         let hash = hash?;
         for name in [CURRENT, NEXT] {
+            // Read whole before it is parsed: parsing from a reader made a
+            // reindex that finds nothing changed a third to a half slower,
+            // for a buffer freed before the run's peak.
             let Ok(bytes) = fs::read(dir.join(name)) else {
                 continue;
             };
@@ -73,14 +76,20 @@ impl Manifest {
 
     /// Writes the manifest to `manifest.next`, synced, and returns its hash for
     /// the commit payload.
+    ///
+    /// It is written as it is serialised, and hashed on the way, so that the
+    /// whole text is never held in memory (about 170 bytes a file).
     pub fn write_next(&self, dir: &Path) -> Result<String> {
-        let bytes = serde_json::to_vec(self).expect("a manifest always serializes");
         let path = dir.join(NEXT);
-        let io = |e| Error::io(&path, e);
-        let mut file = File::create(&path).map_err(io)?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        Ok(content_hash(&bytes))
+        let fail = |e| Error::io(&path, e);
+        let file = File::create(&path).map_err(fail)?;
+        let mut out = Hashing::new(BufWriter::new(file));
+        serde_json::to_writer(&mut out, self).map_err(|e| fail(e.into()))?;
+        out.flush().map_err(fail)?;
+        let hash = out.hash();
+        let file = out.inner.into_inner().map_err(|e| fail(e.into_error()))?;
+        file.sync_all().map_err(fail)?;
+        Ok(hash)
     }
 
     /// Makes `manifest.next` the current manifest (after the commit landed).
@@ -98,6 +107,39 @@ impl Manifest {
 /// BLAKE3 of `bytes`, first 128 bits in hex.
 pub fn content_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..32].to_string()
+}
+
+/// A writer that hashes the bytes passing through it, as [`content_hash`]
+/// hashes them.
+struct Hashing<T> {
+    inner: T,
+    hasher: blake3::Hasher,
+}
+
+impl<T> Hashing<T> {
+    fn new(inner: T) -> Hashing<T> {
+        Hashing {
+            inner,
+            hasher: blake3::Hasher::new(),
+        }
+    }
+
+    /// [`content_hash`] of the bytes so far.
+    fn hash(&self) -> String {
+        self.hasher.finalize().to_hex()[..32].to_string()
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]
@@ -138,5 +180,24 @@ mod tests {
         // nothing matches: rebuild
         assert_eq!(Manifest::load_committed(dir.path(), Some("feed")), None);
         assert_eq!(Manifest::load_committed(dir.path(), None), None);
+    }
+
+    /// The hash a run puts in its commit is that of the file's bytes, and a
+    /// file cut short or changed no longer matches it.
+    #[test]
+    fn the_committed_hash_is_the_hash_of_the_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manifest();
+        let hash = m.write_next(dir.path()).unwrap();
+        let bytes = fs::read(dir.path().join(NEXT)).unwrap();
+        assert_eq!(content_hash(&bytes), hash);
+        fs::write(dir.path().join(NEXT), &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(Manifest::load_committed(dir.path(), Some(&hash)), None);
+        let mut changed = bytes.clone();
+        changed.extend_from_slice(b" ");
+        fs::write(dir.path().join(NEXT), &changed).unwrap();
+        assert_eq!(Manifest::load_committed(dir.path(), Some(&hash)), None);
+        fs::write(dir.path().join(NEXT), &bytes).unwrap();
+        assert_eq!(Manifest::load_committed(dir.path(), Some(&hash)), Some(m));
     }
 }
