@@ -53,7 +53,8 @@ pub(crate) fn page(reader: &Reader, path: &str, item: Option<u64>) -> Result<Opt
         .search(&query, &DocSetCollector)?
         .into_iter()
         .collect();
-    // A page's records are added together, in page order.
+    // A page's records are added as one group, which Tantivy writes into
+    // one segment in page order.
     addresses.sort();
     let item_prefix = item.map(|line| format!("{path}#{line}/"));
     let mut records = Vec::with_capacity(addresses.len());

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
+use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument};
 
 use super::manifest::{content_hash, Entry, Manifest};
@@ -297,6 +298,7 @@ fn write_page(
         })
         .collect();
     let mut records = page.indexables(rel);
+    let mut docs = Vec::with_capacity(records.len());
     // Raw texts in record order: each one's winnowed shingles go on its
     // first passage.
     let mut next_source = 0;
@@ -320,8 +322,13 @@ fn write_page(
         }
         let mut doc = fields.document(indexable);
         fields.add_trace(&mut doc, trace);
-        writer.add_document(doc)?;
+        docs.push(UserOperation::Add(doc));
     }
+    // One group: Tantivy writes it into one segment, in this order, so a
+    // page's records are consecutive documents (added one by one, they were
+    // shared out among the indexing threads, and a page read back by
+    // document order came out of order).
+    writer.run(docs)?;
     Ok(records.len())
 }
 

@@ -870,3 +870,39 @@ fn serve_similar_and_collapse_answer_as_the_cli_does() {
     assert_eq!(plain.groups, None);
     server.error(400, &[("q", "x"), ("collapse", "maybe")]);
 }
+
+/// A long page's records come back in page order, whichever indexing thread
+/// took them: a page is written as one group, so its records stay together.
+#[test]
+fn a_long_pages_records_come_back_in_page_order() {
+    let fx = Fixture::new();
+    let claims: Vec<String> = (1..=100)
+        .map(|n| format!("Claim number {n} says something about kites."))
+        .collect();
+    let quotes: Vec<String> = (1..=100)
+        .map(|n| format!("Quote number {n} is about the wind and the kites."))
+        .collect();
+    let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
+    let quotes: Vec<&str> = quotes.iter().map(String::as_str).collect();
+    for page in 0..20 {
+        let text = extraction(
+            "Kites",
+            "Kite Weekly · Ada · 2024-01-01",
+            "kites",
+            &claims,
+            &quotes,
+        );
+        fx.write(&format!("items/{page}.txt"), text);
+    }
+    claimsearch::Index::ingest(&fx.corpus(), &fx.index(), &|_| {}).expect("index");
+    let index = claimsearch::Index::open(fx.index()).unwrap();
+    for page in 0..20 {
+        let path = format!("items/{page}.txt");
+        let view = index.page(&path, None).unwrap().expect("the page");
+        let ids: Vec<&str> = view.records.iter().map(|r| r.id.as_str()).collect();
+        let claims = (1..=100).map(|n| format!("{path}#claim-{n}"));
+        let quotes = (1..=100).map(|n| format!("{path}#quote-{n}"));
+        let expected: Vec<String> = claims.chain(quotes).collect();
+        assert_eq!(ids, expected, "{path}");
+    }
+}
