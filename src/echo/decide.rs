@@ -101,13 +101,18 @@ pub fn same_claim(a: &Claim, b: &Claim) -> bool {
     verdict(a, b, &PARAMS) == Verdict::Same
 }
 
+/// Whether two records share enough content words (`a` and `b` are
+/// [`Claim::words`]) to be the same claim, before any guard: when not, the
+/// verdict is [`Verdict::Distant`].
+pub fn close(a: &[u32], b: &[u32], params: &Params) -> bool {
+    let (jaccard, containment, smaller) = weighted_overlap(a, b, params.generic_weight);
+    jaccard >= params.jaccard
+        || (containment >= params.containment && smaller >= params.containment_min_words)
+}
+
 /// The decision with its reason.
 pub fn verdict(a: &Claim, b: &Claim, params: &Params) -> Verdict {
-    let (jaccard, containment, smaller) =
-        weighted_overlap(&a.words, &b.words, params.generic_weight);
-    let close = jaccard >= params.jaccard
-        || (containment >= params.containment && smaller >= params.containment_min_words);
-    if !close {
+    if !close(&a.words, &b.words, params) {
         return Verdict::Distant;
     }
     if !params.guards {

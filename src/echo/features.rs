@@ -862,6 +862,16 @@ impl Claim {
         out
     }
 
+    /// The content words ([`Claim::words`]) of an encoded claim, without
+    /// decoding the rest: enough to tell that two records are too far apart
+    /// in words to be the same claim. `None` for bytes too short to hold them.
+    pub fn decode_words(bytes: &[u8]) -> Option<Vec<u32>> {
+        let (mut words, _) = get_list(bytes.get(3..)?)?;
+        words.sort_unstable();
+        words.dedup();
+        Some(words)
+    }
+
     /// The claim of [`Claim::encode`]; `None` for bytes it did not write.
     pub fn decode(bytes: &[u8]) -> Option<Claim> {
         if bytes.len() < 3 {
@@ -938,6 +948,16 @@ mod tests {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    #[test]
+    fn decoding_the_words_alone_gives_the_claims_words() {
+        let claim =
+            claim("Networks trained with random labels reach zero training error, networks say.");
+        let bytes = claim.encode();
+        assert_eq!(Claim::decode_words(&bytes), Some(claim.words.clone()));
+        assert_eq!(Claim::decode(&bytes).map(|c| c.words), Some(claim.words));
+        assert_eq!(Claim::decode_words(&bytes[..2]), None);
     }
 
     #[test]

@@ -114,10 +114,16 @@ impl EchoColumns {
     }
 
     /// The claims of `docs` (sorted, unique), `None` for a document that
-    /// takes no part in echoes. Each block of the claim column's dictionary
-    /// is read once, however many of the documents' claims it holds, and
-    /// each distinct claim is decoded once.
-    fn claims(&self, docs: &[DocId]) -> Vec<Option<Arc<Claim>>> {
+    /// takes no part in echoes or whose words `wanted(at, words)` turns
+    /// down (`at` its place in `docs`). Each block of the claim column's
+    /// dictionary is read once, however many of the documents' claims it
+    /// holds, and each distinct claim is decoded once, in full only when
+    /// its words are wanted.
+    fn claims(
+        &self,
+        docs: &[DocId],
+        mut wanted: impl FnMut(usize, &[u32]) -> bool,
+    ) -> Vec<Option<Arc<Claim>>> {
         let mut claims = vec![None; docs.len()];
         let Some(column) = self.claim.as_ref() else {
             return claims;
@@ -132,12 +138,23 @@ impl EchoColumns {
         // time did.
         let mut next = 0;
         let mut last_ord = None;
+        let mut last_words: Option<Vec<u32>> = None;
         let mut last_claim: Option<Arc<Claim>> = None;
         let _ = (column.dictionary()).sorted_ords_to_term_cb(&sorted, |bytes| {
             let (ord, at) = ords[next];
             next += 1;
             if last_ord != Some(ord) {
                 last_ord = Some(ord);
+                last_words = Claim::decode_words(bytes);
+                last_claim = None;
+            }
+            let Some(words) = &last_words else {
+                return;
+            };
+            if !wanted(at, words) {
+                return;
+            }
+            if last_claim.is_none() {
                 last_claim = Claim::decode(bytes).map(Arc::new);
             }
             claims[at] = last_claim.clone();
@@ -189,6 +206,7 @@ pub(crate) fn candidates(
         state,
         &[(claim, own)],
         all_versions,
+        true,
         |_, candidate| found.push(candidate),
     )?;
     Ok(found)
@@ -196,14 +214,18 @@ pub(crate) fn candidates(
 
 /// [`candidates`] of several claims at once, each given with its own
 /// record: `each(i, candidate)` for every record that shares a key with
-/// claim `i`. A key several claims hold is looked up once, and a record
-/// found by several claims has its claim read once.
+/// claim `i`. Without `distant`, a record too far apart in words from every
+/// claim that found it to be the same claim (its verdict would be
+/// [`Verdict::Distant`]) is left out, its claim not decoded. A key several
+/// claims hold is looked up once, and a record found by several claims has
+/// its claim read once.
 fn each_candidate(
     searcher: &Searcher,
     fields: &Fields,
     state: &CommitState,
     claims: &[(&Claim, Option<DocAddress>)],
     all_versions: bool,
+    distant: bool,
     mut each: impl FnMut(usize, Candidate),
 ) -> Result<()> {
     // Each key with the claims that hold it, in key order.
@@ -247,10 +269,19 @@ fn each_candidate(
                 doc = postings.advance();
             }
         }
+        pairs.sort_unstable();
         let mut docs: Vec<DocId> = pairs.iter().map(|&(doc, _)| doc).collect();
-        docs.sort_unstable();
         docs.dedup();
-        let others = columns.claims(&docs);
+        // The claims that found each document: `pairs[from[at]..from[at + 1]]`.
+        let mut from: Vec<usize> = (0..pairs.len())
+            .filter(|&k| k == 0 || pairs[k - 1].0 != pairs[k].0)
+            .collect();
+        from.push(pairs.len());
+        let others = columns.claims(&docs, |at, words| {
+            distant
+                || (pairs[from[at]..from[at + 1]].iter())
+                    .any(|&(_, i)| decide::close(&claims[i].0.words, words, &PARAMS))
+        });
         for (doc, i) in pairs {
             let Ok(at) = docs.binary_search(&doc) else {
                 continue;
@@ -298,7 +329,8 @@ pub(crate) fn of_hits(
         state,
         &asked,
         all_versions,
-        |i, candidate| {
+        false,
+        |i, candidate: Candidate| {
             if candidate.verdict == Verdict::Same {
                 same[asking[i].0].push(candidate);
             }
