@@ -133,12 +133,10 @@ impl Needle {
             }
             shingles.extend(own);
         }
-        shingles.sort_unstable();
-        shingles.dedup();
         Some(Needle {
             fingerprint: fingerprint?,
             pieces,
-            shingles,
+            shingles: distinct(shingles),
         })
     }
 
@@ -154,9 +152,7 @@ impl Needle {
                 sparse.extend(winnow(&own));
             }
         }
-        sparse.sort_unstable();
-        sparse.dedup();
-        sparse
+        distinct(sparse)
     }
 }
 
@@ -263,6 +259,13 @@ pub fn hashes<S: AsRef<str>>(words: &[S]) -> Vec<u64> {
     words.windows(WINDOW).map(shingle_hash).collect()
 }
 
+/// `hashes` sorted, each once.
+fn distinct(mut hashes: Vec<u64>) -> Vec<u64> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// Consecutive shingles of which [`winnow`] keeps the least.
 pub const SPARSE_SPAN: usize = 4;
 
@@ -343,19 +346,15 @@ impl Haystack {
 
     /// [`Haystack::shingles`] sorted, each once.
     pub fn distinct_shingles(&self) -> Vec<u64> {
-        self.shingle_sets().0
+        distinct(self.shingles())
     }
 
     /// [`Haystack::distinct_shingles`], and the [`winnow`]ed shingles sorted,
     /// each once: those an index on disk keeps.
     pub fn shingle_sets(&self) -> (Vec<u64>, Vec<u64>) {
-        let mut shingles = self.shingles();
-        let mut sparse = winnow(&shingles);
-        sparse.sort_unstable();
-        sparse.dedup();
-        shingles.sort_unstable();
-        shingles.dedup();
-        (shingles, sparse)
+        let shingles = self.shingles();
+        let sparse = distinct(winnow(&shingles));
+        (distinct(shingles), sparse)
     }
 
     /// For each word position of the text, whether the run of words starting
