@@ -319,32 +319,22 @@ impl Committed {
     /// quotes whose words it holds in a row are read and compared.
     fn quote_pages_held_by(&self, haystack: &Haystack) -> Result<BTreeSet<String>> {
         let shingles = haystack.distinct_shingles();
+        let columns = (self.searcher.segment_readers().iter())
+            .map(|segment| {
+                let fast = segment.fast_fields();
+                Ok((fast.u64(names::QUOTE_LEN)?, fast.u64(names::QUOTE_RUN)?))
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let mut anchored: Vec<(Fingerprint, DocAddress)> = Vec::new();
-        for (ordinal, segment) in self.searcher.segment_readers().iter().enumerate() {
-            let fast = segment.fast_fields();
-            let lens = fast.u64(names::QUOTE_LEN)?;
-            let runs = fast.u64(names::QUOTE_RUN)?;
-            let index = segment.inverted_index(self.fields.quote_anchor)?;
-            let alive = segment.alive_bitset();
-            for &first in &shingles {
-                let term = Term::from_field_u64(self.fields.quote_anchor, first);
-                let postings = (index.read_postings(&term, IndexRecordOption::Basic))
-                    .map_err(tantivy::TantivyError::from)?;
-                let Some(mut postings) = postings else {
-                    continue;
-                };
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    if let (true, Some(len), Some(key)) = (
-                        alive.is_none_or(|a| a.is_alive(doc)),
-                        lens.first(doc),
-                        runs.first(doc),
-                    ) {
-                        let len = u32::try_from(len).unwrap_or(u32::MAX);
-                        let fingerprint = Fingerprint { first, len, key };
-                        anchored.push((fingerprint, DocAddress::new(ordinal as u32, doc)));
-                    }
-                    doc = postings.advance();
+        for &first in &shingles {
+            let term = Term::from_field_u64(self.fields.quote_anchor, first);
+            for address in self.postings(&term)? {
+                let (lens, runs) = &columns[address.segment_ord as usize];
+                if let (Some(len), Some(key)) =
+                    (lens.first(address.doc_id), runs.first(address.doc_id))
+                {
+                    let len = u32::try_from(len).unwrap_or(u32::MAX);
+                    anchored.push((Fingerprint { first, len, key }, address));
                 }
             }
         }
