@@ -315,13 +315,7 @@ mod tests {
         let words = [
             "alpha", "beta", "gamma", "delta", "kite", "wind", "the", "a",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut corpus = RawCorpus::new();
         let mut texts = Vec::new();
         for i in 0..40 {
@@ -353,3 +347,15 @@ mod tests {
 
 #[cfg(test)]
 mod golden_tests;
+
+/// A fixed stream of numbers below the `n` asked each time (xorshift64), for
+/// tests that generate text.
+#[cfg(test)]
+fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}

@@ -619,13 +619,7 @@ mod tests {
         let words = [
             "kite", "wind", "the", "a", "storm", "steady", "flies", "calm",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::provenance::xorshift(0x9e37_79b9_7f4a_7c15);
         let text: Vec<&str> = (0..2000).map(|_| words[next(words.len())]).collect();
         let raw = Haystack::new(&[text.join(" ")]);
         let (all, sparse) = raw.shingle_sets();
