@@ -106,7 +106,11 @@ impl Manifest {
 
 /// BLAKE3 of `bytes`, first 128 bits in hex.
 pub fn content_hash(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex()[..32].to_string()
+    first_128_bits(blake3::hash(bytes))
+}
+
+fn first_128_bits(hash: blake3::Hash) -> String {
+    hash.to_hex()[..32].to_string()
 }
 
 /// A writer that hashes the bytes passing through it, as [`content_hash`]
@@ -126,7 +130,7 @@ impl<T> Hashing<T> {
 
     /// [`content_hash`] of the bytes so far.
     fn hash(&self) -> String {
-        self.hasher.finalize().to_hex()[..32].to_string()
+        first_128_bits(self.hasher.finalize())
     }
 }
 
