@@ -316,11 +316,88 @@ pub(crate) fn escaped(name: &std::ffi::OsStr) -> String {
     out
 }
 
+/// The inverse of [`escaped`] over a `/`-separated relative path: the file
+/// name bytes back from `\xHH`, a doubled backslash back to one. Escaping
+/// is injective (a backslash of the name is always doubled), so a single
+/// backslash followed by `x` and two hex digits can only be an escape.
+pub(crate) fn unescaped(rel: &str) -> std::ffi::OsString {
+    if !rel.contains('\\') {
+        return rel.into();
+    }
+    let bytes = rel.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'\\', Some(b'\\')) => {
+                out.push(b'\\');
+                i += 2;
+            }
+            (b'\\', Some(b'x')) if hex_byte(&bytes[i + 2..]).is_some() => {
+                out.extend(hex_byte(&bytes[i + 2..]));
+                i += 4;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    #[cfg(unix)]
+    return std::os::unix::ffi::OsStringExt::from_vec(out);
+    // Elsewhere names were escaped from a lossy decoding: nothing to undo.
+    #[cfg(not(unix))]
+    return String::from_utf8_lossy(&out).into_owned().into();
+}
+
+/// The byte written as two hex digits at the start of `digits`.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    let value = |d: u8| (d as char).to_digit(16);
+    let (high, low) = (value(*digits.first()?)?, value(*digits.get(1)?)?);
+    Some((high * 16 + low) as u8)
+}
+
 /// Makes sure `corpus` is a folder.
 pub(crate) fn check_corpus(corpus: &Path) -> Result<PathBuf> {
     if corpus.is_dir() {
         Ok(corpus.to_path_buf())
     } else {
         Err(Error::CorpusMissing(corpus.to_path_buf()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where a file is read from is derived from its id: undoing the
+    /// escapes must give back every name byte for byte.
+    #[cfg(unix)]
+    #[test]
+    fn an_escaped_path_unescapes_to_the_same_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let names: [&[u8]; 8] = [
+            b"plain.txt",
+            b"caf\xE9.txt",
+            b"caf\\xE9.txt",
+            b"back\\slash\\\\x41",
+            b"\xFF\xFE\\",
+            b"x\\x4",
+            b"na\xC3\xAFve \xE2\x80\x94 ok.md",
+            b"\\x+1\\xg0",
+        ];
+        for name in names {
+            let name = std::ffi::OsStr::from_bytes(name);
+            let rel = format!("dir\\xFF/{}", escaped(name));
+            let back = unescaped(&rel);
+            assert_eq!(back.as_bytes(), [b"dir\xFF/", name.as_bytes()].concat());
+            let root = Path::new("/corpus");
+            assert_eq!(relative(root, &root.join(&back)), rel);
+        }
+        // Two names that escape differently stay apart.
+        assert_ne!(
+            unescaped(&escaped(std::ffi::OsStr::from_bytes(b"caf\xE9"))),
+            unescaped(&escaped(std::ffi::OsStr::from_bytes(b"caf\\xE9")))
+        );
     }
 }

@@ -128,7 +128,7 @@ fn tier(file: &CorpusFile) -> u8 {
     if page::is_jsonl(&file.name()) {
         return 1;
     }
-    match std::fs::read(&file.abs) {
+    match std::fs::read(file.abs()) {
         Ok(bytes) if memchr::memmem::find(&bytes, b"Key quotes").is_none() => 0,
         _ => 2,
     }
@@ -207,7 +207,7 @@ fn process_file(
     verifier: Verifier,
 ) -> Result<Done> {
     let file = &job.file;
-    let bytes = match read_page(&file.abs) {
+    let bytes = match read_page(&file.abs()) {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(size)) => return Ok(too_large(job, size, recent_mtime, writer, fields)),
         Err(e) => {
@@ -403,15 +403,9 @@ mod tests {
     use super::*;
 
     fn job(dir: &Path, rel: &str, text: &str) -> Job {
-        let abs = dir.join(rel);
-        std::fs::write(&abs, text).unwrap();
+        std::fs::write(dir.join(rel), text).unwrap();
         Job {
-            file: CorpusFile {
-                rel: rel.to_string(),
-                abs,
-                size: text.len() as u64,
-                mtime: 0,
-            },
+            file: CorpusFile::new(dir.into(), rel.to_string(), text.len() as u64, 0),
             old: None,
             force: false,
         }
@@ -437,8 +431,8 @@ mod tests {
                 "{\"title\": \"T\", \"text\": \"Words.\"}\n",
             ),
         ];
-        let mut missing = job(dir.path(), "e.txt", "");
-        missing.file.abs = dir.path().join("gone.txt");
+        let missing = job(dir.path(), "e.txt", "");
+        std::fs::remove_file(missing.file.abs()).unwrap();
         let mut jobs = jobs;
         jobs.push(missing);
         let ordered = raw_text_first(jobs);

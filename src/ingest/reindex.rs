@@ -131,7 +131,10 @@ fn incremental(
         .map(|job| (job.file.rel.as_str(), &job.file))
         .collect();
     let kept_files: Vec<CorpusFile> = (committed_pages.into_iter())
-        .filter_map(|rel| (plan.files.get(&rel)).or_else(|| read.get(rel.as_str()).copied()))
+        .filter_map(|rel| {
+            plan.kept_file(&rel)
+                .or_else(|| read.get(rel.as_str()).copied())
+        })
         .cloned()
         .collect();
     drop(read);
@@ -169,8 +172,9 @@ fn incremental(
 struct Plan {
     /// Entries of files that need not be read.
     kept: BTreeMap<String, Entry>,
-    /// Those files, in case their quotes must be checked again.
-    files: HashMap<String, CorpusFile>,
+    /// Those files, in case their quotes must be checked again, sorted by
+    /// path as the walk gave them (no second copy of each path as a key).
+    files: Vec<CorpusFile>,
     /// Files to read: new, or with a different size or time.
     jobs: Vec<Job>,
     /// Indexed files that are gone.
@@ -188,7 +192,7 @@ impl Plan {
     fn new(mut old: Manifest, walked: Walk) -> Plan {
         let mut plan = Plan {
             kept: BTreeMap::new(),
-            files: HashMap::new(),
+            files: Vec::new(),
             jobs: Vec::new(),
             gone: Vec::new(),
             walk_skipped: walked.skipped,
@@ -199,7 +203,7 @@ impl Plan {
                     if entry.mtime != 0 && (entry.size, entry.mtime) == (file.size, file.mtime) =>
                 {
                     plan.kept.insert(file.rel.clone(), entry);
-                    plan.files.insert(file.rel.clone(), file);
+                    plan.files.push(file);
                 }
                 old => plan.jobs.push(Job {
                     file,
@@ -218,6 +222,12 @@ impl Plan {
             }
         }
         plan
+    }
+
+    /// The walked file `rel` among those not read.
+    fn kept_file(&self, rel: &str) -> Option<&CorpusFile> {
+        let at = (self.files).binary_search_by(|f| f.rel.as_str().cmp(rel));
+        at.ok().map(|i| &self.files[i])
     }
 
     fn finish(self, done: Vec<Done>) -> (Manifest, Finished) {
