@@ -11,34 +11,76 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-const CURRENT: &str = "claimsearch-manifest.json";
+const CURRENT: &str = "claimsearch-manifest.bin";
 const NEXT: &str = "claimsearch-manifest.next";
+/// Where manifests were kept as JSON, before they were binary: removed when
+/// a new manifest becomes current.
+const OLD_JSON: &str = "claimsearch-manifest.json";
+/// The first bytes of a manifest file, with its format's version. A file
+/// that does not start with them (an older format) is not read: the run
+/// rebuilds, as for any manifest that does not match the last commit.
+const MAGIC: &[u8] = b"claimsearch manifest 2\n";
+
+/// What is known of a file's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    /// The first 128 bits of the BLAKE3 hash of its bytes.
+    Content([u8; 16]),
+    /// Not read: over the size limit (the entry's size says how large).
+    TooLarge,
+    /// To be read again whatever its content: it was to be written again
+    /// and could not be read. Equal to no content.
+    Stale,
+}
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest::Content(first_128_bits(blake3::hash(bytes)))
+    }
+}
 
 /// What the index holds of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Size in bytes when it was read.
     pub size: u64,
     /// Modification time in nanoseconds since 1970; 0 when it was too recent to
     /// trust (the file could change again within the same clock tick).
     pub mtime: u128,
-    /// BLAKE3 of the content, first 128 bits in hex.
-    pub hash: String,
+    /// Its content when it was read.
+    pub hash: Digest,
     /// Records the file produced.
     pub records: usize,
     /// Why the file produced no page, if it did not.
     pub skipped: Option<String>,
 }
 
+impl Entry {
+    /// The entry of a page that was to be written again but could not be
+    /// read: the index keeps what it had (`old`), and a digest no content
+    /// has makes the next `reindex` write it again.
+    pub fn stale(old: Option<Entry>) -> Entry {
+        let mut entry = old.unwrap_or(Entry {
+            size: 0,
+            mtime: 0,
+            hash: Digest::Stale,
+            records: 0,
+            skipped: None,
+        });
+        entry.mtime = 0;
+        entry.hash = Digest::Stale;
+        entry
+    }
+}
+
 /// Every indexed file, by corpus-relative path.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
     /// Entries by path.
     pub files: BTreeMap<String, Entry>,
@@ -52,7 +94,8 @@ impl Manifest {
 
     /// Loads the manifest that matches the committed `hash`, promoting
     /// `manifest.next` if a crash happened between commit and rename.
-    /// `None` when no manifest matches: the caller must rebuild.
+    /// `None` when no manifest matches, or the one that matches is not in
+    /// this version's format: the caller must rebuild.
     pub fn load_committed(dir: &Path, hash: Option<&str>) -> Option<Manifest> {
         let hash = hash?;
         for name in [CURRENT, NEXT] {
@@ -63,10 +106,10 @@ impl Manifest {
                 continue;
             };
             if content_hash(&bytes) == hash {
-                let manifest = serde_json::from_slice(&bytes).ok()?;
+                let manifest = Manifest::decode(&bytes)?;
                 if name == NEXT {
                     // The commit landed; finish what the killed run started.
-                    let _ = fs::rename(dir.join(NEXT), dir.join(CURRENT));
+                    let _ = Manifest::promote(dir);
                 }
                 return Some(manifest);
             }
@@ -74,28 +117,36 @@ impl Manifest {
         None
     }
 
+    /// The manifest in `bytes`, or `None` when they are not a whole
+    /// manifest of this format.
+    fn decode(bytes: &[u8]) -> Option<Manifest> {
+        let mut input = bytes.strip_prefix(MAGIC)?;
+        let mut manifest = Manifest::default();
+        while !input.is_empty() {
+            let (rel, entry) = read_record(&mut input).ok()??;
+            manifest.files.insert(rel, entry?);
+        }
+        Some(manifest)
+    }
+
     /// Writes the manifest to `manifest.next`, synced, and returns its hash for
     /// the commit payload.
     ///
-    /// It is written as it is serialised, and hashed on the way, so that the
-    /// whole text is never held in memory (about 170 bytes a file).
+    /// It is written as it is encoded, and hashed on the way, so that the
+    /// whole file is never held in memory.
     pub fn write_next(&self, dir: &Path) -> Result<String> {
-        let path = dir.join(NEXT);
-        let fail = |e| Error::io(&path, e);
-        let file = File::create(&path).map_err(fail)?;
-        let mut out = Hashing::new(BufWriter::new(file));
-        serde_json::to_writer(&mut out, self).map_err(|e| fail(e.into()))?;
-        out.flush().map_err(fail)?;
-        let hash = out.hash();
-        let file = out.inner.into_inner().map_err(|e| fail(e.into_error()))?;
-        file.sync_all().map_err(fail)?;
-        Ok(hash)
+        let mut next = NextFile::create(dir)?;
+        for (rel, entry) in &self.files {
+            next.push(rel, entry)?;
+        }
+        next.finish()
     }
 
     /// Makes `manifest.next` the current manifest (after the commit landed).
     pub fn promote(dir: &Path) -> Result<()> {
         let (next, current): (PathBuf, PathBuf) = (dir.join(NEXT), dir.join(CURRENT));
         fs::rename(&next, &current).map_err(|e| Error::io(&next, e))?;
+        let _ = fs::remove_file(dir.join(OLD_JSON));
         // Make the rename durable; a failure here only costs a promotion on the next load.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -104,12 +155,146 @@ impl Manifest {
     }
 }
 
-/// BLAKE3 of `bytes`, first 128 bits in hex.
-pub fn content_hash(bytes: &[u8]) -> String {
-    first_128_bits(blake3::hash(bytes))
+/// `manifest.next` being written: entries in path order, hashed on the way.
+pub struct NextFile {
+    path: PathBuf,
+    out: Hashing<BufWriter<File>>,
 }
 
-fn first_128_bits(hash: blake3::Hash) -> String {
+impl NextFile {
+    /// Creates (or empties) `manifest.next` in `dir`.
+    pub fn create(dir: &Path) -> Result<NextFile> {
+        let path = dir.join(NEXT);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let mut out = Hashing::new(BufWriter::new(file));
+        out.write_all(MAGIC).map_err(|e| Error::io(&path, e))?;
+        Ok(NextFile { path, out })
+    }
+
+    /// Adds the entry of `rel`; entries come in path order.
+    pub fn push(&mut self, rel: &str, entry: &Entry) -> Result<()> {
+        write_record(&mut self.out, rel, Some(entry)).map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Flushes and syncs the file; returns its hash for the commit payload.
+    pub fn finish(self) -> Result<String> {
+        let fail = |e| Error::io(&self.path, e);
+        let mut out = self.out;
+        out.flush().map_err(fail)?;
+        let hash = out.hash();
+        let file = out.inner.into_inner().map_err(|e| fail(e.into_error()))?;
+        file.sync_all().map_err(fail)?;
+        Ok(hash)
+    }
+}
+
+/// Marks a record that holds no entry (a file that could not be read).
+const NO_ENTRY: u8 = 0xFF;
+/// Marks an absent reason in a record.
+const NO_REASON: u32 = u32::MAX;
+
+/// Writes one record: the path, then the entry or [`NO_ENTRY`]. Numbers are
+/// little-endian; the digest is a tag (0 content, 1 too large, 2 stale)
+/// and, for content, its 16 bytes.
+pub(crate) fn write_record(
+    out: &mut impl Write,
+    rel: &str,
+    entry: Option<&Entry>,
+) -> io::Result<()> {
+    write_bytes(out, rel.as_bytes())?;
+    let Some(entry) = entry else {
+        return out.write_all(&[NO_ENTRY]);
+    };
+    match entry.hash {
+        Digest::Content(hash) => {
+            out.write_all(&[0])?;
+            out.write_all(&hash)?;
+        }
+        Digest::TooLarge => out.write_all(&[1])?,
+        Digest::Stale => out.write_all(&[2])?,
+    }
+    out.write_all(&entry.size.to_le_bytes())?;
+    out.write_all(&entry.mtime.to_le_bytes())?;
+    out.write_all(&(entry.records as u64).to_le_bytes())?;
+    match &entry.skipped {
+        Some(reason) => write_bytes(out, reason.as_bytes()),
+        None => out.write_all(&NO_REASON.to_le_bytes()),
+    }
+}
+
+fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len()).ok().filter(|&n| n != NO_REASON);
+    let len = len.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path too long"))?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+/// Reads one record written by [`write_record`]: `None` at the end of the
+/// input, an error when it is cut short or not a record.
+pub(crate) fn read_record(input: &mut impl Read) -> io::Result<Option<(String, Option<Entry>)>> {
+    let mut len = [0; 4];
+    match input.read(&mut len[..1])? {
+        0 => return Ok(None),
+        _ => input.read_exact(&mut len[1..])?,
+    }
+    let rel = read_text(input, u32::from_le_bytes(len))?;
+    let hash = match read_array::<1>(input)?[0] {
+        NO_ENTRY => return Ok(Some((rel, None))),
+        0 => Digest::Content(read_array(input)?),
+        1 => Digest::TooLarge,
+        2 => Digest::Stale,
+        _ => return Err(invalid("unknown digest tag")),
+    };
+    let size = u64::from_le_bytes(read_array(input)?);
+    let mtime = u128::from_le_bytes(read_array(input)?);
+    let records = u64::from_le_bytes(read_array(input)?);
+    let records = usize::try_from(records).map_err(|_| invalid("record count"))?;
+    let skipped = match u32::from_le_bytes(read_array(input)?) {
+        NO_REASON => None,
+        len => Some(read_text(input, len)?),
+    };
+    let entry = Entry {
+        size,
+        mtime,
+        hash,
+        records,
+        skipped,
+    };
+    Ok(Some((rel, Some(entry))))
+}
+
+fn read_array<const N: usize>(input: &mut impl Read) -> io::Result<[u8; N]> {
+    let mut bytes = [0; N];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn read_text(input: &mut impl Read, len: u32) -> io::Result<String> {
+    let mut bytes = Vec::new();
+    input.take(u64::from(len)).read_to_end(&mut bytes)?;
+    if bytes.len() != len as usize {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    String::from_utf8(bytes).map_err(|_| invalid("a path that is not UTF-8"))
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("manifest: {what}"))
+}
+
+/// BLAKE3 of `bytes`, first 128 bits in hex: the hash of a manifest file
+/// that a commit carries.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex(blake3::hash(bytes))
+}
+
+fn first_128_bits(hash: blake3::Hash) -> [u8; 16] {
+    let mut bits = [0; 16];
+    bits.copy_from_slice(&hash.as_bytes()[..16]);
+    bits
+}
+
+fn hex(hash: blake3::Hash) -> String {
     hash.to_hex()[..32].to_string()
 }
 
@@ -130,7 +315,7 @@ impl<T> Hashing<T> {
 
     /// [`content_hash`] of the bytes so far.
     fn hash(&self) -> String {
-        first_128_bits(self.hasher.finalize())
+        hex(self.hasher.finalize())
     }
 }
 
@@ -157,7 +342,7 @@ mod tests {
             Entry {
                 size: 3,
                 mtime: 1,
-                hash: content_hash(b"abc"),
+                hash: Digest::of(b"abc"),
                 records: 2,
                 skipped: None,
             },
@@ -203,5 +388,110 @@ mod tests {
         assert_eq!(Manifest::load_committed(dir.path(), Some(&hash)), None);
         fs::write(dir.path().join(NEXT), &bytes).unwrap();
         assert_eq!(Manifest::load_committed(dir.path(), Some(&hash)), Some(m));
+    }
+
+    fn entry(hash: Digest, skipped: Option<&str>) -> Entry {
+        Entry {
+            size: 1 << 40,
+            mtime: u128::from(u64::MAX) + 7,
+            hash,
+            records: 123_456,
+            skipped: skipped.map(String::from),
+        }
+    }
+
+    /// Bytes of one record: path length, path, digest tag (and 16 bytes for
+    /// a content digest), size, time, records, reason length, reason.
+    fn record_len(rel: &str, e: &Entry) -> usize {
+        let digest = if matches!(e.hash, Digest::Content(_)) {
+            16
+        } else {
+            0
+        };
+        let reason = e.skipped.as_ref().map_or(0, String::len);
+        4 + rel.len() + 1 + digest + 8 + 16 + 8 + 4 + reason
+    }
+
+    /// Every kind of entry comes back as it was written: a content digest,
+    /// the two markers, a reason, paths with escapes and non-ASCII text.
+    #[test]
+    fn a_manifest_round_trips_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = manifest();
+        let entries = [
+            (r"b/caf\xE9.txt", entry(Digest::of(b"caf\xE9"), None)),
+            ("b/na\u{ef}ve \u{2014} \\\\.md", entry(Digest::Stale, None)),
+            ("c/huge.txt", entry(Digest::TooLarge, Some("too large"))),
+            ("d/empty.txt", entry(Digest::of(b""), Some(""))),
+        ];
+        for (rel, e) in entries {
+            m.files.insert(rel.to_string(), e);
+        }
+        let hash = m.write_next(dir.path()).unwrap();
+        let loaded = Manifest::load_committed(dir.path(), Some(&hash)).unwrap();
+        assert_eq!(loaded, m);
+        assert_eq!(loaded.files["c/huge.txt"].hash, Digest::TooLarge);
+        assert_eq!(
+            loaded.files["c/huge.txt"].skipped.as_deref(),
+            Some("too large")
+        );
+        assert_eq!(loaded.files["d/empty.txt"].skipped.as_deref(), Some(""));
+        // A digest takes 16 bytes (a marker none), not 32 hex characters.
+        let size = fs::metadata(dir.path().join(CURRENT)).unwrap().len() as usize;
+        let records: usize = m.files.iter().map(|(rel, e)| record_len(rel, e)).sum();
+        assert_eq!(size, MAGIC.len() + records);
+    }
+
+    /// A stale entry never equals what a content hashes to, and keeps what
+    /// the index holds of the file.
+    #[test]
+    fn a_stale_entry_matches_no_content_and_keeps_the_old_counts() {
+        let old = entry(Digest::of(b"abc"), None);
+        let stale = Entry::stale(Some(old.clone()));
+        assert_eq!(stale.hash, Digest::Stale);
+        assert_ne!(stale.hash, Digest::of(b""));
+        assert_ne!(stale.hash, Digest::of(b"abc"));
+        assert_eq!(
+            (stale.mtime, stale.records, stale.size),
+            (0, old.records, old.size)
+        );
+        assert_eq!(Entry::stale(None).hash, Digest::Stale);
+        assert_ne!(Digest::TooLarge, Digest::Stale);
+        assert_ne!(Digest::of(b"abc"), Digest::of(b"abd"));
+    }
+
+    /// A manifest of an earlier format (JSON, hex hashes) that matches the
+    /// commit is not misread: the run rebuilds. So is a file that matches
+    /// the commit but is not a whole manifest of this format.
+    #[test]
+    fn an_old_or_broken_manifest_that_matches_the_commit_leads_to_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = br#"{"files":{"a.txt":{"size":3,"mtime":1,"hash":"6437b3ac38465133ffb63b75273a8db5","records":2,"skipped":null}}}"#;
+        let next = dir.path().join(NEXT);
+        let load = |bytes: &[u8]| {
+            fs::write(&next, bytes).unwrap();
+            Manifest::load_committed(dir.path(), Some(&content_hash(bytes)))
+        };
+        assert_eq!(load(json), None);
+        let m = manifest();
+        m.write_next(dir.path()).unwrap();
+        let good = fs::read(&next).unwrap();
+        assert_eq!(load(&good), Some(m));
+        // Cut anywhere inside the record.
+        for cut in MAGIC.len() + 1..good.len() {
+            assert_eq!(load(&good[..cut]), None, "cut at {cut}");
+        }
+        // An unknown digest tag, an older version, a path that is not UTF-8.
+        let mut bad = good.clone();
+        bad[MAGIC.len() + 4 + "a.txt".len()] = 9;
+        assert_eq!(load(&bad), None);
+        let mut older = good.clone();
+        older[MAGIC.len() - 2] = b'1';
+        assert_eq!(load(&older), None);
+        let mut not_utf8 = good.clone();
+        not_utf8[MAGIC.len() + 4] = 0xFF;
+        assert_eq!(load(&not_utf8), None);
+        // The header alone is an empty manifest.
+        assert_eq!(load(MAGIC), Some(Manifest::default()));
     }
 }

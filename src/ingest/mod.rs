@@ -25,7 +25,7 @@ use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 use crate::error::{Error, Result};
 use crate::schema::Fields;
 use crate::storage::{open_for_writing, writer_error, Payload};
-use manifest::Manifest;
+use manifest::{Entry, Manifest};
 
 pub use crate::page::Warning;
 use process::{Done, Job};
@@ -206,7 +206,7 @@ fn rebuild(
         |outcome| {
             let (rel, entry) = match outcome {
                 Done::Indexed { rel, entry, .. } => (rel, entry),
-                Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
+                Done::Unreadable { skipped, old } => (skipped.path, Entry::stale(old)),
                 Done::Same { rel, entry } => (rel, entry),
             };
             if let Some(old) = manifest.files.get(&rel) {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument};
 
-use super::manifest::{content_hash, Entry, Manifest};
+use super::manifest::{Digest, Entry, Manifest};
 use super::trace::{Traced, Tracer, Verifier};
 use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
@@ -226,7 +226,7 @@ fn process_file(
         } else {
             file.mtime
         },
-        hash: content_hash(&bytes),
+        hash: Digest::of(&bytes),
         records: 0,
         skipped: None,
     };
@@ -370,14 +370,14 @@ fn too_large(
         } else {
             file.mtime
         },
-        // Not read, so not hashed: the marker changes with the size, and a
+        // Not read, so not hashed: a change of size is a change, and a
         // page that shrinks back under the limit is read again.
-        hash: format!("too-large-{size}"),
+        hash: Digest::TooLarge,
         records: 0,
         skipped: Some(reason.clone()),
     };
     if let Some(old) = &job.old {
-        if old.hash == entry.hash {
+        if (old.hash, old.size) == (entry.hash, entry.size) {
             return Done::Same {
                 rel: file.rel.clone(),
                 entry,

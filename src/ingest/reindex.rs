@@ -15,7 +15,7 @@ use tantivy::ReloadPolicy;
 
 use super::manifest::{Entry, Manifest};
 use super::process::{self, Done, Job};
-use super::trace::{self, Committed, Tracer};
+use super::trace::{Committed, Tracer};
 use super::{
     check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, CorpusFile,
     FileWarning, Progress, Skipped, Walk,
@@ -154,7 +154,7 @@ fn incremental(
     for outcome in rechecked {
         let (rel, entry) = match outcome {
             Done::Indexed { rel, entry, .. } | Done::Same { rel, entry } => (rel, entry),
-            Done::Unreadable { skipped, old } => (skipped.path, trace::stale(old)),
+            Done::Unreadable { skipped, old } => (skipped.path, Entry::stale(old)),
         };
         report.changed_anything = true;
         manifest.files.insert(rel, entry);

@@ -22,28 +22,11 @@ use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
-use super::manifest::Entry;
 use crate::analyzer::keyword_term;
 use crate::error::Result;
 use crate::model::{Kind, Record};
 use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
 use crate::schema::{names, shingle_term, stored_record, Fields, RAW_TEXT};
-
-/// The manifest entry of a page that was to be written again but could not
-/// be read: the index keeps what it had, and a hash no content has makes the
-/// next `reindex` write it again.
-pub(crate) fn stale(old: Option<Entry>) -> Entry {
-    let mut entry = old.unwrap_or(Entry {
-        size: 0,
-        mtime: 0,
-        hash: String::new(),
-        records: 0,
-        skipped: None,
-    });
-    entry.mtime = 0;
-    entry.hash = String::from("stale");
-    entry
-}
 
 /// What one page brings to tracing.
 #[derive(Debug, Default)]
