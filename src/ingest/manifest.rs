@@ -9,15 +9,18 @@
 //! it leaves `manifest.next` matching the new commit. If neither matches, the
 //! caller rebuilds from scratch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
 const CURRENT: &str = "claimsearch-manifest.bin";
 const NEXT: &str = "claimsearch-manifest.next";
+/// The entries of a full build as its files are done, in the order they
+/// are done; sorted into `manifest.next` at the end (see [`Spill`]).
+const SPILL: &str = "claimsearch-manifest.spill";
 /// Where manifests were kept as JSON, before they were binary: removed when
 /// a new manifest becomes current.
 const OLD_JSON: &str = "claimsearch-manifest.json";
@@ -185,6 +188,147 @@ impl NextFile {
         let file = out.inner.into_inner().map_err(|e| fail(e.into_error()))?;
         file.sync_all().map_err(fail)?;
         Ok(hash)
+    }
+}
+
+/// The manifest of a full build, written as its files are done instead of
+/// held to the end.
+///
+/// Files are done in the order of their jobs, which is the walk's (sorted)
+/// order within each part of the corpus (raw text first, see
+/// `process::raw_text_first`), so the records form a few sorted runs.
+/// At the end they are merged, with the entries of pages processed a second
+/// time, into `manifest.next` in path order, as [`Manifest::write_next`]
+/// writes it: the same file, so the same hash, as a manifest built in
+/// memory. Nothing trusts this file: a run killed while writing it leaves
+/// the last commit and its manifest as they were, and the next run starts
+/// it over. It is removed when dropped.
+pub struct Spill {
+    path: PathBuf,
+    out: BufWriter<File>,
+    written: u64,
+    /// Where each sorted run starts.
+    runs: Vec<u64>,
+    /// The last path written, to see where a run ends.
+    last: Option<String>,
+    scratch: Vec<u8>,
+}
+
+/// Read-ahead of each run while they are merged.
+const RUN_BUFFER: usize = 64 << 10;
+
+impl Spill {
+    /// Creates (or empties) the spill file in `dir`.
+    pub fn create(dir: &Path) -> Result<Spill> {
+        let path = dir.join(SPILL);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Spill {
+            path,
+            out: BufWriter::new(file),
+            written: 0,
+            runs: Vec::new(),
+            last: None,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Adds the outcome of the next job: the entry of `rel`, or `None` when
+    /// the file has none (it could not be read).
+    pub fn push(&mut self, rel: &str, entry: Option<&Entry>) -> Result<()> {
+        if self.last.as_deref().is_none_or(|last| last >= rel) {
+            self.runs.push(self.written);
+        }
+        let last = self.last.get_or_insert_with(String::new);
+        last.clear();
+        last.push_str(rel);
+        self.scratch.clear();
+        write_record(&mut self.scratch, rel, entry).map_err(|e| Error::io(&self.path, e))?;
+        (self.out.write_all(&self.scratch)).map_err(|e| Error::io(&self.path, e))?;
+        self.written += self.scratch.len() as u64;
+        Ok(())
+    }
+
+    /// The entries pushed for the jobs `wanted` (by their number, counted
+    /// from 0 in the order they were pushed), read back from the file.
+    pub fn entries(&mut self, wanted: &BTreeSet<u32>) -> Result<HashMap<u32, Option<Entry>>> {
+        let fail = |e| Error::io(&self.path, e);
+        let mut found = HashMap::with_capacity(wanted.len());
+        let Some(&max) = wanted.last() else {
+            return Ok(found);
+        };
+        self.out.flush().map_err(fail)?;
+        let mut input = self.reader(0, self.written).map_err(fail)?;
+        for job in 0..=max {
+            let record = read_record(&mut input).map_err(fail)?;
+            let (_, entry) = record.ok_or_else(|| fail(invalid("fewer records than jobs")))?;
+            if wanted.contains(&job) {
+                found.insert(job, entry);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes `manifest.next`: the entries pushed, with `again` in place of
+    /// those of the same paths (and beside them, should a path be new), in
+    /// path order; synced. Returns its hash for the commit payload and the
+    /// number of pages it lists.
+    pub fn finish(mut self, dir: &Path, again: BTreeMap<String, Entry>) -> Result<(String, usize)> {
+        let fail = |e| Error::io(&self.path, e);
+        self.out.flush().map_err(fail)?;
+        let ends: Vec<u64> = (self.runs.iter().skip(1).copied())
+            .chain([self.written])
+            .collect();
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for (&start, &end) in self.runs.iter().zip(&ends) {
+            let mut input = self.reader(start, end).map_err(fail)?;
+            let head = read_record(&mut input).map_err(fail)?;
+            runs.push((head, input));
+        }
+        let mut again = again.into_iter().peekable();
+        let mut next = NextFile::create(dir)?;
+        let mut pages = 0;
+        loop {
+            // The run whose next path comes first (there are a few runs).
+            let first = (runs.iter().enumerate())
+                .filter_map(|(i, (head, _))| Some((i, &head.as_ref()?.0)))
+                .min_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i);
+            let spilled = first.and_then(|i| runs[i].0.as_ref()).map(|h| h.0.as_str());
+            let entry = match (spilled, again.peek()) {
+                (None, None) => break,
+                (Some(rel), Some((again_rel, _))) if again_rel.as_str() < rel => again.next(),
+                (Some(rel), Some((again_rel, _))) if again_rel == rel => {
+                    let i = first.unwrap_or_default();
+                    runs[i].0 = read_record(&mut runs[i].1).map_err(fail)?;
+                    again.next()
+                }
+                (Some(_), _) => {
+                    let i = first.unwrap_or_default();
+                    let next = read_record(&mut runs[i].1).map_err(fail)?;
+                    let (rel, entry) = std::mem::replace(&mut runs[i].0, next).unwrap_or_default();
+                    entry.map(|entry| (rel, entry))
+                }
+                (None, Some(_)) => again.next(),
+            };
+            if let Some((rel, entry)) = entry {
+                pages += usize::from(entry.skipped.is_none());
+                next.push(&rel, &entry)?;
+            }
+        }
+        Ok((next.finish()?, pages))
+    }
+
+    /// The bytes `start..end` of the spill file, buffered.
+    fn reader(&self, start: u64, end: u64) -> io::Result<io::Take<BufReader<File>>> {
+        let mut file = File::open(&self.path)?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(BufReader::with_capacity(RUN_BUFFER, file).take(end - start))
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -493,5 +637,64 @@ mod tests {
         assert_eq!(load(&not_utf8), None);
         // The header alone is an empty manifest.
         assert_eq!(load(MAGIC), Some(Manifest::default()));
+    }
+
+    /// Entries pushed in a few sorted runs, with holes and a second pass,
+    /// give the very file (and hash) a manifest built in memory gives, and
+    /// read back by job number as pushed.
+    #[test]
+    fn a_spilled_manifest_is_the_file_a_manifest_in_memory_writes() {
+        let (spilled, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let e = |n: u8| entry(Digest::of(&[n]), (n % 3 == 0).then_some("empty file"));
+        // Three runs, as raw text first makes them; c.txt could not be read.
+        let pushed = [
+            ("b.txt", Some(e(1))),
+            ("d/x.txt", Some(e(2))),
+            ("a.jsonl", Some(e(3))),
+            ("c.txt", None),
+            ("z.jsonl", Some(e(4))),
+            ("a.txt", Some(e(5))),
+            ("d/y.txt", Some(e(6))),
+        ];
+        let mut spill = Spill::create(spilled.path()).unwrap();
+        for (rel, entry) in &pushed {
+            spill.push(rel, entry.as_ref()).unwrap();
+        }
+        assert_eq!(spill.runs.len(), 3);
+        let wanted: BTreeSet<u32> = [0, 3, 6].into();
+        let found = spill.entries(&wanted).unwrap();
+        let expected: HashMap<u32, Option<Entry>> =
+            [(0, Some(e(1))), (3, None), (6, Some(e(6)))].into();
+        assert_eq!(found, expected);
+        // The second pass rewrote two pages, one of them stale now.
+        let again: BTreeMap<String, Entry> = [
+            ("d/x.txt".to_string(), e(7)),
+            ("a.txt".to_string(), Entry::stale(Some(e(5)))),
+        ]
+        .into();
+        let (hash, pages) = spill.finish(spilled.path(), again.clone()).unwrap();
+        assert!(
+            !spilled.path().join(SPILL).exists(),
+            "the spill file is removed"
+        );
+
+        let mut m = Manifest::default();
+        for (rel, entry) in pushed {
+            if let Some(entry) = entry {
+                m.files.insert(rel.to_string(), entry);
+            }
+        }
+        m.files.extend(again);
+        assert_eq!(pages, m.pages());
+        assert_eq!(pages, 4);
+        assert_eq!(hash, m.write_next(whole.path()).unwrap());
+        assert_eq!(
+            fs::read(spilled.path().join(NEXT)).unwrap(),
+            fs::read(whole.path().join(NEXT)).unwrap()
+        );
+        assert_eq!(
+            Manifest::load_committed(spilled.path(), Some(&hash)),
+            Some(m)
+        );
     }
 }

@@ -11,6 +11,7 @@ mod reindex;
 mod trace;
 mod walk;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,7 +26,7 @@ use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 use crate::error::{Error, Result};
 use crate::schema::Fields;
 use crate::storage::{open_for_writing, writer_error, Payload};
-use manifest::{Entry, Manifest};
+use manifest::{Entry, Manifest, Spill};
 
 pub use crate::page::Warning;
 use process::{Done, Job};
@@ -157,7 +158,8 @@ fn rebuild(
         skipped,
         ..IndexReport::default()
     };
-    let mut manifest = Manifest::default();
+    // The manifest goes to disk as files are done, not held to the end.
+    let mut spill = Spill::create(index_dir)?;
     let mut tracer = Tracer::new(None);
     let recent = recent_mtime();
     process::run_each(
@@ -167,35 +169,43 @@ fn rebuild(
         recent,
         progress,
         &mut tracer,
-        |outcome| {
-            match outcome {
-                Done::Indexed {
-                    rel,
-                    entry,
-                    skipped,
-                    warnings,
-                    ..
-                } => {
-                    report.pages += usize::from(skipped.is_none());
-                    report.records += entry.records;
-                    report.skipped.extend(skipped);
-                    report.warnings.extend(warnings);
-                    manifest.files.insert(rel, entry);
-                }
-                Done::Unreadable { skipped, .. } => report.skipped.push(skipped),
-                Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
+        |outcome| match outcome {
+            Done::Indexed {
+                rel,
+                entry,
+                skipped,
+                warnings,
+                ..
+            } => {
+                report.pages += usize::from(skipped.is_none());
+                report.records += entry.records;
+                report.skipped.extend(skipped);
+                report.warnings.extend(warnings);
+                spill.push(&rel, Some(&entry))
             }
-            Ok(())
+            Done::Unreadable { skipped, .. } => {
+                spill.push(&skipped.path, None)?;
+                report.skipped.push(skipped);
+                Ok(())
+            }
+            Done::Same { .. } => unreachable!("a rebuild has no previous entries"),
         },
     )?;
     // Pages whose quotes raw text read after them may hold: again, now that
     // every raw text is known.
-    let again: Vec<Job> = (tracer.late_jobs().into_iter())
-        .map(|j| &jobs.jobs[j as usize].file)
-        .map(|file| Job::again(file, &manifest))
+    let late = tracer.late_jobs();
+    let mut first = spill.entries(&late)?;
+    let again: Vec<Job> = (late.iter())
+        .map(|&j| Job::again(&jobs.jobs[j as usize].file, first.remove(&j).flatten()))
+        .collect();
+    // What the first pass counted of each.
+    let counted: HashMap<String, (usize, usize)> = (again.iter())
+        .filter_map(|job| Some((job.file.rel.clone(), job.old.as_ref()?)))
+        .map(|(rel, old)| (rel, (old.records, usize::from(old.skipped.is_none()))))
         .collect();
     let quiet = |_| {};
     let again = process::Ordered::as_they_are(again);
+    let mut rewritten = BTreeMap::new();
     process::run_each(
         &again,
         writer,
@@ -205,23 +215,23 @@ fn rebuild(
         &mut tracer,
         |outcome| {
             let (rel, entry) = match outcome {
-                Done::Indexed { rel, entry, .. } => (rel, entry),
+                Done::Indexed { rel, entry, .. } | Done::Same { rel, entry } => (rel, entry),
                 Done::Unreadable { skipped, old } => (skipped.path, Entry::stale(old)),
-                Done::Same { rel, entry } => (rel, entry),
             };
-            if let Some(old) = manifest.files.get(&rel) {
-                report.records -= old.records;
-                report.pages -= usize::from(old.skipped.is_none());
+            if let Some((records, pages)) = counted.get(&rel) {
+                report.records -= records;
+                report.pages -= pages;
             }
             report.records += entry.records;
             report.pages += usize::from(entry.skipped.is_none());
-            manifest.files.insert(rel, entry);
+            rewritten.insert(rel, entry);
             Ok(())
         },
     )?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     progress(Progress::Committing);
-    commit(writer, index_dir, &manifest)?;
+    let (hash, pages) = spill.finish(index_dir, rewritten)?;
+    commit(writer, index_dir, pages, hash)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -256,17 +266,18 @@ fn open_writer(
     }
 }
 
-/// Writes the manifest beside the index, then commits with its hash as the
-/// payload, then makes it current (see `manifest.rs` for why in that order).
+/// Commits with the hash of the manifest just written to `manifest.next` as
+/// the payload, then makes that manifest current (see `manifest.rs` for why
+/// in that order).
 fn commit(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,
-    manifest: &Manifest,
+    pages: usize,
+    manifest_hash: String,
 ) -> Result<()> {
-    let hash = manifest.write_next(index_dir)?;
     let payload = Payload {
-        pages: manifest.pages(),
-        manifest: Some(hash),
+        pages,
+        manifest: Some(manifest_hash),
         analyzer: crate::analyzer::ANALYZER_VERSION,
     };
     let mut prepared = writer.prepare_commit()?;

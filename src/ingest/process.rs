@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument};
 
-use super::manifest::{Digest, Entry, Manifest};
+use super::manifest::{Digest, Entry};
 use super::trace::{Traced, Tracer, Verifier};
 use super::{CorpusFile, FileWarning, Progress, Skipped};
 use crate::error::Result;
@@ -33,11 +33,11 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    /// `file` to write again whatever its content, with what `manifest`
+    /// `file` to write again whatever its content, with what the manifest
     /// holds of it.
-    pub(crate) fn again(file: &CorpusFile, manifest: &Manifest) -> Job {
+    pub(crate) fn again(file: &CorpusFile, old: Option<Entry>) -> Job {
         Job {
-            old: manifest.files.get(&file.rel).cloned(),
+            old,
             file: file.clone(),
             force: true,
         }

@@ -146,7 +146,7 @@ fn incremental(
                 .get(&file.rel)
                 .is_some_and(|e| e.skipped.is_none())
         })
-        .map(|file| Job::again(file, &manifest))
+        .map(|file| Job::again(file, manifest.files.get(&file.rel).cloned()))
         .collect();
     let quiet = |_| {};
     let again = process::Ordered::as_they_are(again);
@@ -162,7 +162,8 @@ fn incremental(
     report.report.reverified = kept_files.len();
     if report.changed_anything {
         progress(Progress::Committing);
-        commit(&mut writer, index_dir, &manifest)?;
+        let hash = manifest.write_next(index_dir)?;
+        commit(&mut writer, index_dir, manifest.pages(), hash)?;
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)
