@@ -82,13 +82,28 @@ impl Entry {
     }
 }
 
-/// Every indexed file, by corpus-relative path.
+/// Makes `manifest.next` the current manifest (after the commit landed).
+pub fn promote(dir: &Path) -> Result<()> {
+    let (next, current): (PathBuf, PathBuf) = (dir.join(NEXT), dir.join(CURRENT));
+    fs::rename(&next, &current).map_err(|e| Error::io(&next, e))?;
+    let _ = fs::remove_file(dir.join(OLD_JSON));
+    // Make the rename durable; a failure here only costs a promotion on the next load.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Every indexed file, by corpus-relative path, held in memory: what the
+/// streamed manifests ([`Spill`], [`Committed`]) are tested against.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
     /// Entries by path.
     pub files: BTreeMap<String, Entry>,
 }
 
+#[cfg(test)]
 impl Manifest {
     /// Pages the manifest's files yielded (files that were not skipped).
     pub fn pages(&self) -> usize {
@@ -100,36 +115,9 @@ impl Manifest {
     /// `None` when no manifest matches, or the one that matches is not in
     /// this version's format: the caller must rebuild.
     pub fn load_committed(dir: &Path, hash: Option<&str>) -> Option<Manifest> {
-        let hash = hash?;
-        for name in [CURRENT, NEXT] {
-            // Read whole before it is parsed: parsing from a reader made a
-            // reindex that finds nothing changed a third to a half slower,
-            // for a buffer freed before the run's peak.
-            let Ok(bytes) = fs::read(dir.join(name)) else {
-                continue;
-            };
-            if content_hash(&bytes) == hash {
-                let manifest = Manifest::decode(&bytes)?;
-                if name == NEXT {
-                    // The commit landed; finish what the killed run started.
-                    let _ = Manifest::promote(dir);
-                }
-                return Some(manifest);
-            }
-        }
-        None
-    }
-
-    /// The manifest in `bytes`, or `None` when they are not a whole
-    /// manifest of this format.
-    fn decode(bytes: &[u8]) -> Option<Manifest> {
-        let mut input = bytes.strip_prefix(MAGIC)?;
-        let mut manifest = Manifest::default();
-        while !input.is_empty() {
-            let (rel, entry) = read_record(&mut input).ok()??;
-            manifest.files.insert(rel, entry?);
-        }
-        Some(manifest)
+        let committed = Committed::find(dir, hash)?;
+        let files = committed.entries().ok()?.collect::<Result<_>>().ok()?;
+        Some(Manifest { files })
     }
 
     /// Writes the manifest to `manifest.next`, synced, and returns its hash for
@@ -144,18 +132,153 @@ impl Manifest {
         }
         next.finish()
     }
+}
 
-    /// Makes `manifest.next` the current manifest (after the commit landed).
-    pub fn promote(dir: &Path) -> Result<()> {
-        let (next, current): (PathBuf, PathBuf) = (dir.join(NEXT), dir.join(CURRENT));
-        fs::rename(&next, &current).map_err(|e| Error::io(&next, e))?;
-        let _ = fs::remove_file(dir.join(OLD_JSON));
-        // Make the rename durable; a failure here only costs a promotion on the next load.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+/// The manifest of the last commit, read as a stream of entries in path
+/// order, never held whole: a `reindex` merges it with the sorted walk.
+pub struct Committed {
+    path: PathBuf,
+}
+
+impl Committed {
+    /// The manifest file that matches the committed `hash`, promoting
+    /// `manifest.next` if a crash happened between commit and rename.
+    /// `None` when no manifest matches, or the one that matches is not a
+    /// whole manifest of this version's format: the caller must rebuild.
+    ///
+    /// The file is read through once to check it (hash, format, order);
+    /// each later read streams it again.
+    pub fn find(dir: &Path, hash: Option<&str>) -> Option<Committed> {
+        let hash = hash?;
+        for name in [CURRENT, NEXT] {
+            let Ok((file_hash, whole)) = check(&dir.join(name)) else {
+                continue;
+            };
+            if file_hash == hash {
+                if !whole {
+                    return None;
+                }
+                // A `manifest.next` that matches: the commit landed; finish
+                // what the killed run started (or read it where it is).
+                let promoted = name == NEXT && promote(dir).is_ok();
+                let name = if promoted { CURRENT } else { name };
+                return Some(Committed {
+                    path: dir.join(name),
+                });
+            }
         }
-        Ok(())
+        None
     }
+
+    /// Its entries, in path order.
+    pub fn entries(&self) -> Result<Entries> {
+        let fail = |e| Error::io(&self.path, e);
+        let mut input = BufReader::with_capacity(RUN_BUFFER, File::open(&self.path).map_err(fail)?);
+        input.read_exact(&mut [0; MAGIC.len()]).map_err(fail)?;
+        Ok(Entries {
+            path: self.path.clone(),
+            input,
+        })
+    }
+
+    /// The entries of the paths `wanted`, in one pass over the file.
+    pub fn entries_of(&self, wanted: &BTreeSet<&str>) -> Result<HashMap<String, Entry>> {
+        let mut found = HashMap::with_capacity(wanted.len());
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        for item in self.entries()? {
+            let (rel, entry) = item?;
+            if wanted.contains(rel.as_str()) {
+                found.insert(rel, entry);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes `manifest.next`: this manifest's entries for which `keep`
+    /// holds, with `changes` in place of (or beside) them, `None` in
+    /// `changes` dropping a path; in path order, synced. Returns its hash
+    /// for the commit payload and the number of pages it lists.
+    pub fn write_next(
+        &self,
+        dir: &Path,
+        changes: BTreeMap<String, Option<Entry>>,
+        keep: impl Fn(&str, &Entry) -> bool,
+    ) -> Result<(String, usize)> {
+        let mut old = self.entries()?;
+        let mut head = old.next().transpose()?;
+        let mut changes = changes.into_iter().peekable();
+        let mut next = NextFile::create(dir)?;
+        let mut pages = 0;
+        loop {
+            let entry = match (&head, changes.peek()) {
+                (None, None) => break,
+                (Some((rel, _)), Some((changed, _))) if changed <= rel => {
+                    if changed == rel {
+                        head = old.next().transpose()?;
+                    }
+                    changes.next().and_then(|(rel, e)| Some((rel, e?)))
+                }
+                (Some(_), _) => {
+                    let taken = std::mem::replace(&mut head, old.next().transpose()?);
+                    taken.filter(|(rel, entry)| keep(rel, entry))
+                }
+                (None, Some(_)) => changes.next().and_then(|(rel, e)| Some((rel, e?))),
+            };
+            if let Some((rel, entry)) = entry {
+                pages += usize::from(entry.skipped.is_none());
+                next.push(&rel, &entry)?;
+            }
+        }
+        Ok((next.finish()?, pages))
+    }
+}
+
+/// The entries of a [`Committed`] manifest, in path order.
+pub struct Entries {
+    path: PathBuf,
+    input: BufReader<File>,
+}
+
+impl Iterator for Entries {
+    type Item = Result<(String, Entry)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match read_record(&mut self.input) {
+            Ok(None) => None,
+            Ok(Some((rel, Some(entry)))) => Some(Ok((rel, entry))),
+            Ok(Some((_, None))) => Some(Err(Error::io(
+                &self.path,
+                invalid("a record without entry"),
+            ))),
+            Err(e) => Some(Err(Error::io(&self.path, e))),
+        }
+    }
+}
+
+/// The hash of the file at `path`, and whether it is a whole manifest of
+/// this format: the header, then records each with an entry, in strictly
+/// increasing path order.
+fn check(path: &Path) -> io::Result<(String, bool)> {
+    let mut input = Hashing::new(BufReader::with_capacity(RUN_BUFFER, File::open(path)?));
+    let whole = (|| -> io::Result<bool> {
+        let mut magic = [0; MAGIC.len()];
+        if input.read_exact(&mut magic).is_err() || magic != MAGIC {
+            return Ok(false);
+        }
+        let mut last: Option<String> = None;
+        while let Some((rel, entry)) = read_record(&mut input)? {
+            if entry.is_none() || last.as_ref().is_some_and(|last| *last >= rel) {
+                return Ok(false);
+            }
+            last = Some(rel);
+        }
+        Ok(true)
+    })()
+    .unwrap_or(false);
+    io::copy(&mut input, &mut io::sink())?;
+    Ok((input.hash(), whole))
 }
 
 /// `manifest.next` being written: entries in path order, hashed on the way.
@@ -426,8 +549,8 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("manifest: {what}"))
 }
 
-/// BLAKE3 of `bytes`, first 128 bits in hex: the hash of a manifest file
-/// that a commit carries.
+/// BLAKE3 of `bytes`, first 128 bits in hex, as [`Hashing`] gives it.
+#[cfg(test)]
 pub fn content_hash(bytes: &[u8]) -> String {
     hex(blake3::hash(bytes))
 }
@@ -460,6 +583,14 @@ impl<T> Hashing<T> {
     /// [`content_hash`] of the bytes so far.
     fn hash(&self) -> String {
         hex(self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -696,5 +827,71 @@ mod tests {
             Manifest::load_committed(spilled.path(), Some(&hash)),
             Some(m)
         );
+    }
+
+    /// A reindex's manifest, merged from the last one read as a stream and
+    /// this run's changes, is the file the same changes made to the
+    /// manifest in memory give; an entry is looked up in one pass.
+    #[test]
+    fn a_committed_manifest_merged_with_changes_is_the_manifest_changed_in_memory() {
+        let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let e = |n: u8| entry(Digest::of(&[n]), (n == 4).then_some("binary file"));
+        let mut m = Manifest::default();
+        for (n, rel) in ["a.txt", "b.txt", "c/d.txt", "c/e.txt", "f.txt"]
+            .iter()
+            .enumerate()
+        {
+            m.files.insert(rel.to_string(), e(n as u8));
+        }
+        let last = m.write_next(dir.path()).unwrap();
+        promote(dir.path()).unwrap();
+        let before = m.clone();
+        let old = Committed::find(dir.path(), Some(&last)).unwrap();
+        let wanted: BTreeSet<&str> = ["c/e.txt", "zz.txt"].into();
+        let found = old.entries_of(&wanted).unwrap();
+        assert_eq!(found, [("c/e.txt".to_string(), e(3))].into());
+
+        // b.txt changed, c/d.txt left the manifest, 0.txt and g.txt are new,
+        // f.txt is gone (not kept), the rest kept.
+        let changes: BTreeMap<String, Option<Entry>> = [
+            ("0.txt".to_string(), Some(e(10))),
+            ("b.txt".to_string(), Some(e(11))),
+            ("c/d.txt".to_string(), None),
+            ("g.txt".to_string(), Some(e(12))),
+        ]
+        .into();
+        let keep = |rel: &str, _: &Entry| rel != "f.txt";
+        let (hash, pages) = old.write_next(dir.path(), changes.clone(), keep).unwrap();
+        m.files.remove("f.txt");
+        for (rel, change) in changes {
+            match change {
+                Some(entry) => m.files.insert(rel, entry),
+                None => m.files.remove(&rel),
+            };
+        }
+        assert_eq!(pages, m.pages());
+        assert_eq!(hash, m.write_next(whole.path()).unwrap());
+        assert_eq!(
+            fs::read(dir.path().join(NEXT)).unwrap(),
+            fs::read(whole.path().join(NEXT)).unwrap()
+        );
+        // Until the commit, the last manifest stays the one that matches it;
+        // after it, the new one is found (and promoted).
+        let load = |hash: &str| Manifest::load_committed(dir.path(), Some(hash));
+        assert_eq!(load(&last), Some(before));
+        assert_eq!(load(&hash), Some(m));
+        assert!(!dir.path().join(NEXT).exists());
+    }
+
+    /// Entries out of path order (no run writes them so) are not trusted.
+    #[test]
+    fn a_manifest_out_of_order_leads_to_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = MAGIC.to_vec();
+        for rel in ["b.txt", "a.txt"] {
+            write_record(&mut bytes, rel, Some(&entry(Digest::Stale, None))).unwrap();
+        }
+        fs::write(dir.path().join(CURRENT), &bytes).unwrap();
+        assert!(Committed::find(dir.path(), Some(&content_hash(&bytes))).is_none());
     }
 }

@@ -26,7 +26,7 @@ use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 use crate::error::{Error, Result};
 use crate::schema::Fields;
 use crate::storage::{open_for_writing, writer_error, Payload};
-use manifest::{Entry, Manifest, Spill};
+use manifest::{Entry, Spill};
 
 pub use crate::page::Warning;
 use process::{Done, Job};
@@ -283,7 +283,7 @@ fn commit(
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
     prepared.commit()?;
-    Manifest::promote(index_dir)
+    manifest::promote(index_dir)
 }
 
 /// Modification times from this instant on are "recent" (see [`RECENT`]).

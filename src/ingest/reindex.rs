@@ -6,16 +6,16 @@
 //! in the index. Changed files are deleted by path and written again, so the
 //! result equals a clean `build` of the same corpus.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tantivy::ReloadPolicy;
 
-use super::manifest::{Entry, Manifest};
+use super::manifest::{Committed, Entries, Entry};
 use super::process::{self, Done, Job};
-use super::trace::{Committed, Tracer};
+use super::trace::{self, Tracer};
 use super::{
     check_corpus, commit, explain, open_writer, rebuild, recent_mtime, walk, CorpusFile,
     FileWarning, Progress, Skipped, Walk,
@@ -82,7 +82,7 @@ fn incremental(
     let payload = Payload::load(&index);
     let same_analyzers = payload.analyzer == crate::analyzer::ANALYZER_VERSION;
     let committed = (storage::exists(index_dir) && same_analyzers)
-        .then(|| Manifest::load_committed(index_dir, payload.manifest.as_deref()))
+        .then(|| Committed::find(index_dir, payload.manifest.as_deref()))
         .flatten();
     let Some(old) = committed else {
         let built = rebuild(&mut writer, &fields, &corpus, index_dir, progress, started)?;
@@ -97,7 +97,7 @@ fn incremental(
     };
 
     let walked = walk(&corpus)?;
-    let mut plan = Plan::new(old, walked);
+    let mut plan = Plan::new(old.entries()?, walked)?;
     for path in &plan.gone {
         writer.delete_term(crate::schema::path_term(&fields, path));
     }
@@ -111,7 +111,7 @@ fn incremental(
         .doc_store_cache_num_blocks(COMMITTED_CACHE_BLOCKS)
         .try_into()?;
     let gone: HashSet<String> = plan.gone.iter().cloned().collect();
-    let committed = Committed::new(reader.searcher(), fields, gone);
+    let committed = trace::Committed::new(reader.searcher(), fields, gone);
     let mut tracer = Tracer::new(Some(committed));
     let recent = recent_mtime();
     let jobs = process::raw_text_first(std::mem::take(&mut plan.jobs));
@@ -138,15 +138,22 @@ fn incremental(
         .cloned()
         .collect();
     drop(read);
-    let (mut manifest, mut report) = plan.finish(done);
+    let (mut changes, mut report) = plan.finish(done);
+    // What the manifest holds of the pages to write again: this run's
+    // outcome, or for a page not read, the last commit's entry.
+    let unread: BTreeSet<&str> = (late_files.iter().chain(&kept_files))
+        .map(|file| file.rel.as_str())
+        .filter(|rel| !changes.contains_key(*rel))
+        .collect();
+    let mut unread = old.entries_of(&unread)?;
+    let mut entry_of = |rel: &str| match changes.get(rel) {
+        Some(changed) => changed.clone(),
+        None => unread.remove(rel),
+    };
     let again: Vec<Job> = (late_files.iter().chain(&kept_files))
-        .filter(|file| {
-            manifest
-                .files
-                .get(&file.rel)
-                .is_some_and(|e| e.skipped.is_none())
-        })
-        .map(|file| Job::again(file, manifest.files.get(&file.rel).cloned()))
+        .filter_map(|file| Some((file, entry_of(&file.rel)?)))
+        .filter(|(_, entry)| entry.skipped.is_none())
+        .map(|(file, entry)| Job::again(file, Some(entry)))
         .collect();
     let quiet = |_| {};
     let again = process::Ordered::as_they_are(again);
@@ -157,25 +164,30 @@ fn incremental(
             Done::Unreadable { skipped, old } => (skipped.path, Entry::stale(old)),
         };
         report.changed_anything = true;
-        manifest.files.insert(rel, entry);
+        changes.insert(rel, Some(entry));
     }
     report.report.reverified = kept_files.len();
     if report.changed_anything {
         progress(Progress::Committing);
-        let hash = manifest.write_next(index_dir)?;
-        commit(&mut writer, index_dir, manifest.pages(), hash)?;
+        // The last commit's entries of the files not read, and this run's.
+        let keep = |rel: &str, _: &Entry| plan.kept_file(rel).is_some() || plan.under_skipped(rel);
+        let (hash, pages) = old.write_next(index_dir, changes, keep)?;
+        commit(&mut writer, index_dir, pages, hash)?;
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)
 }
 
-/// The comparison of the corpus with the manifest.
+/// The comparison of the corpus with the manifest, made by walking both in
+/// path order: neither is held twice, and the manifest not at all.
 struct Plan {
-    /// Entries of files that need not be read.
-    kept: BTreeMap<String, Entry>,
-    /// Those files, in case their quotes must be checked again, sorted by
-    /// path as the walk gave them (no second copy of each path as a key).
+    /// Files that need not be read (same size and time as in the manifest),
+    /// sorted by path as the walk gave them, in case their quotes must be
+    /// checked again.
     files: Vec<CorpusFile>,
+    /// Pages among them, and among indexed files under folders the walk
+    /// could not enter (kept as they are).
+    unchanged: usize,
     /// Files to read: new, or with a different size or time.
     jobs: Vec<Job>,
     /// Indexed files that are gone.
@@ -190,20 +202,33 @@ struct Finished {
 }
 
 impl Plan {
-    fn new(mut old: Manifest, walked: Walk) -> Plan {
+    fn new(mut old: Entries, walked: Walk) -> Result<Plan> {
         let mut plan = Plan {
-            kept: BTreeMap::new(),
             files: Vec::new(),
+            unchanged: 0,
             jobs: Vec::new(),
             gone: Vec::new(),
             walk_skipped: walked.skipped,
         };
+        let mut head = old.next().transpose()?;
         for file in walked.files {
-            match old.files.remove(&file.rel) {
+            // Manifest entries before this file were not found.
+            while let Some((rel, entry)) = head.take_if(|(rel, _)| *rel < file.rel) {
+                plan.not_found(rel, &entry);
+                head = old.next().transpose()?;
+            }
+            let entry = match head.take_if(|(rel, _)| *rel == file.rel) {
+                Some((_, entry)) => {
+                    head = old.next().transpose()?;
+                    Some(entry)
+                }
+                None => None,
+            };
+            match entry {
                 Some(entry)
                     if entry.mtime != 0 && (entry.size, entry.mtime) == (file.size, file.mtime) =>
                 {
-                    plan.kept.insert(file.rel.clone(), entry);
+                    plan.unchanged += usize::from(entry.skipped.is_none());
                     plan.files.push(file);
                 }
                 old => plan.jobs.push(Job {
@@ -213,16 +238,27 @@ impl Plan {
                 }),
             }
         }
-        // What is left was not found. Under a folder the walk could not enter,
-        // keep it: a passing permission problem must not empty the index.
-        for (rel, entry) in old.files {
-            if plan.walk_skipped.iter().any(|s| is_under(&rel, &s.path)) {
-                plan.kept.insert(rel, entry);
-            } else if entry.skipped.is_none() {
-                plan.gone.push(rel);
-            }
+        while let Some((rel, entry)) = head {
+            plan.not_found(rel, &entry);
+            head = old.next().transpose()?;
         }
-        plan
+        Ok(plan)
+    }
+
+    /// An indexed file the walk did not find. Under a folder the walk could
+    /// not enter, it is kept: a passing permission problem must not empty
+    /// the index.
+    fn not_found(&mut self, rel: String, entry: &Entry) {
+        if self.under_skipped(&rel) {
+            self.unchanged += usize::from(entry.skipped.is_none());
+        } else if entry.skipped.is_none() {
+            self.gone.push(rel);
+        }
+    }
+
+    /// True when `rel` is under a folder the walk could not enter.
+    fn under_skipped(&self, rel: &str) -> bool {
+        self.walk_skipped.iter().any(|s| is_under(rel, &s.path))
     }
 
     /// The walked file `rel` among those not read.
@@ -231,16 +267,13 @@ impl Plan {
         at.ok().map(|i| &self.files[i])
     }
 
-    fn finish(self, done: Vec<Done>) -> (Manifest, Finished) {
-        let mut manifest = Manifest { files: self.kept };
+    /// The manifest's changes (`None`: the path leaves it) and the report.
+    fn finish(&mut self, done: Vec<Done>) -> (BTreeMap<String, Option<Entry>>, Finished) {
+        let mut changes = BTreeMap::new();
         let mut report = ReindexReport {
-            unchanged: manifest
-                .files
-                .values()
-                .filter(|e| e.skipped.is_none())
-                .count(),
+            unchanged: self.unchanged,
             deleted: self.gone.len(),
-            skipped: self.walk_skipped,
+            skipped: self.walk_skipped.clone(),
             ..ReindexReport::default()
         };
         let mut changed_anything = !self.gone.is_empty();
@@ -249,7 +282,7 @@ impl Plan {
                 Done::Same { rel, entry } => {
                     report.unchanged += usize::from(entry.skipped.is_none());
                     changed_anything = true; // the manifest's times change
-                    manifest.files.insert(rel, entry);
+                    changes.insert(rel, Some(entry));
                 }
                 Done::Indexed {
                     rel,
@@ -268,21 +301,19 @@ impl Plan {
                     report.skipped.extend(skipped);
                     report.warnings.extend(warnings);
                     changed_anything = true;
-                    manifest.files.insert(rel, entry);
+                    changes.insert(rel, Some(entry));
                 }
                 Done::Unreadable { skipped, old } => {
                     // Keep what is indexed; its time still differs, so the
                     // next run tries again.
-                    if let Some(old) = old {
-                        manifest.files.insert(skipped.path.clone(), old);
-                    }
+                    changes.insert(skipped.path.clone(), old);
                     report.skipped.push(skipped);
                 }
             }
         }
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         (
-            manifest,
+            changes,
             Finished {
                 report,
                 changed_anything,
