@@ -776,7 +776,12 @@ mod tests {
     #[test]
     fn a_spilled_manifest_is_the_file_a_manifest_in_memory_writes() {
         let (spilled, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let e = |n: u8| entry(Digest::of(&[n]), (n % 3 == 0).then_some("empty file"));
+        let e = |n: u8| {
+            entry(
+                Digest::of(&[n]),
+                n.is_multiple_of(3).then_some("empty file"),
+            )
+        };
         // Three runs, as raw text first makes them; c.txt could not be read.
         let pushed = [
             ("b.txt", Some(e(1))),
