@@ -49,13 +49,22 @@ pub(crate) fn page(reader: &Reader, path: &str, item: Option<u64>) -> Result<Opt
     // The path field is a keyword field: its terms are lowercase.
     let term = Term::from_field_text(fields.path, &path.to_lowercase());
     let query = TermQuery::new(term, IndexRecordOption::Basic);
-    let mut addresses: Vec<DocAddress> = searcher
+    let addresses: Vec<DocAddress> = searcher
         .search(&query, &DocSetCollector)?
         .into_iter()
         .collect();
-    // A page's records are added as one group, which Tantivy writes into
-    // one segment in page order.
-    addresses.sort();
+    // A page's records may span segments: each keeps its place on the page.
+    let mut placed = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let place = segment
+            .fast_fields()
+            .u64(schema::names::PLACE)?
+            .first(address.doc_id);
+        placed.push((place.unwrap_or(u64::MAX), address));
+    }
+    placed.sort_unstable();
+    let addresses = placed.into_iter().map(|(_, address)| address);
     let item_prefix = item.map(|line| format!("{path}#{line}/"));
     let mut records = Vec::with_capacity(addresses.len());
     let mut kept = Vec::with_capacity(addresses.len());

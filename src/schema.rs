@@ -65,6 +65,9 @@ pub struct Fields {
     pub quote_len: Field,
     /// See [`Fields::quote_len`].
     pub quote_run: Field,
+    /// The record's place among its page's records, from 0 (fast): the
+    /// item view reads a page back in this order.
+    pub place: Field,
     /// On the first passage of each raw text, [`RAW_TEXT`] and the text's
     /// winnowed shingles ([`crate::provenance::normalize::winnow`]):
     /// `reindex` finds by them the raw texts already indexed that a new
@@ -131,6 +134,8 @@ pub mod names {
     pub const QUOTE_RUN: &str = "quote_run";
     /// A raw text's shingles.
     pub const SHINGLES: &str = "shingles";
+    /// A record's place on its page (fast field).
+    pub const PLACE: &str = "place";
     /// Same-record key of a thread record (fast field).
     pub const SAME_RECORD: &str = "same_record";
     /// A thread record's version date (fast field).
@@ -187,6 +192,7 @@ pub fn build() -> Schema {
     b.add_u64_field(names::QUOTE_ANCHOR, indexed.clone());
     b.add_u64_field(names::QUOTE_LEN, NumericOptions::default().set_fast());
     b.add_u64_field(names::QUOTE_RUN, NumericOptions::default().set_fast());
+    b.add_u64_field(names::PLACE, NumericOptions::default().set_fast());
     b.add_u64_field(names::SHINGLES, indexed);
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
@@ -234,6 +240,7 @@ impl Fields {
             quote_anchor: f(names::QUOTE_ANCHOR)?,
             quote_len: f(names::QUOTE_LEN)?,
             quote_run: f(names::QUOTE_RUN)?,
+            place: f(names::PLACE)?,
             shingles: f(names::SHINGLES)?,
             same_record: f(names::SAME_RECORD)?,
             version_date: f(names::VERSION_DATE)?,
