@@ -8,6 +8,13 @@
 //! truth. A crash before the commit leaves the old pair valid; a crash after
 //! it leaves `manifest.next` matching the new commit. If neither matches, the
 //! caller rebuilds from scratch.
+//!
+//! The file is binary (a versioned header, then one record a file in path
+//! order, each with a 16-byte digest) and is never held whole in memory: a
+//! full build writes its entries to a spill file as files are done and
+//! merges them into `manifest.next` at the end ([`Spill`]); a `reindex`
+//! reads the last manifest as a stream beside the sorted walk and writes
+//! the next one by merging it with the run's changes ([`Committed`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
