@@ -213,33 +213,54 @@ impl Committed {
         changes: BTreeMap<String, Option<Entry>>,
         keep: impl Fn(&str, &Entry) -> bool,
     ) -> Result<(String, usize)> {
-        let mut old = self.entries()?;
-        let mut head = old.next().transpose()?;
-        let mut changes = changes.into_iter().peekable();
-        let mut next = NextFile::create(dir)?;
-        let mut pages = 0;
-        loop {
-            let entry = match (&head, changes.peek()) {
-                (None, None) => break,
-                (Some((rel, _)), Some((changed, _))) if changed <= rel => {
-                    if changed == rel {
-                        head = old.next().transpose()?;
-                    }
-                    changes.next().and_then(|(rel, e)| Some((rel, e?)))
-                }
-                (Some(_), _) => {
-                    let taken = std::mem::replace(&mut head, old.next().transpose()?);
-                    taken.filter(|(rel, entry)| keep(rel, entry))
-                }
-                (None, Some(_)) => changes.next().and_then(|(rel, e)| Some((rel, e?))),
-            };
-            if let Some((rel, entry)) = entry {
-                pages += usize::from(entry.skipped.is_none());
-                next.push(&rel, &entry)?;
-            }
-        }
-        Ok((next.finish()?, pages))
+        let old = (self.entries()?).map(|item| item.map(|(rel, entry)| (rel, Some(entry))));
+        merge_into_next(dir, old, changes, keep)
     }
+}
+
+/// The path of a record read by [`read_record`] (empty when none is).
+fn path_of(record: &Option<(String, Option<Entry>)>) -> &str {
+    record.as_ref().map_or("", |(rel, _)| rel)
+}
+
+/// Writes `manifest.next` from `old` (entries in path order; `None`
+/// entries, and those `keep` refuses, left out) and `changes`, which take
+/// the place of (or come beside) the old entries of their paths, `None`
+/// dropping a path; in path order, synced. Returns its hash for the commit
+/// payload and the number of pages it lists.
+fn merge_into_next(
+    dir: &Path,
+    mut old: impl Iterator<Item = Result<(String, Option<Entry>)>>,
+    changes: BTreeMap<String, Option<Entry>>,
+    keep: impl Fn(&str, &Entry) -> bool,
+) -> Result<(String, usize)> {
+    let mut head = old.next().transpose()?;
+    let mut changes = changes.into_iter().peekable();
+    let mut next = NextFile::create(dir)?;
+    let mut pages = 0;
+    loop {
+        let entry = match (&head, changes.peek()) {
+            (None, None) => break,
+            (Some((rel, _)), Some((changed, _))) if changed <= rel => {
+                if changed == rel {
+                    head = old.next().transpose()?;
+                }
+                changes.next().and_then(|(rel, e)| Some((rel, e?)))
+            }
+            (Some(_), _) => {
+                let taken = std::mem::replace(&mut head, old.next().transpose()?);
+                taken
+                    .and_then(|(rel, entry)| Some((rel, entry?)))
+                    .filter(|(rel, entry)| keep(rel, entry))
+            }
+            (None, Some(_)) => changes.next().and_then(|(rel, e)| Some((rel, e?))),
+        };
+        if let Some((rel, entry)) = entry {
+            pages += usize::from(entry.skipped.is_none());
+            next.push(&rel, &entry)?;
+        }
+    }
+    Ok((next.finish()?, pages))
 }
 
 /// The entries of a [`Committed`] manifest, in path order.
@@ -414,38 +435,19 @@ impl Spill {
             let head = read_record(&mut input).map_err(fail)?;
             runs.push((head, input));
         }
-        let mut again = again.into_iter().peekable();
-        let mut next = NextFile::create(dir)?;
-        let mut pages = 0;
-        loop {
-            // The run whose next path comes first (there are a few runs).
-            let first = (runs.iter().enumerate())
-                .filter_map(|(i, (head, _))| Some((i, &head.as_ref()?.0)))
-                .min_by(|a, b| a.1.cmp(b.1))
-                .map(|(i, _)| i);
-            let spilled = first.and_then(|i| runs[i].0.as_ref()).map(|h| h.0.as_str());
-            let entry = match (spilled, again.peek()) {
-                (None, None) => break,
-                (Some(rel), Some((again_rel, _))) if again_rel.as_str() < rel => again.next(),
-                (Some(rel), Some((again_rel, _))) if again_rel == rel => {
-                    let i = first.unwrap_or_default();
-                    runs[i].0 = read_record(&mut runs[i].1).map_err(fail)?;
-                    again.next()
-                }
-                (Some(_), _) => {
-                    let i = first.unwrap_or_default();
-                    let next = read_record(&mut runs[i].1).map_err(fail)?;
-                    let (rel, entry) = std::mem::replace(&mut runs[i].0, next).unwrap_or_default();
-                    entry.map(|entry| (rel, entry))
-                }
-                (None, Some(_)) => again.next(),
-            };
-            if let Some((rel, entry)) = entry {
-                pages += usize::from(entry.skipped.is_none());
-                next.push(&rel, &entry)?;
-            }
-        }
-        Ok((next.finish()?, pages))
+        // The runs merged: each time, the head of the run whose next path
+        // comes first (there are a few runs).
+        let spilled = std::iter::from_fn(|| {
+            let (head, input) = (runs.iter_mut())
+                .filter(|(head, _)| head.is_some())
+                .min_by(|(a, _), (b, _)| path_of(a).cmp(path_of(b)))?;
+            Some(match read_record(input) {
+                Ok(next) => Ok(std::mem::replace(head, next).unwrap_or_default()),
+                Err(e) => Err(fail(e)),
+            })
+        });
+        let again = again.into_iter().map(|(rel, e)| (rel, Some(e))).collect();
+        merge_into_next(dir, spilled, again, |_, _| true)
     }
 
     /// The bytes `start..end` of the spill file, buffered.
