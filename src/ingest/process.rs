@@ -297,7 +297,6 @@ fn write_page(
         })
         .collect();
     let mut records = page.indexables(rel);
-    let mut docs = Vec::with_capacity(records.len());
     // Raw texts in record order: each one's winnowed shingles go on its
     // first passage.
     let mut next_source = 0;
@@ -322,14 +321,12 @@ fn write_page(
         let mut doc = fields.document(indexable);
         fields.add_trace(&mut doc, trace);
         doc.add_u64(fields.place, i as u64);
-        docs.push(doc);
-    }
-    // One by one: Tantivy shares them out among its indexing threads, so a
-    // page may span segments (its records keep their place in a fast
-    // field). Added as one group, a page's records stayed together, but
-    // Tantivy queues up to 10,000 groups, not documents: whole pages piled
-    // up in that queue and raised a full build's peak memory by about 100 MiB.
-    for doc in docs {
+        // One by one: Tantivy shares them out among its indexing threads,
+        // so a page may span segments (its records keep their place in a
+        // fast field). Added as one group, a page's records stayed together,
+        // but Tantivy queues up to 10,000 groups, not documents: whole pages
+        // piled up in that queue and raised a full build's peak memory by
+        // about 100 MiB.
         writer.add_document(doc)?;
     }
     Ok(records.len())
