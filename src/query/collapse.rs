@@ -1,8 +1,24 @@
-//! `--collapse`: one hit per claim. Every match is collected with its
-//! score; matches that share a lookup key and make the same claim (decided
-//! from the claim column) are one group. The best-ranked member of each
-//! group stands for it, so paging shows each group once; `groups` counts
-//! them over all matches.
+//! `--collapse`: one hit per claim.
+//!
+//! The matches are walked best-ranked first (newest first for `*`). A match
+//! that makes the same claim as a hit already standing for a group, one it
+//! shares a lookup key with, is folded into that group (the best-ranked
+//! such hit's); any other match stands for a new group. So every record
+//! folded away is a direct echo of the hit shown for it, and paging shows
+//! each group once: the groups of one page are decided by the same walk, in
+//! the same order, as those of every page before it. Matches of equal rank
+//! are walked in the order of their item and place, which any index of the
+//! same corpus gives them.
+//!
+//! The walk stops as soon as the requested page is full, so a page costs
+//! what its own groups cost, not what every match costs. `groups` counts
+//! the groups of the first [`GROUPS_COUNTED`] matches: exactly when there
+//! are no more matches than that, otherwise a lower bound (`groups_exact`
+//! false), the way search engines bound costly counts.
+//!
+//! Deciding the groups of every record of a commit once, for all queries,
+//! was measured and left out: records that share a lookup key make about
+//! 18 billion key-sharing pairs at 100,000 pages (BENCHMARKS.md).
 
 use std::sync::Arc;
 
@@ -12,12 +28,24 @@ use tantivy::columnar::Column;
 use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
+use super::echoes::EchoColumns;
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, FacetCounter, Found, SearchRequest};
 use crate::echo::{decide, Claim};
 use crate::error::Result;
 use crate::schema::names;
+
+/// How many matches (best-ranked first) `groups` counts the groups of:
+/// beyond that, `groups` is a lower bound.
+pub const GROUPS_COUNTED: usize = 1_000;
+
+/// A match is compared, through each of its lookup keys, with the first
+/// this many heads holding that key at most: a key that so many distinct
+/// claims share is a common pair of words, not a claim. It bounds the work
+/// of a page deep in the results; it depends only on the matches and their
+/// order, so every page of a query sees the same groups.
+const KEY_HEADS: u32 = 256;
 
 /// One pass over the matches of `query`: the requested page of groups, the
 /// number of matches and of groups, and the facets of all matches.
@@ -39,108 +67,228 @@ pub(super) fn matches(
         hidden,
     };
     let (every, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-    let mut every: Vec<Match> = every;
-    // Best (or newest) first; ties in index order.
-    every.sort_unstable_by(|a, b| {
-        (b.date.cmp(&a.date))
-            .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| {
-                (a.address.segment_ord, a.address.doc_id)
-                    .cmp(&(b.address.segment_ord, b.address.doc_id))
-            })
-    });
-    let every: Vec<(Score, DocAddress)> = (every.into_iter())
-        .map(|m| (if newest_first { 0.0 } else { m.score }, m.address))
-        .collect();
-    let heads = group_heads(searcher, state, &every)?;
-    let groups = heads.iter().filter(|h| **h).count();
-    let top = (every.iter().zip(&heads))
-        .filter(|(_, head)| **head)
-        .map(|(m, _)| *m)
+    let matched = every.len();
+    let counted = GROUPS_COUNTED.min(matched);
+    let wanted = request.offset.saturating_add(request.limit);
+    let mut walk = Walk::new(searcher, state, counted)?;
+    // The first chunk sorted holds what the count walks, and the page
+    // when it is near the top.
+    let first_chunk = counted.max(wanted.saturating_mul(2)).max(64);
+    let mut ranked = Ranked::new(every, walk.segments.clone(), first_chunk);
+    while walk.walked < counted {
+        let Some(next) = ranked.next() else { break };
+        walk.step(next);
+    }
+    let groups = walk.heads.len();
+    while walk.heads.len() < wanted {
+        let Some(next) = ranked.next() else { break };
+        walk.step(next);
+    }
+    let top = (walk.heads.iter())
         .skip(request.offset)
         .take(request.limit)
+        .map(|head| {
+            let score = if newest_first { 0.0 } else { head.score };
+            (score, head.address)
+        })
         .collect();
     Ok(Found {
         top,
         total,
         counts,
         groups: Some(groups),
+        groups_exact: Some(counted == matched),
     })
 }
 
-/// A key shared by more matches than this is a common pair of words, not a
-/// claim: its matches are not compared (each may still join a group by
-/// another key). It depends only on the matches, so groups stay the same
-/// for any file order.
-const LARGEST_BUCKET: usize = 256;
-
-/// For each match (in rank order), whether it is the best-ranked member of
-/// its group. Groups are the connected parts of the graph whose edges join
-/// two matches that share a key and make the same claim: every such pair is
-/// decided, so the groups do not depend on the order matches arrive in.
-fn group_heads(
-    searcher: &Searcher,
-    state: &CommitState,
-    ranked: &[(Score, DocAddress)],
-) -> Result<Vec<bool>> {
-    let segments: Vec<_> = (searcher.segment_readers().iter())
-        .map(|s| Ok(state.echo_columns(s)?.cloned()))
-        .collect::<tantivy::Result<_>>()?;
-    let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-    for (i, (_, address)) in ranked.iter().enumerate() {
-        if let Some(columns) = &segments[address.segment_ord as usize] {
-            for key in columns.keys(address.doc_id) {
-                buckets.entry(key).or_default().push(i as u32);
-            }
-        }
-    }
-    let mut parent: Vec<u32> = (0..ranked.len() as u32).collect();
-    let mut claims: FxHashMap<u32, Option<Claim>> = FxHashMap::default();
-    let mut buffer = Vec::new();
-    let mut claim_of = |i: u32, buffer: &mut Vec<u8>| -> Option<Claim> {
-        claims
-            .entry(i)
-            .or_insert_with(|| {
-                let address = ranked[i as usize].1;
-                let columns = segments[address.segment_ord as usize].as_ref()?;
-                columns.claim(address.doc_id, buffer)
-            })
-            .clone()
-    };
-    for members in buckets.values() {
-        if members.len() < 2 || members.len() > LARGEST_BUCKET {
-            continue;
-        }
-        for (n, &i) in members.iter().enumerate() {
-            for &j in &members[n + 1..] {
-                let (root_i, root_j) = (find(&mut parent, i), find(&mut parent, j));
-                if root_i == root_j {
-                    continue;
-                }
-                let same = match (claim_of(i, &mut buffer), claim_of(j, &mut buffer)) {
-                    (Some(a), Some(b)) => decide::same_claim(&a, &b),
-                    _ => false,
-                };
-                if same {
-                    // The better-ranked root stays the head.
-                    let (keep, join) = (root_i.min(root_j), root_i.max(root_j));
-                    parent[join as usize] = keep;
-                }
-            }
-        }
-    }
-    Ok((0..ranked.len() as u32)
-        .map(|i| find(&mut parent, i) == i)
-        .collect())
+/// The walk over the matches, best-ranked first: the groups found so far.
+struct Walk {
+    /// Each segment's echo columns (`None` where there are none).
+    segments: Vec<Option<Arc<EchoColumns>>>,
+    /// The match standing for each group, best-ranked first.
+    heads: Vec<Head>,
+    /// For each lookup key, the last of the heads that hold it (as a place
+    /// in `held`) and how many do, up to [`KEY_HEADS`].
+    by_key: FxHashMap<u64, (u32, u32)>,
+    /// (head, the place in `held` of the previous head holding the same
+    /// key, or `NONE`): one list per key, linked backwards.
+    held: Vec<(u32, u32)>,
+    /// How many matches were walked.
+    walked: usize,
+    /// Scratch space: a match's keys, the heads it may join, a claim's bytes.
+    keys: Vec<u64>,
+    candidates: Vec<u32>,
+    buffer: Vec<u8>,
 }
 
-fn find(parent: &mut [u32], mut i: u32) -> u32 {
-    while parent[i as usize] != i {
-        let up = parent[parent[i as usize] as usize];
-        parent[i as usize] = up;
-        i = up;
+/// The end of a list in [`Walk::held`].
+const NONE: u32 = u32::MAX;
+
+/// A match that stands for its group.
+struct Head {
+    score: Score,
+    address: DocAddress,
+    /// Its claim, read the first time another match is compared with it.
+    claim: Option<Option<Claim>>,
+}
+
+impl Walk {
+    /// A walk that expects about `matches` matches.
+    fn new(searcher: &Searcher, state: &CommitState, matches: usize) -> Result<Walk> {
+        let segments = (searcher.segment_readers().iter())
+            .map(|s| Ok(state.echo_columns(s)?.cloned()))
+            .collect::<tantivy::Result<_>>()?;
+        let keys = matches * crate::echo::keys::PICKED * 2;
+        Ok(Walk {
+            segments,
+            heads: Vec::with_capacity(matches),
+            by_key: FxHashMap::with_capacity_and_hasher(keys, Default::default()),
+            held: Vec::with_capacity(keys),
+            walked: 0,
+            keys: Vec::new(),
+            candidates: Vec::new(),
+            buffer: Vec::new(),
+        })
     }
-    i
+
+    /// Takes the next match (in rank order): folds it into the group of the
+    /// best-ranked head it shares a key with and makes the same claim as,
+    /// or makes it the head of a new group.
+    fn step(&mut self, next: Match) {
+        self.walked += 1;
+        let address = next.address;
+        self.keys.clear();
+        let mut claim = None;
+        if let Some(columns) = &self.segments[address.segment_ord as usize] {
+            self.keys.extend(columns.keys(address.doc_id));
+            self.candidates.clear();
+            for key in &self.keys {
+                let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);
+                while at != NONE {
+                    let (head, previous) = self.held[at as usize];
+                    self.candidates.push(head);
+                    at = previous;
+                }
+            }
+            if !self.candidates.is_empty() {
+                self.candidates.sort_unstable();
+                self.candidates.dedup();
+                let columns = Arc::clone(columns);
+                let own = columns.claim(address.doc_id, &mut self.buffer);
+                if let Some(own) = &own {
+                    for i in 0..self.candidates.len() {
+                        let head = self.candidates[i];
+                        if self
+                            .claim_of(head)
+                            .is_some_and(|other| decide::same_claim(own, other))
+                        {
+                            return;
+                        }
+                    }
+                }
+                claim = Some(own);
+            }
+        }
+        self.push(next, claim);
+    }
+
+    /// Makes `next`, whose keys are in `self.keys`, the head of a new group.
+    fn push(&mut self, next: Match, claim: Option<Option<Claim>>) {
+        let at = self.heads.len() as u32;
+        for key in &self.keys {
+            let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
+            if *heads < KEY_HEADS {
+                self.held.push((at, *last));
+                *last = (self.held.len() - 1) as u32;
+                *heads += 1;
+            }
+        }
+        self.heads.push(Head {
+            score: next.score,
+            address: next.address,
+            claim,
+        });
+    }
+
+    /// The claim of head `at`, read on first use.
+    fn claim_of(&mut self, at: u32) -> Option<&Claim> {
+        let head = &mut self.heads[at as usize];
+        if head.claim.is_none() {
+            let address = head.address;
+            let columns = self.segments[address.segment_ord as usize].as_ref();
+            head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer)));
+        }
+        head.claim.as_ref()?.as_ref()
+    }
+}
+
+/// The matches in rank order, sorted a chunk at a time as the walk asks
+/// for them: a page near the top sorts a few hundred matches, not all.
+/// Best score first (newest first for `*`, undated last); equal ones by
+/// their item and place on its page, which any index of the same corpus
+/// gives them, so that the same corpus gives the same groups in any file
+/// order; by index order only when those are equal too.
+struct Ranked {
+    /// Not yet sorted.
+    rest: Vec<Match>,
+    /// Sorted, reversed: the next match is the last.
+    ready: Vec<Match>,
+    chunk: usize,
+    /// Each segment's echo columns, which tell equal matches apart.
+    segments: Vec<Option<Arc<EchoColumns>>>,
+}
+
+impl Ranked {
+    /// The matches `every`, the first `chunk` of them to be sorted first.
+    fn new(every: Vec<Match>, segments: Vec<Option<Arc<EchoColumns>>>, chunk: usize) -> Ranked {
+        Ranked {
+            rest: every,
+            ready: Vec::new(),
+            chunk: chunk.max(1),
+            segments,
+        }
+    }
+
+    fn next(&mut self) -> Option<Match> {
+        if self.ready.is_empty() && !self.rest.is_empty() {
+            self.sort_next_chunk();
+        }
+        self.ready.pop()
+    }
+
+    /// Moves the best `chunk` matches of `rest`, and every match ranked
+    /// equal to the last of them, into `ready`, sorted.
+    fn sort_next_chunk(&mut self) {
+        let mut taken = self.rest.len();
+        if self.chunk < self.rest.len() {
+            let last = self.chunk - 1;
+            self.rest.select_nth_unstable_by(last, Match::rank);
+            taken = self.chunk;
+            for i in self.chunk..self.rest.len() {
+                if self.rest[i].rank(&self.rest[last]).is_eq() {
+                    self.rest.swap(i, taken);
+                    taken += 1;
+                }
+            }
+        }
+        let mut chunk: Vec<Match> = self.rest.drain(..taken).collect();
+        chunk.sort_unstable_by(|a, b| a.rank(b).then_with(|| a.address.cmp(&b.address)));
+        // Matches of equal rank, ordered by what any index gives them.
+        for equal in chunk.chunk_by_mut(|a, b| a.rank(b).is_eq()) {
+            if equal.len() < 2 {
+                continue;
+            }
+            for m in equal.iter_mut() {
+                if let Some(columns) = &self.segments[m.address.segment_ord as usize] {
+                    m.tie = columns.identity(m.address.doc_id);
+                }
+            }
+            equal.sort_by_key(|m| (m.tie, m.address));
+        }
+        chunk.reverse();
+        self.ready = chunk;
+        self.chunk = self.chunk.saturating_mul(4);
+    }
 }
 
 /// One match: its score, and its date when the matches are listed newest
@@ -150,6 +298,16 @@ struct Match {
     date: Option<i64>,
     score: Score,
     address: DocAddress,
+    /// What orders it among matches of equal rank: its item, thread
+    /// version and place (found when its chunk is sorted).
+    tie: (u64, u64, u64),
+}
+
+impl Match {
+    /// Best (or newest) first.
+    fn rank(&self, other: &Match) -> std::cmp::Ordering {
+        (other.date.cmp(&self.date)).then_with(|| other.score.total_cmp(&self.score))
+    }
 }
 
 /// Collects every match with its score (and date, for `*`).
@@ -204,6 +362,7 @@ impl SegmentCollector for EverySegment {
             date,
             score,
             address: DocAddress::new(self.ordinal, doc),
+            tie: (0, 0, 0),
         });
     }
 

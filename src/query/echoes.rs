@@ -84,6 +84,10 @@ pub(crate) struct EchoColumns {
     claim: Option<BytesColumn>,
     item: Column<u64>,
     date: Option<Column<DateTime>>,
+    /// What orders records of equal rank when collapsing: a thread
+    /// record's version key and a record's place on its page.
+    version: Column<u64>,
+    place: Column<u64>,
 }
 
 impl std::fmt::Debug for EchoColumns {
@@ -101,6 +105,8 @@ impl EchoColumns {
             claim: fast.bytes(names::CLAIM)?,
             item: fast.u64(names::ITEM)?,
             date: fast.column_opt::<DateTime>(names::DATE)?,
+            version: fast.u64(names::THREAD_VERSION)?,
+            place: fast.u64(names::PLACE)?,
         })
     }
 
@@ -169,6 +175,17 @@ impl EchoColumns {
 
     fn item(&self, doc: DocId) -> u64 {
         self.item.first(doc).unwrap_or(0)
+    }
+
+    /// What any index of the same corpus gives `doc` to tell it from other
+    /// records: its item (for a record that takes part in echoes), its
+    /// thread version and its place on its page.
+    pub(crate) fn identity(&self, doc: DocId) -> (u64, u64, u64) {
+        (
+            self.item(doc),
+            self.version.first(doc).unwrap_or(0),
+            self.place.first(doc).unwrap_or(0),
+        )
     }
 
     /// Days since 1970 of `doc`'s date, if it has one.

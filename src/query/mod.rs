@@ -46,6 +46,7 @@ use typo::Corrections;
 pub(crate) use warm::DocBits;
 use warm::{CommitState, Warm};
 
+pub use collapse::GROUPS_COUNTED;
 pub use echoes::{byline_authors, Appearance, Echoes};
 pub use request::{
     DateBucket, Front, SearchRequest, DEFAULT_LIMIT, MAX_HTTP_LIMIT, MAX_LIMIT, MAX_OFFSET,
@@ -119,6 +120,11 @@ pub struct SearchResponse {
     /// With `collapse`, how many distinct claims (groups of records making
     /// the same claim) matched; `None` otherwise.
     pub groups: Option<usize>,
+    /// With `collapse`, whether `groups` counts the groups of every match
+    /// (`true`) or, when there are more than [`GROUPS_COUNTED`] matches,
+    /// of the best-ranked [`GROUPS_COUNTED`] only, a lower bound (`false`);
+    /// `None` otherwise.
+    pub groups_exact: Option<bool>,
     /// The requested page of hits, best first (with `collapse`, one per group).
     pub hits: Vec<Hit>,
     /// Facet counts over all matches.
@@ -283,6 +289,7 @@ impl Reader {
             total: found.total,
             relaxed,
             groups: found.groups,
+            groups_exact: found.groups_exact,
             hits,
             facets: facets(found.counts),
             corrections: built.corrections,
@@ -298,6 +305,8 @@ struct Found {
     counts: Counts,
     /// Distinct claims among the matches, when collapsing.
     groups: Option<usize>,
+    /// Whether `groups` counts every match (else it is a lower bound).
+    groups_exact: Option<bool>,
 }
 
 /// One pass over the matches of `query`, hiding older thread versions
@@ -327,6 +336,7 @@ fn matches(
             total,
             counts,
             groups: None,
+            groups_exact: None,
         });
     }
     let collector = Shown {
@@ -339,6 +349,7 @@ fn matches(
         total,
         counts,
         groups: None,
+        groups_exact: None,
     })
 }
 

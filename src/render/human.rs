@@ -183,9 +183,15 @@ fn byline(hit: &Record) -> String {
 }
 
 fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -> io::Result<()> {
-    let total = match response.groups {
-        Some(groups) => format!("{} matches, {} distinct claims", response.total, groups),
-        None => format!("{} matches", response.total),
+    let total = match (response.groups, response.groups_exact) {
+        (Some(groups), Some(false)) => format!(
+            "{} matches, at least {} distinct claims (counted in the best {})",
+            response.total,
+            groups,
+            crate::query::GROUPS_COUNTED
+        ),
+        (Some(groups), _) => format!("{} matches, {} distinct claims", response.total, groups),
+        (None, _) => format!("{} matches", response.total),
     };
     let total = style.paint(BOLD, &total);
     if response.relaxed {
@@ -317,6 +323,7 @@ mod tests {
                 echoes: None,
             }],
             groups: None,
+            groups_exact: None,
             facets: Facets {
                 kind: vec![FacetCount {
                     value: Some("claim".into()),

@@ -14,6 +14,7 @@ pub struct Response {
     pub total: usize,
     pub relaxed: bool,
     pub groups: Option<usize>,
+    pub groups_exact: Option<bool>,
     pub hits: Vec<Hit>,
     pub facets: Facets,
     pub corrections: Vec<Correction>,

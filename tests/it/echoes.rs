@@ -172,6 +172,150 @@ fn collapse_shows_each_claim_once_across_pages() {
 }
 
 #[test]
+fn every_record_folded_away_makes_the_claim_of_a_hit_shown_before_it() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let index = Index::open(fx.index()).unwrap();
+    let request = SearchRequest {
+        limit: 50,
+        ..SearchRequest::new("training")
+    };
+    let plain = index.search(&request).unwrap();
+    let collapsed = (index.search(&SearchRequest {
+        collapse: true,
+        ..request
+    }))
+    .unwrap();
+    assert_eq!(collapsed.groups_exact, Some(true));
+    let shown: Vec<&str> = collapsed
+        .hits
+        .iter()
+        .map(|h| h.record.id.as_str())
+        .collect();
+    let mut folded = 0;
+    for hit in &plain.hits {
+        if shown.contains(&hit.record.id.as_str()) {
+            continue;
+        }
+        folded += 1;
+        // A hit ranked at least as high stands for it: its own group (the
+        // records that make its claim) holds the record folded away.
+        let standing = (collapsed.hits.iter())
+            .filter(|c| c.score >= hit.score)
+            .find(|c| {
+                let similar = index.similar(&c.record.id).unwrap();
+                similar.group.iter().any(|r| r.record.id == hit.record.id)
+            });
+        assert!(standing.is_some(), "{} folded into no hit", hit.record.id);
+    }
+    assert_eq!(folded, plain.hits.len() - shown.len());
+    assert!(folded >= 4, "the two echoed claims fold four records");
+}
+
+/// A made-up claim of six words no other claim has (and `lattice`).
+fn made_up_claim(n: usize) -> String {
+    const SYLLABLES: [&str; 10] = ["ba", "ko", "ri", "tu", "me", "sa", "lo", "ne", "vi", "da"];
+    let digits = [n / 100 % 10, n / 10 % 10, n % 10];
+    let words: Vec<String> = (0..6)
+        .map(|place| {
+            let mut word = format!("z{}", SYLLABLES[place]);
+            for d in digits {
+                word.push_str(SYLLABLES[d]);
+            }
+            word + "x"
+        })
+        .collect();
+    format!("Lattice {}.", words.join(" "))
+}
+
+#[test]
+fn past_the_counted_matches_groups_is_a_lower_bound_and_paging_shows_each_group_once() {
+    let fx = Fixture::new();
+    // 600 claims, each made word for word in two items (one on arXiv, one
+    // on Substack): 1,200 matches of `lattice`, 600 groups.
+    for page in 0..60 {
+        let claims: Vec<String> = (0..10).map(|i| made_up_claim(page * 10 + i)).collect();
+        let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
+        for (side, source) in [("a", "arXiv"), ("b", "Substack")] {
+            fx.write(
+                &format!("items/{side}{page:02}.txt"),
+                extraction(
+                    &format!("Notes {side} {page}"),
+                    &format!("{source} · Ada Quill · 2020-03-{:02}", page % 28 + 1),
+                    "crystals",
+                    &claims,
+                    &[],
+                ),
+            );
+        }
+    }
+    fx.ok(&["index"]);
+    let index = Index::open(fx.index()).unwrap();
+    let page = |offset: usize| {
+        let request = SearchRequest {
+            collapse: true,
+            limit: 100,
+            offset,
+            ..SearchRequest::new("lattice")
+        };
+        index.search(&request).unwrap()
+    };
+    let first = page(0);
+    assert_eq!(first.total, 1200);
+    assert!(first.total > claimsearch::query::GROUPS_COUNTED);
+    assert_eq!(first.groups_exact, Some(false));
+    // The best 1,000 matches hold at least 500 claims, and no more than
+    // there are.
+    let counted = first.groups.unwrap();
+    assert!((500..=600).contains(&counted), "{counted}");
+
+    // Paging past the counted matches shows every claim, each once.
+    let (mut ids, mut texts) = (BTreeSet::new(), BTreeSet::new());
+    for offset in (0..800).step_by(100) {
+        let page = page(offset);
+        assert_eq!(
+            (page.groups, page.groups_exact),
+            (Some(counted), Some(false))
+        );
+        assert_eq!(page.hits.len(), 600usize.saturating_sub(offset).min(100));
+        for hit in page.hits {
+            assert!(texts.insert(hit.record.text.clone()), "{}", hit.record.text);
+            assert!(ids.insert(hit.record.id));
+        }
+    }
+    assert_eq!(texts.len(), 600);
+
+    // With at most 1,000 matches the count is exact.
+    let arxiv = SearchRequest {
+        collapse: true,
+        sources: vec!["arXiv".into()],
+        ..SearchRequest::new("lattice")
+    };
+    let arxiv = index.search(&arxiv).unwrap();
+    assert_eq!(arxiv.total, 600);
+    assert_eq!((arxiv.groups, arxiv.groups_exact), (Some(600), Some(true)));
+
+    // The JSON says so, and the terminal too.
+    let json = query(&fx, &["lattice", "--collapse", "--limit", "1"]);
+    assert_eq!(
+        (json.groups, json.groups_exact),
+        (Some(counted), Some(false))
+    );
+    let plain = query(&fx, &["lattice", "--limit", "1"]);
+    assert_eq!((plain.groups, plain.groups_exact), (None, None));
+    let out = fx
+        .ok(&["query", "lattice", "--collapse", "--limit", "1"])
+        .stdout;
+    assert!(
+        out.contains(&format!(
+            "1200 matches, at least {counted} distinct claims (counted in the best 1000)"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
 fn collapsing_every_record_lists_the_newest_first() {
     let fx = Fixture::new();
     corpus(&fx);
@@ -275,7 +419,11 @@ fn groups(index: &Path) -> BTreeMap<String, (usize, BTreeSet<String>)> {
         ..SearchRequest::new("*")
     };
     let response = index.search(&all).unwrap();
-    out.insert("*".into(), (response.groups.unwrap(), BTreeSet::new()));
+    assert_eq!(response.groups_exact, Some(true));
+    // The records standing for the groups, newest first: the same records
+    // in any index of the same pages.
+    let heads = response.hits.into_iter().map(|h| h.record.id).collect();
+    out.insert("*".into(), (response.groups.unwrap(), heads));
     out
 }
 
