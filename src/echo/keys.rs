@@ -70,10 +70,38 @@ pub(crate) fn generic() -> &'static [u32] {
     GENERIC_CONCEPTS.get_or_init(|| GENERIC.iter().map(|w| concept_of(w)).collect())
 }
 
+/// The concepts of [`COMMON`], and a 64-bit mask with the bit `concept %
+/// 64` of each set: most words are told apart from them by one bit test.
+fn common_concepts() -> &'static (Vec<u32>, u64) {
+    static COMMON_CONCEPTS: std::sync::OnceLock<(Vec<u32>, u64)> = std::sync::OnceLock::new();
+    COMMON_CONCEPTS.get_or_init(|| {
+        let concepts: Vec<u32> = COMMON.iter().map(|w| concept_of(w)).collect();
+        let mask = concepts.iter().fold(0, |mask, c| mask | 1 << (c % 64));
+        (concepts, mask)
+    })
+}
+
 /// The concepts of [`COMMON`].
+#[cfg(test)]
 pub(crate) fn common() -> &'static [u32] {
-    static COMMON_CONCEPTS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
-    COMMON_CONCEPTS.get_or_init(|| COMMON.iter().map(|w| concept_of(w)).collect())
+    &common_concepts().0
+}
+
+/// The concepts of [`COMMON`], as a test of one concept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Common(&'static (Vec<u32>, u64));
+
+impl Common {
+    pub(crate) fn get() -> Common {
+        Common(common_concepts())
+    }
+
+    /// Whether `concept` is one of [`COMMON`].
+    #[inline]
+    pub(crate) fn contains(self, concept: u32) -> bool {
+        let (concepts, mask) = self.0;
+        mask & (1 << (concept % 64)) != 0 && concepts.contains(&concept)
+    }
 }
 
 /// MinHash bands of the content words: `bands` keys of `rows` minima each.
