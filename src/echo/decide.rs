@@ -120,6 +120,69 @@ pub fn weighted_overlap(a: &[u32], b: &[u32], generic_weight: f32) -> (f32, f32,
     (common / union, common / sum_a.min(sum_b), smaller)
 }
 
+/// What [`may_be_close`] knows of one record's content words: a 128-bit
+/// signature (one bit per word, words may share a bit), their weighted sum
+/// as [`weighted_overlap`] adds it, and their number. Made once per record,
+/// it rules most pairs out of [`close`] without comparing the word lists.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sketch {
+    bits: u128,
+    weight: f32,
+    words: usize,
+}
+
+impl Sketch {
+    /// The sketch of `words` (sorted and unique, as [`Claim::words`]).
+    pub fn of(words: &[u32], generic_weight: f32) -> Sketch {
+        let generic = super::keys::Common::get();
+        let (mut bits, mut weight) = (0u128, 0.0f32);
+        for &w in words {
+            bits |= sketch_bit(w);
+            weight += if generic.contains(w) {
+                generic_weight
+            } else {
+                1.0
+            };
+        }
+        Sketch {
+            bits,
+            weight,
+            words: words.len(),
+        }
+    }
+}
+
+/// A word's bit in a [`Sketch`].
+fn sketch_bit(word: u32) -> u128 {
+    1 << (word.wrapping_mul(0x9E37_79B1) >> 25)
+}
+
+/// Whether records `a` (its words and sketch) and `b` (its sketch) may be
+/// [`close`]: never `false` when they are. The words of `a` whose bit `b`
+/// has weigh at least what the two share, so the overlap measured with
+/// them bounds the true one from above.
+pub fn may_be_close(a_words: &[u32], a: &Sketch, b: &Sketch, params: &Params) -> bool {
+    let generic = super::keys::Common::get();
+    let mut shared = 0.0f32;
+    for &w in a_words {
+        if b.bits & sketch_bit(w) != 0 {
+            shared += if generic.contains(w) {
+                params.generic_weight
+            } else {
+                1.0
+            };
+        }
+    }
+    let union = a.weight + b.weight - shared;
+    let smaller = a.words.min(b.words);
+    if union <= 0.0 || smaller == 0 {
+        return false;
+    }
+    shared / union >= params.jaccard
+        || (shared / a.weight.min(b.weight) >= params.containment
+            && smaller >= params.containment_min_words)
+}
+
 /// Decides with the thresholds in use ([`PARAMS`]).
 pub fn same_claim(a: &Claim, b: &Claim) -> bool {
     verdict(a, b, &PARAMS) == Verdict::Same
@@ -414,6 +477,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_sketch_never_rules_out_a_close_pair() {
+        let generic = super::super::keys::common().to_vec();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut close_pairs, mut ruled_out) = (0, 0);
+        for _ in 0..20_000 {
+            let mut lists = [Vec::new(), Vec::new()];
+            for list in &mut lists {
+                for _ in 0..next() % 40 {
+                    let r = next();
+                    list.push(match r % 8 {
+                        0 => generic[(r / 8) as usize % generic.len()],
+                        1..=4 => (r % 30) as u32,
+                        _ => (r >> 16) as u32,
+                    });
+                }
+                list.sort_unstable();
+                list.dedup();
+            }
+            for params in [
+                PARAMS,
+                Params {
+                    generic_weight: 0.3,
+                    ..PARAMS
+                },
+            ] {
+                let [a, b] = &lists;
+                let sketches = (
+                    Sketch::of(a, params.generic_weight),
+                    Sketch::of(b, params.generic_weight),
+                );
+                let may = may_be_close(a, &sketches.0, &sketches.1, &params);
+                if close(a, b, &params) {
+                    close_pairs += 1;
+                    assert!(may, "{a:?} {b:?}");
+                } else if !may {
+                    ruled_out += 1;
+                }
+            }
+        }
+        // Both kinds occur, so the test says something.
+        assert!(
+            close_pairs > 100 && ruled_out > 100,
+            "{close_pairs} {ruled_out}"
+        );
     }
 
     #[test]

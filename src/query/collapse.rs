@@ -32,7 +32,8 @@ use super::echoes::EchoColumns;
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, FacetCounter, Found, SearchRequest};
-use crate::echo::{decide, Claim};
+use crate::echo::decide::{self, Sketch, PARAMS};
+use crate::echo::Claim;
 use crate::error::Result;
 use crate::schema::names;
 
@@ -128,8 +129,9 @@ const NONE: u32 = u32::MAX;
 struct Head {
     score: Score,
     address: DocAddress,
-    /// Its claim, read the first time another match is compared with it.
-    claim: Option<Option<Claim>>,
+    /// Its claim and the sketch of its words, read the first time another
+    /// match is compared with it.
+    claim: Option<Option<(Claim, Sketch)>>,
 }
 
 impl Walk {
@@ -174,14 +176,17 @@ impl Walk {
                 self.candidates.sort_unstable();
                 self.candidates.dedup();
                 let columns = Arc::clone(columns);
-                let own = columns.claim(address.doc_id, &mut self.buffer);
-                if let Some(own) = &own {
+                let own = (columns.claim(address.doc_id, &mut self.buffer)).map(with_sketch);
+                if let Some((own, sketch)) = &own {
                     for i in 0..self.candidates.len() {
                         let head = self.candidates[i];
-                        if self
-                            .claim_of(head)
-                            .is_some_and(|other| decide::same_claim(own, other))
-                        {
+                        // Most heads that share a key share too few words:
+                        // their sketches tell without comparing the words.
+                        let same = self.claim_of(head).is_some_and(|(other, other_sketch)| {
+                            decide::may_be_close(&own.words, sketch, other_sketch, &PARAMS)
+                                && decide::same_claim(own, other)
+                        });
+                        if same {
                             return;
                         }
                     }
@@ -193,7 +198,7 @@ impl Walk {
     }
 
     /// Makes `next`, whose keys are in `self.keys`, the head of a new group.
-    fn push(&mut self, next: Match, claim: Option<Option<Claim>>) {
+    fn push(&mut self, next: Match, claim: Option<Option<(Claim, Sketch)>>) {
         let at = self.heads.len() as u32;
         for key in &self.keys {
             let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
@@ -210,16 +215,23 @@ impl Walk {
         });
     }
 
-    /// The claim of head `at`, read on first use.
-    fn claim_of(&mut self, at: u32) -> Option<&Claim> {
+    /// The claim of head `at` and its sketch, read on first use.
+    fn claim_of(&mut self, at: u32) -> Option<&(Claim, Sketch)> {
         let head = &mut self.heads[at as usize];
         if head.claim.is_none() {
             let address = head.address;
             let columns = self.segments[address.segment_ord as usize].as_ref();
-            head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer)));
+            let claim = columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer));
+            head.claim = Some(claim.map(with_sketch));
         }
         head.claim.as_ref()?.as_ref()
     }
+}
+
+/// A claim with the sketch of its words.
+fn with_sketch(claim: Claim) -> (Claim, Sketch) {
+    let sketch = Sketch::of(&claim.words, PARAMS.generic_weight);
+    (claim, sketch)
 }
 
 /// The matches in rank order, sorted a chunk at a time as the walk asks
