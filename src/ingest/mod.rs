@@ -160,7 +160,7 @@ fn rebuild(
     };
     // The manifest goes to disk as files are done, not held to the end.
     let mut spill = Spill::create(index_dir)?;
-    let mut tracer = Tracer::new(None);
+    let mut tracer = Tracer::new(None, index_dir);
     let recent = recent_mtime();
     process::run_each(
         &jobs,
@@ -193,7 +193,7 @@ fn rebuild(
     )?;
     // Pages whose quotes raw text read after them may hold: again, now that
     // every raw text is known.
-    let late = tracer.late_jobs();
+    let late = tracer.late_jobs()?;
     let mut first = spill.entries(&late)?;
     let again: Vec<Job> = (late.iter())
         .map(|&j| Job::again(&jobs.jobs[j as usize].file, first.remove(&j).flatten()))

@@ -23,9 +23,12 @@ use crate::schema::{Fields, Trace};
 pub(crate) const MAX_PAGE_BYTES: u64 = 128 << 20;
 
 /// A file to look at, with what the index already holds of it.
+///
+/// A full build holds one for every file of the corpus: `old` is boxed
+/// because it is `None` there (80 bytes a job, not 160).
 pub(crate) struct Job {
     pub file: CorpusFile,
-    pub old: Option<Entry>,
+    pub old: Option<Box<Entry>>,
     /// Write the page again even when its content is what the index holds
     /// (the raw text its quotes are checked against changed).
     pub force: bool,
@@ -36,7 +39,7 @@ impl Job {
     /// holds of it.
     pub(crate) fn again(file: &CorpusFile, old: Option<Entry>) -> Job {
         Job {
-            old,
+            old: old.map(Box::new),
             file: file.clone(),
             force: true,
         }
@@ -80,21 +83,32 @@ pub(crate) const BATCH: usize = 4096;
 ///
 /// Which files hold key quotes is told by a look for the section's heading
 /// in the bytes (an extraction page names it); a wrong guess costs time only.
-pub(crate) fn raw_text_first(jobs: Vec<Job>) -> Ordered {
+pub(crate) fn raw_text_first(mut jobs: Vec<Job>) -> Ordered {
     let tiers: Vec<u8> = jobs.par_iter().map(|job| tier(&job.file)).collect();
-    let mut parts: [Vec<Job>; 3] = Default::default();
-    for (job, tier) in jobs.into_iter().zip(tiers) {
-        parts[tier as usize].push(job);
+    // Where each job goes: by tier, then as walked. The jobs are moved
+    // there in place; three lists of them and the joined one cost a full
+    // build at 1,000,000 pages 250 MiB more at its start.
+    let mut order: Vec<u32> = (0..jobs.len() as u32).collect();
+    order.sort_by_key(|&i| tiers[i as usize]);
+    let mut starts = vec![0; 3];
+    for (tier, start) in starts.iter_mut().enumerate().skip(1) {
+        *start = tiers.iter().filter(|t| usize::from(**t) < tier).count();
     }
-    let mut ordered = Ordered {
-        jobs: Vec::new(),
-        starts: Vec::new(),
-    };
-    for mut part in parts {
-        ordered.starts.push(ordered.jobs.len());
-        ordered.jobs.append(&mut part);
+    // `order[k]` is the job that goes to `k`: follow each cycle of swaps.
+    let mut placed = vec![false; jobs.len()];
+    for k in 0..jobs.len() {
+        let mut at = k;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at] as usize;
+            if placed[from] {
+                break;
+            }
+            jobs.swap(at, from);
+            at = from;
+        }
     }
-    ordered
+    Ordered { jobs, starts }
 }
 
 /// Jobs in the order they are processed; each of `starts` begins a batch,
@@ -187,12 +201,12 @@ pub(crate) fn run_each(
         for (i, outcome) in outcomes.into_iter().enumerate() {
             let mut outcome = outcome?;
             if let Done::Indexed { traced, .. } = &mut outcome {
-                tracer.absorb((start + i) as u32, std::mem::take(traced));
+                tracer.absorb((start + i) as u32, std::mem::take(traced))?;
             }
             each(outcome)?;
         }
         start += batch.len();
-        tracer.seal();
+        tracer.seal()?;
     }
     Ok(())
 }
@@ -214,7 +228,7 @@ fn process_file(
                 path: file.rel.clone(),
                 reason: format!("cannot read: {e}"),
             };
-            let old = job.old.clone();
+            let old = job.old.as_deref().cloned();
             return Ok(Done::Unreadable { skipped, old });
         }
     };

@@ -112,7 +112,7 @@ fn incremental(
         .try_into()?;
     let gone: HashSet<String> = plan.gone.iter().cloned().collect();
     let committed = trace::Committed::new(reader.searcher(), fields, gone);
-    let mut tracer = Tracer::new(Some(committed));
+    let mut tracer = Tracer::new(Some(committed), index_dir);
     let recent = recent_mtime();
     let jobs = process::raw_text_first(std::mem::take(&mut plan.jobs));
     let done = process::run(&jobs, &writer, &fields, recent, progress, &mut tracer)?;
@@ -121,7 +121,7 @@ fn incremental(
         Done::Indexed { rel, .. } => Some(rel.clone()),
         _ => None,
     }));
-    let late = tracer.late_jobs();
+    let late = tracer.late_jobs()?;
     let committed_pages = tracer.committed_pages_to_check()?;
     let late_files: Vec<CorpusFile> = (late.into_iter())
         .map(|j| jobs.jobs[j as usize].file.clone())
@@ -233,7 +233,7 @@ impl Plan {
                 }
                 old => plan.jobs.push(Job {
                     file,
-                    old,
+                    old: old.map(Box::new),
                     force: false,
                 }),
             }

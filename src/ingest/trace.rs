@@ -5,8 +5,13 @@
 //! raw text known when its batch starts (the raw texts of earlier batches,
 //! its own page's, and in a `reindex` those of the last commit); each raw
 //! text, once read, names the quotes of its own or earlier batches that it
-//! holds (by their fingerprints, 24 bytes a quote), and their pages are processed
-//! again once every raw text is known. In a `reindex` the last commit also
+//! holds (by their fingerprints), and their pages are processed again once
+//! every raw text is known. The fingerprints wait on disk, in the index
+//! folder, not in memory: a million pages write about four million quotes,
+//! and raw text read after the quotes is rare (a full build reads raw pages
+//! first), so most runs never read them back. The raw texts wait in a
+//! scratch file too: in memory only their shingles are, to find the few
+//! texts a quote must be compared with. In a `reindex` the last commit also
 //! answers, through its own index fields: which quotes were found in a raw
 //! page that changed or went ([`Fields::found_in`]), which quotes new raw
 //! text may hold ([`Fields::quote_anchor`]) and which raw texts a new quote
@@ -14,7 +19,11 @@
 //! changes are processed again in the same commit, so the result equals a
 //! clean build.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use tantivy::collector::DocSetCollector;
@@ -23,9 +32,11 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::analyzer::keyword_term;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
-use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus};
+use crate::provenance::{
+    Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus, Texts,
+};
 use crate::schema::{names, shingle_term, stored_record, Fields, RAW_TEXT};
 
 /// What one page brings to tracing.
@@ -41,11 +52,11 @@ pub(crate) struct Traced {
 
 /// The state of tracing during one ingest run.
 pub(crate) struct Tracer {
-    corpus: RawCorpus,
+    corpus: RawCorpus<TextFile>,
     /// For each raw text of `corpus`, the job that read it and its batch.
     owners: Vec<(u32, u32)>,
     /// The quotes written so far, by job and batch.
-    late: LateQuotes<(u32, u32)>,
+    quotes: QuoteLog,
     /// The batch under way: how many times [`Tracer::seal`] ran.
     batch: u32,
     /// The batch of the first quote written.
@@ -59,18 +70,20 @@ pub(crate) struct Tracer {
 /// started, and the last commit's.
 #[derive(Clone, Copy)]
 pub(crate) struct Verifier<'a> {
-    corpus: &'a RawCorpus,
+    corpus: &'a RawCorpus<TextFile>,
     committed: Option<&'a Committed>,
 }
 
 impl Tracer {
     /// A tracer for a full build (`committed` is `None`) or for a `reindex`
     /// over the last commit.
-    pub(crate) fn new(committed: Option<Committed>) -> Tracer {
+    /// The fingerprints of the quotes written wait in a scratch file in
+    /// `index_dir`, removed when the tracer is dropped.
+    pub(crate) fn new(committed: Option<Committed>, index_dir: &Path) -> Tracer {
         Tracer {
-            corpus: RawCorpus::new(),
+            corpus: RawCorpus::with_texts(TextFile::new(index_dir)),
             owners: Vec::new(),
-            late: LateQuotes::new(),
+            quotes: QuoteLog::new(index_dir),
             batch: 0,
             first_quotes: None,
             committed_hits: Vec::new(),
@@ -87,7 +100,7 @@ impl Tracer {
     }
 
     /// Takes in what job `job` traced.
-    pub(crate) fn absorb(&mut self, job: u32, mut traced: Traced) {
+    pub(crate) fn absorb(&mut self, job: u32, mut traced: Traced) -> Result<()> {
         if !traced.committed_hits.is_empty() {
             traced.committed_hits.sort();
             traced.committed_hits.dedup();
@@ -97,18 +110,20 @@ impl Tracer {
             self.first_quotes.get_or_insert(self.batch);
         }
         for fingerprint in traced.fingerprints {
-            self.late.add(fingerprint, (job, self.batch));
+            self.quotes.add(fingerprint, job, self.batch)?;
         }
         for (at, haystack, shingles) in traced.raw {
-            self.corpus.add_shingled(at, haystack, shingles);
+            self.corpus.add_shingled(at, haystack, shingles)?;
             self.owners.push((job, self.batch));
         }
+        Ok(())
     }
 
     /// Makes the raw texts absorbed so far known to the next batch.
-    pub(crate) fn seal(&mut self) {
-        self.corpus.seal();
+    pub(crate) fn seal(&mut self) -> Result<()> {
+        self.corpus.seal_kept()?;
         self.batch += 1;
+        Ok(())
     }
 
     /// In a `reindex`, once every page of the run is read: the pages it
@@ -124,7 +139,7 @@ impl Tracer {
     /// their own batch or a later one, or were found in raw text of the last
     /// commit that this run rewrote: their pages must be processed again now
     /// that every raw text is known.
-    pub(crate) fn late_jobs(&mut self) -> BTreeSet<u32> {
+    pub(crate) fn late_jobs(&mut self) -> Result<BTreeSet<u32>> {
         let mut jobs = BTreeSet::new();
         if let Some(committed) = &self.committed {
             for (job, hits) in &self.committed_hits {
@@ -133,30 +148,31 @@ impl Tracer {
                 }
             }
         }
-        let Tracer {
-            corpus,
-            owners,
-            late,
-            first_quotes,
-            ..
-        } = self;
-        let Some(first_quotes) = *first_quotes else {
-            return jobs;
+        let Some(first_quotes) = self.first_quotes else {
+            return Ok(jobs);
         };
-        for (i, (_, haystack)) in corpus.texts().enumerate() {
-            let (owner, read_in) = owners[i];
-            // Every quote was written after this text was known.
-            if read_in < first_quotes {
-                continue;
+        // Every quote was written after the texts read before its first
+        // batch were known: only the others are looked at.
+        let mut late_texts: Vec<(Haystack, (u32, u32))> = Vec::new();
+        for (id, owner) in self.owners.iter().enumerate() {
+            if owner.1 >= first_quotes {
+                late_texts.push((self.corpus.text(id)?.1.into_owned(), *owner));
             }
-            let candidates = late.candidates(haystack);
-            jobs.extend(
-                (candidates.into_iter())
-                    .filter(|(job, written_in)| *job != owner && *written_in <= read_in)
-                    .map(|(job, _)| job),
-            );
         }
-        jobs
+        if late_texts.is_empty() {
+            return Ok(jobs);
+        }
+        self.quotes.read_back(|late| {
+            for (haystack, (owner, read_in)) in &late_texts {
+                let candidates = late.candidates(haystack);
+                jobs.extend(
+                    (candidates.into_iter())
+                        .filter(|(job, written_in)| job != owner && written_in <= read_in)
+                        .map(|(job, _)| job),
+                );
+            }
+        })?;
+        Ok(jobs)
     }
 
     /// In a `reindex`: the pages of the last commit, outside this run's
@@ -167,10 +183,185 @@ impl Tracer {
             return Ok(BTreeSet::new());
         };
         let mut pages = committed.quote_pages_found_in_excluded()?;
-        for (_, haystack) in self.corpus.texts() {
-            pages.extend(committed.quote_pages_held_by(haystack)?);
+        for id in 0..self.corpus.len() {
+            pages.extend(committed.quote_pages_held_by(&self.corpus.text(id)?.1)?);
         }
         Ok(pages)
+    }
+}
+
+/// The fingerprints of the quotes written, each with its job and batch, in
+/// a scratch file: 28 bytes a quote on disk, a buffer in memory.
+struct QuoteLog {
+    path: PathBuf,
+    /// Created with the first quote.
+    out: Option<BufWriter<File>>,
+}
+
+/// Bytes a quote takes in a [`QuoteLog`].
+const LOGGED: usize = 28;
+/// Quotes read back at a time: about 16 MiB in memory, twice while sorted.
+const READ_BACK: usize = 1 << 19;
+
+impl QuoteLog {
+    fn new(index_dir: &Path) -> QuoteLog {
+        QuoteLog {
+            path: index_dir.join("claimsearch-quotes.tmp"),
+            out: None,
+        }
+    }
+
+    fn add(&mut self, fingerprint: Fingerprint, job: u32, batch: u32) -> Result<()> {
+        let fail = |e| Error::io(&self.path, e);
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => self
+                .out
+                .insert(BufWriter::new(File::create(&self.path).map_err(fail)?)),
+        };
+        let mut record = [0u8; LOGGED];
+        record[..8].copy_from_slice(&fingerprint.first.to_le_bytes());
+        record[8..12].copy_from_slice(&fingerprint.len.to_le_bytes());
+        record[12..20].copy_from_slice(&fingerprint.key.to_le_bytes());
+        record[20..24].copy_from_slice(&job.to_le_bytes());
+        record[24..].copy_from_slice(&batch.to_le_bytes());
+        out.write_all(&record).map_err(fail)
+    }
+
+    /// Hands the quotes written so far to `each`, [`READ_BACK`] at a time.
+    fn read_back(&mut self, mut each: impl FnMut(&mut LateQuotes<(u32, u32)>)) -> Result<()> {
+        let Some(out) = &mut self.out else {
+            return Ok(());
+        };
+        let fail = |e| Error::io(&self.path, e);
+        out.flush().map_err(fail)?;
+        let mut input = BufReader::new(File::open(&self.path).map_err(fail)?);
+        let mut record = [0u8; LOGGED];
+        let mut more = true;
+        while more {
+            let mut late = LateQuotes::new();
+            let mut read = 0;
+            while read < READ_BACK {
+                match input.read_exact(&mut record) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        more = false;
+                        break;
+                    }
+                    Err(e) => return Err(fail(e)),
+                }
+                let u64_at = |i: usize| u64::from_le_bytes(record[i..i + 8].try_into().unwrap());
+                let u32_at = |i: usize| u32::from_le_bytes(record[i..i + 4].try_into().unwrap());
+                let fingerprint = Fingerprint {
+                    first: u64_at(0),
+                    len: u32_at(8),
+                    key: u64_at(12),
+                };
+                late.add(fingerprint, (u32_at(20), u32_at(24)));
+                read += 1;
+            }
+            if read > 0 {
+                each(&mut late);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The raw texts of a run, in a scratch file in the index folder (removed
+/// when dropped): a million pages hold about 110 MiB of raw text.
+pub(crate) struct TextFile {
+    path: PathBuf,
+    /// Created with the first text.
+    out: Option<(BufWriter<File>, File)>,
+    /// Where each text starts; one more entry at the end: where the next will.
+    starts: Vec<u64>,
+}
+
+impl TextFile {
+    fn new(index_dir: &Path) -> TextFile {
+        TextFile {
+            path: index_dir.join("claimsearch-rawtext.tmp"),
+            out: None,
+            starts: vec![0],
+        }
+    }
+}
+
+impl Texts for TextFile {
+    type Error = Error;
+
+    fn keep(&mut self, haystack: Haystack) -> Result<()> {
+        let fail = |e| Error::io(&self.path, e);
+        let (out, _) = match &mut self.out {
+            Some(out) => out,
+            None => {
+                let file = File::create(&self.path).map_err(fail)?;
+                let reader = File::open(&self.path).map_err(fail)?;
+                self.out.insert((BufWriter::new(file), reader))
+            }
+        };
+        out.write_all(haystack.text.as_bytes()).map_err(fail)?;
+        let end = self.starts.last().copied().unwrap_or(0) + haystack.text.len() as u64;
+        self.starts.push(end);
+        Ok(())
+    }
+
+    fn get(&self, id: usize) -> Result<Cow<'_, Haystack>> {
+        let fail = |e| Error::io(&self.path, e);
+        let Some((_, reader)) = &self.out else {
+            return Err(fail(std::io::ErrorKind::NotFound.into()));
+        };
+        let (start, end) = (self.starts[id], self.starts[id + 1]);
+        let mut bytes = vec![0; (end - start) as usize];
+        read_at(reader, &mut bytes, start).map_err(fail)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        Ok(Cow::Owned(Haystack { text }))
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        if let Some((out, _)) = &mut self.out {
+            out.flush().map_err(|e| Error::io(&self.path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TextFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Fills `buf` from `file` at `offset`, without moving a shared cursor (the
+/// workers of a batch read at once).
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Drop for QuoteLog {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -183,7 +374,7 @@ impl Verifier<'_> {
         own: &[(FoundIn, Haystack, Vec<u64>)],
         hits: &mut Vec<String>,
     ) -> Result<Vec<FoundIn>> {
-        let mut found = self.corpus.find(needle);
+        let mut found = self.corpus.find_kept(needle)?;
         if let Some(committed) = self.committed {
             let more = committed.find(needle)?;
             hits.extend(more.iter().map(|at| at.path.clone()));
@@ -421,20 +612,23 @@ mod tests {
     /// batch's raw text was known when the quote was written).
     #[test]
     fn quotes_are_looked_up_again_only_for_raw_text_read_at_or_after_their_batch() {
-        let mut tracer = Tracer::new(None);
-        tracer.absorb(0, raw("early.txt", "the wind holds steady all day"));
-        tracer.absorb(1, quote("The wind holds steady all day."));
-        tracer.seal();
-        tracer.absorb(2, quote("Kites fly in a storm."));
-        tracer.absorb(3, raw("same-batch.txt", "nobody says kites fly in a storm"));
-        tracer.seal();
-        tracer.absorb(
+        let dir = tempfile::tempdir().unwrap();
+        let mut tracer = Tracer::new(None, dir.path());
+        let mut absorb = |tracer: &mut Tracer, job, traced| tracer.absorb(job, traced).unwrap();
+        absorb(&mut tracer, 0, raw("early.txt", "the wind holds steady all day"));
+        absorb(&mut tracer, 1, quote("The wind holds steady all day."));
+        tracer.seal().unwrap();
+        absorb(&mut tracer, 2, quote("Kites fly in a storm."));
+        absorb(&mut tracer, 3, raw("same-batch.txt", "nobody says kites fly in a storm"));
+        tracer.seal().unwrap();
+        absorb(
+            &mut tracer,
             4,
             raw("later.txt", "they say the wind holds steady all day"),
         );
-        tracer.absorb(5, quote("Nothing holds this quote anywhere."));
-        tracer.seal();
-        assert_eq!(tracer.late_jobs(), [1, 2].into_iter().collect());
+        absorb(&mut tracer, 5, quote("Nothing holds this quote anywhere."));
+        tracer.seal().unwrap();
+        assert_eq!(tracer.late_jobs().unwrap(), [1, 2].into_iter().collect());
         // the quote of job 1 was checked against early.txt when written
         let needle = Needle::new("The wind holds steady all day.").unwrap();
         let found = tracer
@@ -442,5 +636,10 @@ mod tests {
             .find(&needle, &[], &mut Vec::new())
             .unwrap();
         assert_eq!(found.len(), 2);
+        // The quotes waited on disk, and the scratch file goes with the tracer.
+        assert!(dir.path().join("claimsearch-quotes.tmp").exists());
+        assert!(dir.path().join("claimsearch-rawtext.tmp").exists());
+        drop(tracer);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
