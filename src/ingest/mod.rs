@@ -5,6 +5,7 @@
 //! changed since the manifest of the last commit. The library never prints:
 //! problems come back in the reports, progress goes to a callback.
 
+mod joblist;
 mod manifest;
 mod process;
 mod reindex;
@@ -145,15 +146,7 @@ fn rebuild(
     // memory at once (1M pages: most of the build's peak memory). Later
     // reindex runs merge with Tantivy's default policy.
     writer.set_merge_policy(Box::new(NoMergePolicy));
-    let jobs: Vec<Job> = files
-        .into_iter()
-        .map(|file| Job {
-            file,
-            old: None,
-            force: false,
-        })
-        .collect();
-    let jobs = process::raw_text_first(jobs);
+    let jobs = joblist::JobList::write(index_dir, files)?;
     let mut report = IndexReport {
         skipped,
         ..IndexReport::default()
@@ -195,8 +188,11 @@ fn rebuild(
     // every raw text is known.
     let late = tracer.late_jobs()?;
     let mut first = spill.entries(&late)?;
+    let mut files = jobs.files(&late)?;
+    drop(jobs);
     let again: Vec<Job> = (late.iter())
-        .map(|&j| Job::again(&jobs.jobs[j as usize].file, first.remove(&j).flatten()))
+        .filter_map(|j| Some((files.remove(j)?, first.remove(j).flatten())))
+        .map(|(file, old)| Job::again(&file, old))
         .collect();
     // What the first pass counted of each.
     let counted: HashMap<String, (usize, usize)> = (again.iter())

@@ -118,6 +118,30 @@ pub(crate) struct Ordered {
     pub starts: Vec<usize>,
 }
 
+/// Jobs to process in batches, each batch after the one before it is
+/// absorbed: held in memory ([`Ordered`]) or read back from disk
+/// ([`super::joblist::JobList`]).
+pub(crate) trait JobSource {
+    /// Calls `each` with every batch in order: at most [`BATCH`] jobs, all
+    /// of one part.
+    fn each_batch(&self, each: &mut dyn FnMut(&[Job]) -> Result<()>) -> Result<()>;
+    /// How many jobs there are.
+    fn len(&self) -> usize;
+}
+
+impl JobSource for Ordered {
+    fn each_batch(&self, each: &mut dyn FnMut(&[Job]) -> Result<()>) -> Result<()> {
+        for batch in self.parts().flat_map(|part| part.chunks(BATCH)) {
+            each(batch)?;
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.jobs.len()
+    }
+}
+
 impl Ordered {
     /// `jobs` as they are, in batches from the first.
     pub(crate) fn as_they_are(jobs: Vec<Job>) -> Ordered {
@@ -137,7 +161,7 @@ impl Ordered {
 /// 0 for a file that holds no quotes, 1 for a JSON Lines file, 2 for one
 /// that names a key quotes section or cannot be read (it will say why when
 /// it is processed).
-fn tier(file: &CorpusFile) -> u8 {
+pub(super) fn tier(file: &CorpusFile) -> u8 {
     if page::is_jsonl(&file.name()) {
         return 1;
     }
@@ -157,7 +181,7 @@ pub(crate) fn run(
     progress: &(dyn Fn(Progress) + Sync),
     tracer: &mut Tracer,
 ) -> Result<Vec<Done>> {
-    let mut all = Vec::with_capacity(jobs.jobs.len());
+    let mut all = Vec::with_capacity(jobs.len());
     run_each(
         jobs,
         writer,
@@ -178,7 +202,7 @@ pub(crate) fn run(
 /// each page brings to tracing goes to `tracer`, tagged with its job's index.
 /// Each part of `jobs` starts a batch of its own (see [`raw_text_first`]).
 pub(crate) fn run_each(
-    jobs: &Ordered,
+    jobs: &dyn JobSource,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
@@ -188,7 +212,7 @@ pub(crate) fn run_each(
 ) -> Result<()> {
     let done = AtomicUsize::new(0);
     let mut start = 0;
-    for batch in jobs.parts().flat_map(|part| part.chunks(BATCH)) {
+    jobs.each_batch(&mut |batch| {
         let verifier = tracer.verifier();
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
@@ -206,9 +230,8 @@ pub(crate) fn run_each(
             each(outcome)?;
         }
         start += batch.len();
-        tracer.seal()?;
-    }
-    Ok(())
+        tracer.seal()
+    })
 }
 
 /// Reads, hashes and parses one file and writes its documents.

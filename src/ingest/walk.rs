@@ -48,6 +48,11 @@ impl CorpusFile {
         self.root.join(unescaped(&self.rel))
     }
 
+    /// The corpus root it is under.
+    pub(crate) fn root(&self) -> &Arc<Path> {
+        &self.root
+    }
+
     /// The file's name (the last part of its path).
     pub fn name(&self) -> String {
         self.rel.rsplit('/').next().unwrap_or(&self.rel).to_string()
