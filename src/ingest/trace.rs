@@ -34,9 +34,7 @@ use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 use crate::analyzer::keyword_term;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
-use crate::provenance::{
-    Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus, Texts,
-};
+use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus, Texts};
 use crate::schema::{names, shingle_term, stored_record, Fields, RAW_TEXT};
 
 /// What one page brings to tracing.
@@ -615,11 +613,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut tracer = Tracer::new(None, dir.path());
         let mut absorb = |tracer: &mut Tracer, job, traced| tracer.absorb(job, traced).unwrap();
-        absorb(&mut tracer, 0, raw("early.txt", "the wind holds steady all day"));
+        absorb(
+            &mut tracer,
+            0,
+            raw("early.txt", "the wind holds steady all day"),
+        );
         absorb(&mut tracer, 1, quote("The wind holds steady all day."));
         tracer.seal().unwrap();
         absorb(&mut tracer, 2, quote("Kites fly in a storm."));
-        absorb(&mut tracer, 3, raw("same-batch.txt", "nobody says kites fly in a storm"));
+        absorb(
+            &mut tracer,
+            3,
+            raw("same-batch.txt", "nobody says kites fly in a storm"),
+        );
         tracer.seal().unwrap();
         absorb(
             &mut tracer,

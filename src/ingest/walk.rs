@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use walkdir::{DirEntry, WalkDir};
 
-use super::{check_corpus, relative, unescaped, Skipped};
+use super::{check_corpus, escaped, relative, unescaped, Skipped};
 use crate::error::Result;
 
 /// File endings read as pages; anything else (images, editor backups) is not a page.
@@ -71,45 +71,77 @@ pub struct Walk {
 /// Walks `corpus`, following symbolic links (a loop is reported, not followed)
 /// and leaving out hidden files and folders.
 pub fn walk(corpus: &Path) -> Result<Walk> {
-    let root = check_corpus(corpus)?;
-    let shared: Arc<Path> = Arc::from(root.as_path());
     let mut found = Walk::default();
-    let entries = WalkDir::new(&root)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
-    for entry in entries {
-        match entry {
-            Ok(entry) if entry.file_type().is_file() && is_page(entry.path()) => {
-                let rel = relative(&root, entry.path());
-                match entry.metadata() {
-                    Ok(meta) => found.files.push(CorpusFile::new(
-                        Arc::clone(&shared),
-                        rel,
-                        meta.len(),
-                        mtime_nanos(&meta),
-                    )),
-                    Err(err) => found.skipped.push(Skipped {
-                        path: rel,
-                        reason: walk_reason(&err),
-                    }),
-                }
-            }
-            Ok(_) => {}
-            Err(err) => found.skipped.push(Skipped {
-                path: err
-                    .path()
-                    .map(|p| relative(&root, p))
-                    .unwrap_or_else(|| ".".to_string()),
-                reason: walk_reason(&err),
-            }),
+    for item in walk_in_order(corpus)? {
+        match item {
+            Walked::File(file) => found.files.push(file),
+            Walked::Skipped(skipped) => found.skipped.push(skipped),
         }
     }
-    found.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(found)
 }
 
-fn mtime_nanos(meta: &std::fs::Metadata) -> u128 {
+/// One thing a walk finds.
+pub(crate) enum Walked {
+    /// A candidate page.
+    File(CorpusFile),
+    /// An entry the walk could not enter or read.
+    Skipped(Skipped),
+}
+
+/// [`walk`], one file at a time, in the order of their relative paths (as
+/// strings), without holding them: a `reindex` compares them with the
+/// manifest as they come, and at 1,000,000 pages the list took 136 MiB.
+///
+/// Each folder's entries are sorted by escaped name, a folder's with a `/`
+/// after it. Then every path under a folder `a` (`a/…`) comes where the
+/// string `a/` sorts among its siblings' keys (`a` file, `a-b/`, `ab`): no
+/// name holds a `/`, so no key is a prefix of another's paths but its own.
+/// A folder that cannot be entered is reported before anything that sorts
+/// after it.
+pub(crate) fn walk_in_order(corpus: &Path) -> Result<impl Iterator<Item = Walked>> {
+    let root = check_corpus(corpus)?;
+    let shared: Arc<Path> = Arc::from(root.as_path());
+    let key = |entry: &DirEntry| {
+        let mut key = escaped(entry.file_name());
+        if entry.file_type().is_dir() {
+            key.push('/');
+        }
+        key
+    };
+    let entries = WalkDir::new(&root)
+        .follow_links(true)
+        .sort_by(move |a, b| key(a).cmp(&key(b)))
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
+    Ok(entries.filter_map(move |entry| match entry {
+        Ok(entry) if entry.file_type().is_file() && is_page(entry.path()) => {
+            let rel = relative(&root, entry.path());
+            Some(match entry.metadata() {
+                Ok(meta) => Walked::File(CorpusFile::new(
+                    Arc::clone(&shared),
+                    rel,
+                    meta.len(),
+                    mtime_nanos(&meta),
+                )),
+                Err(err) => Walked::Skipped(Skipped {
+                    path: rel,
+                    reason: walk_reason(&err),
+                }),
+            })
+        }
+        Ok(_) => None,
+        Err(err) => Some(Walked::Skipped(Skipped {
+            path: err
+                .path()
+                .map(|p| relative(&root, p))
+                .unwrap_or_else(|| ".".to_string()),
+            reason: walk_reason(&err),
+        })),
+    }))
+}
+
+pub(crate) fn mtime_nanos(meta: &std::fs::Metadata) -> u128 {
     (meta.modified().ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos())
@@ -133,4 +165,45 @@ fn is_page(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| PAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk's order is the order of the paths as strings, whatever
+    /// names sort around a folder's: the manifest is kept in that order.
+    #[test]
+    fn files_come_in_the_order_of_their_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let rels = [
+            "a.md",
+            "a-b/x.md",
+            "a/x.md",
+            "a/y/z.md",
+            "a0.md",
+            "ab.md",
+            "b/a b.md",
+            "b/a.md",
+            "b/a/c.md",
+            "b/a-/c.md",
+            "B.md",
+            "\u{e9}.md",
+            "z/\u{2014}.txt",
+        ];
+        for rel in rels {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let walked: Vec<String> = walk(dir.path())
+            .unwrap()
+            .files
+            .into_iter()
+            .map(|f| f.rel)
+            .collect();
+        let mut sorted: Vec<String> = rels.iter().map(|r| r.to_string()).collect();
+        sorted.sort();
+        assert_eq!(walked, sorted);
+    }
 }
