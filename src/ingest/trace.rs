@@ -612,7 +612,7 @@ mod tests {
     fn quotes_are_looked_up_again_only_for_raw_text_read_at_or_after_their_batch() {
         let dir = tempfile::tempdir().unwrap();
         let mut tracer = Tracer::new(None, dir.path());
-        let mut absorb = |tracer: &mut Tracer, job, traced| tracer.absorb(job, traced).unwrap();
+        let absorb = |tracer: &mut Tracer, job, traced| tracer.absorb(job, traced).unwrap();
         absorb(
             &mut tracer,
             0,
