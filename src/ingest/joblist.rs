@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::process::{tier, Job, JobSource, BATCH};
+use super::process::{tier, Batcher, Job, JobSource, BATCH};
 use super::CorpusFile;
 use crate::error::{Error, Result};
 
@@ -87,13 +87,14 @@ impl JobSource for JobList {
         let ends = self.starts.iter().skip(1).copied().chain([self.len]);
         let mut batch = Vec::with_capacity(BATCH);
         for (start, end) in self.starts.iter().copied().zip(ends) {
+            let mut batcher = Batcher::default();
             for at in start..end {
                 batch.push(Job {
                     file: self.read_file(&mut input)?,
                     old: None,
                     force: false,
                 });
-                if batch.len() == BATCH || at + 1 == end {
+                if batcher.full(&batch[batch.len() - 1]) || at + 1 == end {
                     each(&batch)?;
                     batch.clear();
                 }
@@ -159,7 +160,9 @@ mod tests {
                 _ => (format!("j{i:05}.jsonl"), "{\"title\": \"T\"}\n"),
             };
             std::fs::write(corpus.path().join(&rel), text).unwrap();
-            files.push(CorpusFile::new(Arc::clone(&root), rel, 7, i as u128));
+            // Every 100th file is large: batches end at BATCH_BYTES too.
+            let size = if i % 100 == 0 { 3 << 20 } else { 7 };
+            files.push(CorpusFile::new(Arc::clone(&root), rel, size, i as u128));
         }
         let held = raw_text_first(
             (files.iter().cloned())
@@ -189,6 +192,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(batches, held_batches);
+        // Three parts, each cut every third large file.
+        assert!(batches.len() > 10, "{batches:?}");
+        assert!(batches.iter().all(|n| *n <= BATCH));
         let some = list.files(&[3, 4000].into_iter().collect()).unwrap();
         assert_eq!(some[&3], expected[3]);
         assert_eq!(some[&4000], expected[4000]);

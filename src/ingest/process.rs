@@ -71,6 +71,32 @@ pub(crate) enum Done {
 /// handed on before the next starts, so a full build holds the outcomes of a
 /// batch, not of the whole corpus.
 pub(crate) const BATCH: usize = 4096;
+/// A batch also ends once its files hold this many bytes: a batch of raw
+/// pages holds each page's text and shingles until it is absorbed (about
+/// 48 MiB for 4,096 raw pages), and how many raw pages come in a row grows
+/// with the corpus.
+pub(crate) const BATCH_BYTES: u64 = 8 << 20;
+
+/// Cuts batches: call [`Batcher::full`] after adding each job.
+#[derive(Default)]
+pub(crate) struct Batcher {
+    jobs: usize,
+    bytes: u64,
+}
+
+impl Batcher {
+    /// Counts `job` in the batch under way; true when the batch is full
+    /// (and the next one starts empty).
+    pub(crate) fn full(&mut self, job: &Job) -> bool {
+        self.jobs += 1;
+        self.bytes += job.file.size;
+        let full = self.jobs >= BATCH || self.bytes >= BATCH_BYTES;
+        if full {
+            *self = Batcher::default();
+        }
+        full
+    }
+}
 
 /// `jobs` in the order an ingest takes them: first the files that hold no
 /// quotes (raw pages, thread pages), then JSON Lines files (their items may
@@ -123,7 +149,7 @@ pub(crate) struct Ordered {
 /// ([`super::joblist::JobList`]).
 pub(crate) trait JobSource {
     /// Calls `each` with every batch in order: at most [`BATCH`] jobs, all
-    /// of one part.
+    /// of one part, ending at the job that brings it to [`BATCH_BYTES`].
     fn each_batch(&self, each: &mut dyn FnMut(&[Job]) -> Result<()>) -> Result<()>;
     /// How many jobs there are.
     fn len(&self) -> usize;
@@ -131,8 +157,15 @@ pub(crate) trait JobSource {
 
 impl JobSource for Ordered {
     fn each_batch(&self, each: &mut dyn FnMut(&[Job]) -> Result<()>) -> Result<()> {
-        for batch in self.parts().flat_map(|part| part.chunks(BATCH)) {
-            each(batch)?;
+        for part in self.parts() {
+            let mut batcher = Batcher::default();
+            let mut start = 0;
+            for (i, job) in part.iter().enumerate() {
+                if batcher.full(job) || i + 1 == part.len() {
+                    each(&part[start..=i])?;
+                    start = i + 1;
+                }
+            }
         }
         Ok(())
     }
