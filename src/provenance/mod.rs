@@ -31,7 +31,7 @@ pub struct FoundIn {
 /// Many raw texts, indexed by their shingles.
 ///
 /// The index has a slot for each value of a shingle hash's top
-/// [`SLOT_BITS`] bits, and keeps, slot after slot, the texts holding a
+/// 20 bits (`SLOT_BITS`), and keeps, slot after slot, the texts holding a
 /// shingle of that slot (4 bytes a shingle, the text's number; each slot's
 /// texts in the order they were added). A lookup reads one slot: a few
 /// texts, some holding another shingle of the slot, so a quote is compared
