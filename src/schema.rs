@@ -91,6 +91,15 @@ pub struct Fields {
     /// A hash of the item the record belongs to (a page, a JSON Lines line,
     /// a thread): fast, to count the *other* items that make a claim.
     pub item: Field,
+    /// The sketch of the claim's words ([`crate::echo::decide::Sketch`]), as
+    /// three fast columns: the signature's low and high halves and the
+    /// words' weighted sum and number. A hit's echoes and `--collapse` rule
+    /// most candidates out by it without reading their claim.
+    pub claim_sketch_low: Field,
+    /// See [`Fields::claim_sketch_low`].
+    pub claim_sketch_high: Field,
+    /// See [`Fields::claim_sketch_low`].
+    pub claim_weight: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
     pub record: Field,
@@ -148,6 +157,12 @@ pub mod names {
     pub const CLAIM: &str = "claim";
     /// The item hash.
     pub const ITEM: &str = "item";
+    /// The low half of a claim's word signature (fast field).
+    pub const CLAIM_SKETCH_LOW: &str = "claim_sketch_low";
+    /// The high half of a claim's word signature (fast field).
+    pub const CLAIM_SKETCH_HIGH: &str = "claim_sketch_high";
+    /// A claim's weighted word sum and word count (fast field).
+    pub const CLAIM_WEIGHT: &str = "claim_weight";
 }
 
 /// Builds the schema.
@@ -203,6 +218,13 @@ pub fn build() -> Schema {
     );
     b.add_bytes_field(names::CLAIM, BytesOptions::default().set_fast());
     b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
+    for name in [
+        names::CLAIM_SKETCH_LOW,
+        names::CLAIM_SKETCH_HIGH,
+        names::CLAIM_WEIGHT,
+    ] {
+        b.add_u64_field(name, NumericOptions::default().set_fast());
+    }
     b.build()
 }
 
@@ -248,6 +270,9 @@ impl Fields {
             claim_key: f(names::CLAIM_KEY)?,
             claim: f(names::CLAIM)?,
             item: f(names::ITEM)?,
+            claim_sketch_low: f(names::CLAIM_SKETCH_LOW)?,
+            claim_sketch_high: f(names::CLAIM_SKETCH_HIGH)?,
+            claim_weight: f(names::CLAIM_WEIGHT)?,
         })
     }
 
@@ -309,6 +334,10 @@ impl Fields {
             }
             doc.add_bytes(self.claim, &claim.encode());
             doc.add_u64(self.item, crate::echo::item_key(record));
+            let [low, high, weight] = crate::echo::decide::Sketch::of_claim(&claim).to_columns();
+            doc.add_u64(self.claim_sketch_low, low);
+            doc.add_u64(self.claim_sketch_high, high);
+            doc.add_u64(self.claim_weight, weight);
         }
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);

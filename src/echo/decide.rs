@@ -152,6 +152,35 @@ impl Sketch {
     }
 }
 
+impl Sketch {
+    /// The sketch of a claim's words with the weights in use ([`PARAMS`]):
+    /// what the index stores for every record that takes part in echoes.
+    pub fn of_claim(claim: &Claim) -> Sketch {
+        Sketch::of(&claim.words, PARAMS.generic_weight)
+    }
+
+    /// The sketch as three 64-bit values, as the index stores it: the low
+    /// and high halves of the signature, then the weighted sum's bits
+    /// (high 32) and the number of words (low 32, saturated).
+    pub fn to_columns(&self) -> [u64; 3] {
+        let words = self.words.min(u32::MAX as usize) as u64;
+        [
+            self.bits as u64,
+            (self.bits >> 64) as u64,
+            u64::from(self.weight.to_bits()) << 32 | words,
+        ]
+    }
+
+    /// The sketch that [`Sketch::to_columns`] stored, bit for bit.
+    pub fn from_columns([low, high, weight]: [u64; 3]) -> Sketch {
+        Sketch {
+            bits: u128::from(high) << 64 | u128::from(low),
+            weight: f32::from_bits((weight >> 32) as u32),
+            words: (weight & u64::from(u32::MAX)) as usize,
+        }
+    }
+}
+
 /// A word's bit in a [`Sketch`].
 fn sketch_bit(word: u32) -> u128 {
     1 << (word.wrapping_mul(0x9E37_79B1) >> 25)

@@ -28,7 +28,7 @@ use tantivy::columnar::Column;
 use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::echoes::EchoColumns;
+use super::echoes::{self, EchoColumns};
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, FacetCounter, Found, SearchRequest};
@@ -129,9 +129,11 @@ const NONE: u32 = u32::MAX;
 struct Head {
     score: Score,
     address: DocAddress,
-    /// Its claim and the sketch of its words, read the first time another
-    /// match is compared with it.
-    claim: Option<Option<(Claim, Sketch)>>,
+    /// The sketch of its claim's words, from the index.
+    sketch: Option<Sketch>,
+    /// Its claim, read the first time a match comes close enough to it by
+    /// the sketches.
+    claim: Option<Option<Claim>>,
 }
 
 impl Walk {
@@ -156,13 +158,22 @@ impl Walk {
     /// Takes the next match (in rank order): folds it into the group of the
     /// best-ranked head it shares a key with and makes the same claim as,
     /// or makes it the head of a new group.
+    ///
+    /// Most heads that share a key with the match share too few words to
+    /// be the same claim, and the sketches stored in the index tell so
+    /// without reading either claim ([`decide::may_be_close`], never wrong
+    /// about a pair that is close): with the head's words when its claim
+    /// was read already, else with the match's, read once.
     fn step(&mut self, next: Match) {
         self.walked += 1;
         let address = next.address;
         self.keys.clear();
         let mut claim = None;
+        let mut sketch = None;
         if let Some(columns) = &self.segments[address.segment_ord as usize] {
+            let columns = Arc::clone(columns);
             self.keys.extend(columns.keys(address.doc_id));
+            sketch = columns.sketch(address.doc_id);
             self.candidates.clear();
             for key in &self.keys {
                 let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);
@@ -172,33 +183,60 @@ impl Walk {
                     at = previous;
                 }
             }
-            if !self.candidates.is_empty() {
-                self.candidates.sort_unstable();
-                self.candidates.dedup();
-                let columns = Arc::clone(columns);
-                let own = (columns.claim(address.doc_id, &mut self.buffer)).map(with_sketch);
-                if let Some((own, sketch)) = &own {
-                    for i in 0..self.candidates.len() {
-                        let head = self.candidates[i];
-                        // Most heads that share a key share too few words:
-                        // their sketches tell without comparing the words.
-                        let same = self.claim_of(head).is_some_and(|(other, other_sketch)| {
-                            decide::may_be_close(&own.words, sketch, other_sketch, &PARAMS)
-                                && decide::same_claim(own, other)
-                        });
-                        if same {
-                            return;
+            self.candidates.sort_unstable();
+            self.candidates.dedup();
+            let sketches = echoes::use_sketches();
+            for i in 0..self.candidates.len() {
+                let head = self.candidates[i];
+                let may = match (sketch, self.heads[head as usize].sketch) {
+                    (Some(own_sketch), Some(head_sketch)) if sketches => {
+                        match &self.heads[head as usize].claim {
+                            Some(Some(other)) => decide::may_be_close(
+                                &other.words,
+                                &head_sketch,
+                                &own_sketch,
+                                &PARAMS,
+                            ),
+                            Some(None) => false,
+                            None => claim
+                                .get_or_insert_with(|| {
+                                    columns.claim(address.doc_id, &mut self.buffer)
+                                })
+                                .as_ref()
+                                .is_some_and(|own| {
+                                    decide::may_be_close(
+                                        &own.words,
+                                        &own_sketch,
+                                        &head_sketch,
+                                        &PARAMS,
+                                    )
+                                }),
                         }
                     }
+                    _ => true,
+                };
+                if !may {
+                    continue;
                 }
-                claim = Some(own);
+                let own =
+                    claim.get_or_insert_with(|| columns.claim(address.doc_id, &mut self.buffer));
+                let Some(own) = own.as_ref() else {
+                    // No claim: the same claim as none.
+                    break;
+                };
+                if self
+                    .claim_of(head)
+                    .is_some_and(|other| decide::same_claim(own, other))
+                {
+                    return;
+                }
             }
         }
-        self.push(next, claim);
+        self.push(next, sketch, claim);
     }
 
     /// Makes `next`, whose keys are in `self.keys`, the head of a new group.
-    fn push(&mut self, next: Match, claim: Option<Option<(Claim, Sketch)>>) {
+    fn push(&mut self, next: Match, sketch: Option<Sketch>, claim: Option<Option<Claim>>) {
         let at = self.heads.len() as u32;
         for key in &self.keys {
             let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
@@ -211,27 +249,21 @@ impl Walk {
         self.heads.push(Head {
             score: next.score,
             address: next.address,
+            sketch,
             claim,
         });
     }
 
-    /// The claim of head `at` and its sketch, read on first use.
-    fn claim_of(&mut self, at: u32) -> Option<&(Claim, Sketch)> {
+    /// The claim of head `at`, read on first use.
+    fn claim_of(&mut self, at: u32) -> Option<&Claim> {
         let head = &mut self.heads[at as usize];
         if head.claim.is_none() {
             let address = head.address;
             let columns = self.segments[address.segment_ord as usize].as_ref();
-            let claim = columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer));
-            head.claim = Some(claim.map(with_sketch));
+            head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer)));
         }
         head.claim.as_ref()?.as_ref()
     }
-}
-
-/// A claim with the sketch of its words.
-fn with_sketch(claim: Claim) -> (Claim, Sketch) {
-    let sketch = Sketch::of(&claim.words, PARAMS.generic_weight);
-    (claim, sketch)
 }
 
 /// The matches in rank order, sorted a chunk at a time as the walk asks

@@ -14,7 +14,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::warm::CommitState;
-use crate::echo::decide::{self, Verdict, PARAMS};
+use crate::echo::decide::{self, Sketch, Verdict, PARAMS};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::model::{Date, Record};
@@ -88,6 +88,9 @@ pub(crate) struct EchoColumns {
     /// record's version key and a record's place on its page.
     version: Column<u64>,
     place: Column<u64>,
+    /// The sketch of each claim's words: signature (low, high), weighted
+    /// sum and number of words.
+    sketch: [Column<u64>; 3],
 }
 
 impl std::fmt::Debug for EchoColumns {
@@ -107,7 +110,23 @@ impl EchoColumns {
             date: fast.column_opt::<DateTime>(names::DATE)?,
             version: fast.u64(names::THREAD_VERSION)?,
             place: fast.u64(names::PLACE)?,
+            sketch: [
+                fast.u64(names::CLAIM_SKETCH_LOW)?,
+                fast.u64(names::CLAIM_SKETCH_HIGH)?,
+                fast.u64(names::CLAIM_WEIGHT)?,
+            ],
         })
+    }
+
+    /// The sketch of `doc`'s claim, read from the fast columns, if it takes
+    /// part in echoes: what rules most pairs out without reading the claim.
+    pub(crate) fn sketch(&self, doc: DocId) -> Option<Sketch> {
+        let [low, high, weight] = &self.sketch;
+        Some(Sketch::from_columns([
+            low.first(doc)?,
+            high.first(doc)?,
+            weight.first(doc)?,
+        ]))
     }
 
     /// The claim of `doc`, if it takes part in echoes.
@@ -195,6 +214,26 @@ impl EchoColumns {
     }
 }
 
+/// Whether the sketches stored in the index rule candidates out before
+/// their claims are read: always, except in the tests that check, by
+/// deciding every candidate in full, that they change no group.
+#[cfg(not(test))]
+pub(crate) fn use_sketches() -> bool {
+    true
+}
+
+#[cfg(test)]
+thread_local! {
+    /// What [`use_sketches`] says on this thread.
+    pub(crate) static USE_SKETCHES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// See the function of the same name outside tests.
+#[cfg(test)]
+pub(crate) fn use_sketches() -> bool {
+    USE_SKETCHES.with(std::cell::Cell::get)
+}
+
 /// A record found by a hit's keys.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate {
@@ -235,7 +274,10 @@ pub(crate) fn candidates(
 /// claim that found it to be the same claim (its verdict would be
 /// [`Verdict::Distant`]) is left out, its claim not decoded. A key several
 /// claims hold is looked up once, and a record found by several claims has
-/// its claim read once.
+/// its claim read once. A record whose stored sketch says it cannot come
+/// close enough in words to any claim that found it ([`decide::may_be_close`],
+/// never wrong about a pair that is close) has its claim never read: it is
+/// left out, or with `distant` given as [`Verdict::Distant`].
 fn each_candidate(
     searcher: &Searcher,
     fields: &Fields,
@@ -251,6 +293,9 @@ fn each_candidate(
         .collect();
     askers.sort_unstable();
     askers.dedup();
+    let sketches: Vec<Sketch> = (claims.iter())
+        .map(|(claim, _)| Sketch::of_claim(claim))
+        .collect();
     let mut seen: FxHashSet<(usize, DocAddress)> = FxHashSet::default();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let Some(columns) = state.echo_columns(segment)? else {
@@ -287,19 +332,47 @@ fn each_candidate(
             }
         }
         pairs.sort_unstable();
-        let mut docs: Vec<DocId> = pairs.iter().map(|&(doc, _)| doc).collect();
-        docs.dedup();
-        // The claims that found each document: `pairs[from[at]..from[at + 1]]`.
-        let mut from: Vec<usize> = (0..pairs.len())
-            .filter(|&k| k == 0 || pairs[k - 1].0 != pairs[k].0)
+        // The pairs that may be close, by the sketches alone: only their
+        // documents' claims are read.
+        let sketched = use_sketches();
+        let may: Vec<bool> = (pairs.iter())
+            .map(|&(doc, i)| {
+                !sketched
+                    || columns.sketch(doc).is_none_or(|other| {
+                        decide::may_be_close(&claims[i].0.words, &sketches[i], &other, &PARAMS)
+                    })
+            })
             .collect();
-        from.push(pairs.len());
+        let read: Vec<(DocId, usize)> = (pairs.iter().zip(&may))
+            .filter_map(|(&pair, &may)| may.then_some(pair))
+            .collect();
+        let mut docs: Vec<DocId> = read.iter().map(|&(doc, _)| doc).collect();
+        docs.dedup();
+        // The claims that found each document: `read[from[at]..from[at + 1]]`.
+        let mut from: Vec<usize> = (0..read.len())
+            .filter(|&k| k == 0 || read[k - 1].0 != read[k].0)
+            .collect();
+        from.push(read.len());
         let others = columns.claims(&docs, |at, words| {
             distant
-                || (pairs[from[at]..from[at + 1]].iter())
+                || (read[from[at]..from[at + 1]].iter())
                     .any(|&(_, i)| decide::close(&claims[i].0.words, words, &PARAMS))
         });
-        for (doc, i) in pairs {
+        for ((doc, i), may) in pairs.into_iter().zip(may) {
+            if !may {
+                if distant {
+                    each(
+                        i,
+                        Candidate {
+                            address: DocAddress::new(ordinal as u32, doc),
+                            item: columns.item(doc),
+                            day: columns.day(doc),
+                            verdict: Verdict::Distant,
+                        },
+                    );
+                }
+                continue;
+            }
             let Ok(at) = docs.binary_search(&doc) else {
                 continue;
             };
@@ -407,6 +480,131 @@ fn echoes_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Index, SearchRequest};
+
+    /// An index of the default corpus, in a folder of its own.
+    fn default_corpus_index() -> (tempfile::TempDir, Index) {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let dir = tempfile::tempdir().unwrap();
+        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        (dir, index)
+    }
+
+    /// What a search, its hits' echoes and groups included, answers.
+    fn answer(index: &Index, request: &SearchRequest) -> serde_json::Value {
+        serde_json::to_value(index.search(request).unwrap()).unwrap()
+    }
+
+    /// Runs `f` on this thread with the stored sketches used or not.
+    fn with_sketches<T>(on: bool, f: impl FnOnce() -> T) -> T {
+        USE_SKETCHES.with(|c| c.set(on));
+        let out = f();
+        USE_SKETCHES.with(|c| c.set(true));
+        out
+    }
+
+    #[test]
+    fn the_stored_sketch_is_the_claims_and_never_rules_out_a_close_pair() {
+        let (dir, _) = default_corpus_index();
+        let index = crate::storage::open_for_reading(dir.path()).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let (mut claims, mut close_pairs, mut ruled_out) = (0, 0, 0);
+        for segment in searcher.segment_readers() {
+            let columns = EchoColumns::open(segment).unwrap();
+            let mut buffer = Vec::new();
+            let mut by_key: std::collections::BTreeMap<u64, Vec<(Claim, Sketch)>> =
+                std::collections::BTreeMap::new();
+            for doc in 0..segment.max_doc() {
+                let claim = columns.claim(doc, &mut buffer);
+                let sketch = columns.sketch(doc);
+                // Stored bit for bit as the claim's words give it, and only
+                // for records with a claim.
+                assert_eq!(sketch, claim.as_ref().map(Sketch::of_claim), "doc {doc}");
+                let (Some(claim), Some(sketch)) = (claim, sketch) else {
+                    continue;
+                };
+                claims += 1;
+                for key in columns.keys(doc) {
+                    by_key.entry(key).or_default().push((claim.clone(), sketch));
+                }
+            }
+            // Every pair sharing a key, as a hit's echoes and `--collapse`
+            // meet them: the sketches pass every pair that is close.
+            for records in by_key.values() {
+                for (a, (claim_a, sketch_a)) in records.iter().enumerate() {
+                    for (claim_b, sketch_b) in &records[a + 1..] {
+                        let may = decide::may_be_close(&claim_a.words, sketch_a, sketch_b, &PARAMS);
+                        let back =
+                            decide::may_be_close(&claim_b.words, sketch_b, sketch_a, &PARAMS);
+                        if decide::close(&claim_a.words, &claim_b.words, &PARAMS) {
+                            close_pairs += 1;
+                            assert!(may && back, "{:?} / {:?}", claim_a.words, claim_b.words);
+                        } else if !may {
+                            ruled_out += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // The corpus has claims, close pairs, and pairs the sketches rule out.
+        assert!(claims > 100, "{claims}");
+        assert!(
+            close_pairs > 10 && ruled_out > 10,
+            "{close_pairs} {ruled_out}"
+        );
+    }
+
+    #[test]
+    fn the_stored_sketches_change_no_echo_group_or_similar() {
+        let (_dir, index) = default_corpus_index();
+        // Echoes of the hits, and the groups of `--collapse`, of queries
+        // whose hits are echoed claims, quotes and thread records.
+        for query in [
+            "*",
+            "training",
+            "random labels zero training error",
+            "double descent",
+            "memorization",
+            "uniform convergence",
+            "grokking",
+            "scaling laws",
+            "\"induction heads\"",
+        ] {
+            for collapse in [false, true] {
+                for offset in [0, 10] {
+                    let request = SearchRequest {
+                        collapse,
+                        offset,
+                        limit: 100,
+                        ..SearchRequest::new(query)
+                    };
+                    assert_eq!(
+                        with_sketches(true, || answer(&index, &request)),
+                        with_sketches(false, || answer(&index, &request)),
+                        "{query} collapse {collapse} offset {offset}"
+                    );
+                }
+            }
+        }
+        // `similar` of every record: its group, and its nearest other claims
+        // with the reason of each.
+        let mut ids = Vec::new();
+        index
+            .for_each_record(|r| {
+                ids.push(r.id);
+                Ok(())
+            })
+            .unwrap();
+        let mut echoed = 0;
+        for id in &ids {
+            let with = with_sketches(true, || index.similar(id).ok());
+            let without = with_sketches(false, || index.similar(id).ok());
+            assert_eq!(with, without, "{id}");
+            echoed += usize::from(with.is_some_and(|s| s.items > 0));
+        }
+        assert!(echoed > 10, "{echoed}");
+    }
 
     #[test]
     fn bylines_split_into_people() {
