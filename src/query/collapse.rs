@@ -129,8 +129,9 @@ const NONE: u32 = u32::MAX;
 struct Head {
     score: Score,
     address: DocAddress,
-    /// The sketch of its claim's words, from the index.
-    sketch: Option<Sketch>,
+    /// The sketch of its claim's words, read from the index the first time
+    /// another match shares a key with it.
+    sketch: Option<Option<Sketch>>,
     /// Its claim, read the first time a match comes close enough to it by
     /// the sketches.
     claim: Option<Option<Claim>>,
@@ -173,7 +174,6 @@ impl Walk {
         if let Some(columns) = &self.segments[address.segment_ord as usize] {
             let columns = Arc::clone(columns);
             self.keys.extend(columns.keys(address.doc_id));
-            sketch = columns.sketch(address.doc_id);
             self.candidates.clear();
             for key in &self.keys {
                 let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);
@@ -186,9 +186,12 @@ impl Walk {
             self.candidates.sort_unstable();
             self.candidates.dedup();
             let sketches = echoes::use_sketches();
+            if !self.candidates.is_empty() {
+                sketch = Some(columns.sketch(address.doc_id));
+            }
             for i in 0..self.candidates.len() {
                 let head = self.candidates[i];
-                let may = match (sketch, self.heads[head as usize].sketch) {
+                let may = match (sketch.flatten(), self.sketch_of(head)) {
                     (Some(own_sketch), Some(head_sketch)) if sketches => {
                         match &self.heads[head as usize].claim {
                             Some(Some(other)) => decide::may_be_close(
@@ -236,7 +239,7 @@ impl Walk {
     }
 
     /// Makes `next`, whose keys are in `self.keys`, the head of a new group.
-    fn push(&mut self, next: Match, sketch: Option<Sketch>, claim: Option<Option<Claim>>) {
+    fn push(&mut self, next: Match, sketch: Option<Option<Sketch>>, claim: Option<Option<Claim>>) {
         let at = self.heads.len() as u32;
         for key in &self.keys {
             let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
@@ -252,6 +255,16 @@ impl Walk {
             sketch,
             claim,
         });
+    }
+
+    /// The sketch of head `at`, read on first use.
+    fn sketch_of(&mut self, at: u32) -> Option<Sketch> {
+        let head = &mut self.heads[at as usize];
+        *head.sketch.get_or_insert_with(|| {
+            let address = head.address;
+            let columns = self.segments[address.segment_ord as usize].as_ref();
+            columns.and_then(|c| c.sketch(address.doc_id))
+        })
     }
 
     /// The claim of head `at`, read on first use.
