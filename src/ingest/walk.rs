@@ -1,5 +1,6 @@
 //! Finding the pages: which files under the corpus root are read, in a fixed order.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -102,16 +103,9 @@ pub(crate) enum Walked {
 pub(crate) fn walk_in_order(corpus: &Path) -> Result<impl Iterator<Item = Walked>> {
     let root = check_corpus(corpus)?;
     let shared: Arc<Path> = Arc::from(root.as_path());
-    let key = |entry: &DirEntry| {
-        let mut key = escaped(entry.file_name());
-        if entry.file_type().is_dir() {
-            key.push('/');
-        }
-        key
-    };
     let entries = WalkDir::new(&root)
         .follow_links(true)
-        .sort_by(move |a, b| key(a).cmp(&key(b)))
+        .sort_by(sibling_order)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e));
     Ok(entries.filter_map(move |entry| match entry {
@@ -139,6 +133,23 @@ pub(crate) fn walk_in_order(corpus: &Path) -> Result<impl Iterator<Item = Walked
             reason: walk_reason(&err),
         })),
     }))
+}
+
+/// The order of two entries of one folder in [`walk_in_order`]: by escaped
+/// name, a folder's with a `/` after it. Called for every comparison of a
+/// folder's sort, so a name that escapes to itself (UTF-8, no backslash) is
+/// compared as it is, without building its escaped form.
+fn sibling_order(a: &DirEntry, b: &DirEntry) -> std::cmp::Ordering {
+    fn name(e: &DirEntry) -> Cow<'_, str> {
+        match e.file_name().to_str() {
+            Some(name) if !name.contains('\\') => Cow::Borrowed(name),
+            _ => Cow::Owned(escaped(e.file_name())),
+        }
+    }
+    let slash = |e: &DirEntry| if e.file_type().is_dir() { "/" } else { "" };
+    let (name_a, name_b) = (name(a), name(b));
+    let key_a = name_a.bytes().chain(slash(a).bytes());
+    key_a.cmp(name_b.bytes().chain(slash(b).bytes()))
 }
 
 pub(crate) fn mtime_nanos(meta: &std::fs::Metadata) -> u128 {
@@ -190,6 +201,8 @@ mod tests {
             "B.md",
             "\u{e9}.md",
             "z/\u{2014}.txt",
+            "a\\b.md",
+            "a[.md",
         ];
         for rel in rels {
             let path = dir.path().join(rel);
@@ -202,7 +215,8 @@ mod tests {
             .into_iter()
             .map(|f| f.rel)
             .collect();
-        let mut sorted: Vec<String> = rels.iter().map(|r| r.to_string()).collect();
+        // A backslash is doubled in a path's escaped form, which is what sorts.
+        let mut sorted: Vec<String> = rels.iter().map(|r| r.replace('\\', "\\\\")).collect();
         sorted.sort();
         assert_eq!(walked, sorted);
     }
