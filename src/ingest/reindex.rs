@@ -19,8 +19,8 @@ use super::process::{self, Done, Job};
 use super::trace::{self, Tracer};
 use super::walk::{mtime_nanos, walk_in_order, Walked};
 use super::{
-    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, CorpusFile, FileWarning,
-    Progress, Skipped,
+    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, unescaped, CorpusFile,
+    FileWarning, Progress, Skipped,
 };
 use crate::error::Result;
 use crate::schema::Fields;
@@ -280,12 +280,10 @@ impl Plan {
         if self.dropped.contains(&rel) || self.under_skipped(&rel) {
             return None;
         }
-        let root: Arc<Path> = Arc::from(corpus);
-        let file = CorpusFile::new(root, rel, 0, 0);
-        let meta = std::fs::metadata(file.abs()).ok()?;
+        let meta = std::fs::metadata(corpus.join(unescaped(&rel))).ok()?;
         Some(CorpusFile::new(
-            Arc::clone(file.root()),
-            file.rel,
+            Arc::from(corpus),
+            rel,
             meta.len(),
             mtime_nanos(&meta),
         ))
