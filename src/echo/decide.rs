@@ -447,6 +447,17 @@ mod tests {
         assert_eq!(weighted_overlap(&a.words, &b.words, 1.0).0, plain);
     }
 
+    /// A small deterministic random number generator (xorshift64) for the
+    /// randomised tests.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// [`weighted_overlap`] as defined, one word at a time.
     fn weighted_overlap_by_definition(
         a: &[u32],
@@ -477,19 +488,13 @@ mod tests {
         let generic = super::super::keys::common().to_vec();
         // Words from a small range, so that lists share some, plus the
         // common words, in lists of every length up to 14.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
         for _ in 0..2000 {
             let mut lists = [Vec::new(), Vec::new()];
             for list in &mut lists {
                 for _ in 0..next() % 15 {
                     let r = next();
-                    list.push(if r % 4 == 0 {
+                    list.push(if r.is_multiple_of(4) {
                         generic[(r / 4) as usize % generic.len()]
                     } else {
                         (r % 40) as u32
@@ -511,13 +516,7 @@ mod tests {
     #[test]
     fn the_sketch_never_rules_out_a_close_pair() {
         let generic = super::super::keys::common().to_vec();
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
         let (mut close_pairs, mut ruled_out) = (0, 0);
         for _ in 0..20_000 {
             let mut lists = [Vec::new(), Vec::new()];
