@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::process::{tier, Batcher, Job, JobSource, BATCH};
+use super::process::{raw_text_order, Batcher, Job, JobSource, BATCH};
 use super::CorpusFile;
 use crate::error::{Error, Result};
 
@@ -34,16 +34,10 @@ impl JobList {
     pub(crate) fn write(index_dir: &Path, files: Vec<CorpusFile>) -> Result<JobList> {
         let path = index_dir.join("claimsearch-jobs.tmp");
         let fail = |e| Error::io(&path, e);
-        let tiers: Vec<u8> = files.par_iter().map(tier).collect();
+        let (order, starts) = raw_text_order(files.par_iter());
         let mut out = BufWriter::new(File::create(&path).map_err(fail)?);
-        let mut starts = Vec::new();
-        let mut written = 0;
-        for part in 0..3 {
-            starts.push(written);
-            for (file, _) in files.iter().zip(&tiers).filter(|(_, t)| **t == part) {
-                write_file(&mut out, file).map_err(fail)?;
-                written += 1;
-            }
+        for at in order {
+            write_file(&mut out, &files[at as usize]).map_err(fail)?;
         }
         out.flush().map_err(fail)?;
         Ok(JobList {

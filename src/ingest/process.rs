@@ -110,16 +110,9 @@ impl Batcher {
 /// Which files hold key quotes is told by a look for the section's heading
 /// in the bytes (an extraction page names it); a wrong guess costs time only.
 pub(crate) fn raw_text_first(mut jobs: Vec<Job>) -> Ordered {
-    let tiers: Vec<u8> = jobs.par_iter().map(|job| tier(&job.file)).collect();
-    // Where each job goes: by tier, then as walked. The jobs are moved
-    // there in place; three lists of them and the joined one cost a full
-    // build at 1,000,000 pages 250 MiB more at its start.
-    let mut order: Vec<u32> = (0..jobs.len() as u32).collect();
-    order.sort_by_key(|&i| tiers[i as usize]);
-    let mut starts = vec![0; 3];
-    for (tier, start) in starts.iter_mut().enumerate().skip(1) {
-        *start = tiers.iter().filter(|t| usize::from(**t) < tier).count();
-    }
+    let (order, starts) = raw_text_order(jobs.par_iter().map(|job| &job.file));
+    // The jobs are moved in place: a `reindex` that finds every file changed
+    // holds a job for each, and copies of the list would double that.
     // `order[k]` is the job that goes to `k`: follow each cycle of swaps.
     let mut placed = vec![false; jobs.len()];
     for k in 0..jobs.len() {
@@ -135,6 +128,21 @@ pub(crate) fn raw_text_first(mut jobs: Vec<Job>) -> Ordered {
         }
     }
     Ordered { jobs, starts }
+}
+
+/// The order of [`raw_text_first`] for `files`: which of them (by index)
+/// goes `k`th, by tier and then as given, and where each of the three parts
+/// starts.
+pub(super) fn raw_text_order<'a>(
+    files: impl IndexedParallelIterator<Item = &'a CorpusFile>,
+) -> (Vec<u32>, Vec<usize>) {
+    let tiers: Vec<u8> = files.map(tier).collect();
+    let mut order: Vec<u32> = (0..tiers.len() as u32).collect();
+    order.sort_by_key(|&i| tiers[i as usize]);
+    let starts = (0..3)
+        .map(|part| tiers.iter().filter(|t| **t < part).count())
+        .collect();
+    (order, starts)
 }
 
 /// Jobs in the order they are processed; each of `starts` begins a batch,
@@ -194,7 +202,7 @@ impl Ordered {
 /// 0 for a file that holds no quotes, 1 for a JSON Lines file, 2 for one
 /// that names a key quotes section or cannot be read (it will say why when
 /// it is processed).
-pub(super) fn tier(file: &CorpusFile) -> u8 {
+fn tier(file: &CorpusFile) -> u8 {
     if page::is_jsonl(&file.name()) {
         return 1;
     }
