@@ -7,21 +7,21 @@
 //! back one batch at a time.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::process::{raw_text_order, Batcher, Job, JobSource, BATCH};
+use super::scratch::Scratch;
 use super::CorpusFile;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The jobs of a full build, in [`super::process::raw_text_first`]'s order,
 /// in a scratch file removed when the list is dropped.
 pub(crate) struct JobList {
-    path: PathBuf,
+    file: Scratch,
     root: Option<Arc<Path>>,
     /// Where each part starts.
     starts: Vec<usize>,
@@ -32,18 +32,19 @@ impl JobList {
     /// Puts `files` in order (raw text first, each part as walked) and
     /// writes them to the scratch file in `index_dir`.
     pub(crate) fn write(index_dir: &Path, files: Vec<CorpusFile>) -> Result<JobList> {
-        let path = index_dir.join("claimsearch-jobs.tmp");
-        let fail = |e| Error::io(&path, e);
+        let mut file = Scratch::new(index_dir, "claimsearch-jobs.tmp");
         let (order, starts) = raw_text_order(files.par_iter());
-        let mut out = BufWriter::new(File::create(&path).map_err(fail)?);
+        let mut record = Vec::new();
         for at in order {
-            write_file(&mut out, &files[at as usize]).map_err(fail)?;
+            record.clear();
+            encode(&files[at as usize], &mut record);
+            file.write(&record)?;
         }
-        out.flush().map_err(fail)?;
+        file.flush()?;
         Ok(JobList {
             root: files.first().map(|f| Arc::clone(f.root())),
             len: files.len(),
-            path,
+            file,
             starts,
         })
     }
@@ -54,7 +55,9 @@ impl JobList {
         let Some(&last) = wanted.last() else {
             return Ok(found);
         };
-        let mut input = self.reader()?;
+        let Some(mut input) = self.file.reader()? else {
+            return Ok(found);
+        };
         for at in 0..=last {
             let file = self.read_file(&mut input)?;
             if wanted.contains(&at) {
@@ -64,20 +67,17 @@ impl JobList {
         Ok(found)
     }
 
-    fn reader(&self) -> Result<BufReader<File>> {
-        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        Ok(BufReader::with_capacity(1 << 16, file))
-    }
-
     fn read_file(&self, input: &mut impl Read) -> Result<CorpusFile> {
         let root = self.root.as_ref().expect("a list with jobs has a root");
-        read_file(input, root).map_err(|e| Error::io(&self.path, e))
+        read_file(input, root).map_err(|e| self.file.error(e))
     }
 }
 
 impl JobSource for JobList {
     fn each_batch(&self, each: &mut dyn FnMut(&[Job]) -> Result<()>) -> Result<()> {
-        let mut input = self.reader()?;
+        let Some(mut input) = self.file.reader()? else {
+            return Ok(());
+        };
         let ends = self.starts.iter().skip(1).copied().chain([self.len]);
         let mut batch = Vec::with_capacity(BATCH);
         for (start, end) in self.starts.iter().copied().zip(ends) {
@@ -102,17 +102,13 @@ impl JobSource for JobList {
     }
 }
 
-impl Drop for JobList {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn write_file(out: &mut impl Write, file: &CorpusFile) -> std::io::Result<()> {
-    out.write_all(&(file.rel.len() as u32).to_le_bytes())?;
-    out.write_all(file.rel.as_bytes())?;
-    out.write_all(&file.size.to_le_bytes())?;
-    out.write_all(&file.mtime.to_le_bytes())
+/// A job's file as a record of the list: the length of its id, the id, its
+/// size and its time.
+fn encode(file: &CorpusFile, record: &mut Vec<u8>) {
+    record.extend((file.rel.len() as u32).to_le_bytes());
+    record.extend(file.rel.as_bytes());
+    record.extend(file.size.to_le_bytes());
+    record.extend(file.mtime.to_le_bytes());
 }
 
 fn read_file(input: &mut impl Read, root: &Arc<Path>) -> std::io::Result<CorpusFile> {

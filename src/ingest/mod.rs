@@ -9,6 +9,7 @@ mod joblist;
 mod manifest;
 mod process;
 mod reindex;
+mod scratch;
 mod trace;
 mod walk;
 

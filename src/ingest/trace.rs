@@ -21,9 +21,8 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use tantivy::collector::DocSetCollector;
@@ -31,6 +30,7 @@ use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
+use super::scratch::Scratch;
 use crate::analyzer::keyword_term;
 use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
@@ -191,9 +191,7 @@ impl Tracer {
 /// The fingerprints of the quotes written, each with its job and batch, in
 /// a scratch file: 28 bytes a quote on disk, a buffer in memory.
 struct QuoteLog {
-    path: PathBuf,
-    /// Created with the first quote.
-    out: Option<BufWriter<File>>,
+    file: Scratch,
 }
 
 /// Bytes a quote takes in a [`QuoteLog`].
@@ -204,36 +202,26 @@ const READ_BACK: usize = 1 << 19;
 impl QuoteLog {
     fn new(index_dir: &Path) -> QuoteLog {
         QuoteLog {
-            path: index_dir.join("claimsearch-quotes.tmp"),
-            out: None,
+            file: Scratch::new(index_dir, "claimsearch-quotes.tmp"),
         }
     }
 
     fn add(&mut self, fingerprint: Fingerprint, job: u32, batch: u32) -> Result<()> {
-        let fail = |e| Error::io(&self.path, e);
-        let out = match &mut self.out {
-            Some(out) => out,
-            None => self
-                .out
-                .insert(BufWriter::new(File::create(&self.path).map_err(fail)?)),
-        };
         let mut record = [0u8; LOGGED];
         record[..8].copy_from_slice(&fingerprint.first.to_le_bytes());
         record[8..12].copy_from_slice(&fingerprint.len.to_le_bytes());
         record[12..20].copy_from_slice(&fingerprint.key.to_le_bytes());
         record[20..24].copy_from_slice(&job.to_le_bytes());
         record[24..].copy_from_slice(&batch.to_le_bytes());
-        out.write_all(&record).map_err(fail)
+        self.file.write(&record)
     }
 
     /// Hands the quotes written so far to `each`, [`READ_BACK`] at a time.
     fn read_back(&mut self, mut each: impl FnMut(&mut LateQuotes<(u32, u32)>)) -> Result<()> {
-        let Some(out) = &mut self.out else {
+        self.file.flush()?;
+        let Some(mut input) = self.file.reader()? else {
             return Ok(());
         };
-        let fail = |e| Error::io(&self.path, e);
-        out.flush().map_err(fail)?;
-        let mut input = BufReader::new(File::open(&self.path).map_err(fail)?);
         let mut record = [0u8; LOGGED];
         let mut more = true;
         while more {
@@ -246,7 +234,7 @@ impl QuoteLog {
                         more = false;
                         break;
                     }
-                    Err(e) => return Err(fail(e)),
+                    Err(e) => return Err(self.file.error(e)),
                 }
                 let u64_at = |i: usize| u64::from_le_bytes(record[i..i + 8].try_into().unwrap());
                 let u32_at = |i: usize| u32::from_le_bytes(record[i..i + 4].try_into().unwrap());
@@ -266,12 +254,10 @@ impl QuoteLog {
     }
 }
 
-/// The raw texts of a run, in a scratch file in the index folder (removed
-/// when dropped): a million pages hold about 110 MiB of raw text.
+/// The raw texts of a run, in a scratch file: a million pages hold about
+/// 110 MiB of raw text.
 pub(crate) struct TextFile {
-    path: PathBuf,
-    /// Created with the first text.
-    out: Option<(BufWriter<File>, File)>,
+    file: Scratch,
     /// Where each text starts; one more entry at the end: where the next will.
     starts: Vec<u64>,
 }
@@ -279,8 +265,7 @@ pub(crate) struct TextFile {
 impl TextFile {
     fn new(index_dir: &Path) -> TextFile {
         TextFile {
-            path: index_dir.join("claimsearch-rawtext.tmp"),
-            out: None,
+            file: Scratch::new(index_dir, "claimsearch-rawtext.tmp"),
             starts: vec![0],
         }
     }
@@ -290,76 +275,24 @@ impl Texts for TextFile {
     type Error = Error;
 
     fn keep(&mut self, haystack: Haystack) -> Result<()> {
-        let fail = |e| Error::io(&self.path, e);
-        let (out, _) = match &mut self.out {
-            Some(out) => out,
-            None => {
-                let file = File::create(&self.path).map_err(fail)?;
-                let reader = File::open(&self.path).map_err(fail)?;
-                self.out.insert((BufWriter::new(file), reader))
-            }
-        };
-        out.write_all(haystack.text.as_bytes()).map_err(fail)?;
+        self.file.write(haystack.text.as_bytes())?;
         let end = self.starts.last().copied().unwrap_or(0) + haystack.text.len() as u64;
         self.starts.push(end);
         Ok(())
     }
 
     fn get(&self, id: usize) -> Result<Cow<'_, Haystack>> {
-        let fail = |e| Error::io(&self.path, e);
-        let Some((_, reader)) = &self.out else {
-            return Err(fail(std::io::ErrorKind::NotFound.into()));
-        };
         let (start, end) = (self.starts[id], self.starts[id + 1]);
         let mut bytes = vec![0; (end - start) as usize];
-        read_at(reader, &mut bytes, start).map_err(fail)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| fail(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        self.file.read_at(&mut bytes, start)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            (self.file).error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        })?;
         Ok(Cow::Owned(Haystack { text }))
     }
 
     fn sync(&mut self) -> Result<()> {
-        if let Some((out, _)) = &mut self.out {
-            out.flush().map_err(|e| Error::io(&self.path, e))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TextFile {
-    fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Fills `buf` from `file` at `offset`, without moving a shared cursor (the
-/// workers of a batch read at once).
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
-
-impl Drop for QuoteLog {
-    fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        self.file.flush()
     }
 }
 
