@@ -18,9 +18,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use super::scratch::Scratch;
 use crate::error::{Error, Result};
 
 const CURRENT: &str = "claimsearch-manifest.bin";
@@ -355,8 +356,7 @@ impl NextFile {
 /// the last commit and its manifest as they were, and the next run starts
 /// it over. It is removed when dropped.
 pub struct Spill {
-    path: PathBuf,
-    out: BufWriter<File>,
+    file: Scratch,
     written: u64,
     /// Where each sorted run starts.
     runs: Vec<u64>,
@@ -365,22 +365,16 @@ pub struct Spill {
     scratch: Vec<u8>,
 }
 
-/// Read-ahead of each run while they are merged.
-const RUN_BUFFER: usize = 64 << 10;
-
 impl Spill {
-    /// Creates (or empties) the spill file in `dir`.
-    pub fn create(dir: &Path) -> Result<Spill> {
-        let path = dir.join(SPILL);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Spill {
-            path,
-            out: BufWriter::new(file),
+    /// The spill file in `dir`, created (or emptied) with the first entry.
+    pub fn new(dir: &Path) -> Spill {
+        Spill {
+            file: Scratch::new(dir, SPILL),
             written: 0,
             runs: Vec::new(),
             last: None,
             scratch: Vec::new(),
-        })
+        }
     }
 
     /// Adds the outcome of the next job: the entry of `rel`, or `None` when
@@ -393,8 +387,8 @@ impl Spill {
         last.clear();
         last.push_str(rel);
         self.scratch.clear();
-        write_record(&mut self.scratch, rel, entry).map_err(|e| Error::io(&self.path, e))?;
-        (self.out.write_all(&self.scratch)).map_err(|e| Error::io(&self.path, e))?;
+        write_record(&mut self.scratch, rel, entry).map_err(|e| self.file.error(e))?;
+        self.file.write(&self.scratch)?;
         self.written += self.scratch.len() as u64;
         Ok(())
     }
@@ -402,13 +396,13 @@ impl Spill {
     /// The entries pushed for the jobs `wanted` (by their number, counted
     /// from 0 in the order they were pushed), read back from the file.
     pub fn entries(&mut self, wanted: &BTreeSet<u32>) -> Result<HashMap<u32, Option<Entry>>> {
-        let fail = |e| Error::io(&self.path, e);
         let mut found = HashMap::with_capacity(wanted.len());
         let Some(&max) = wanted.last() else {
             return Ok(found);
         };
-        self.out.flush().map_err(fail)?;
-        let mut input = self.reader(0, self.written).map_err(fail)?;
+        self.file.flush()?;
+        let fail = |e| self.file.error(e);
+        let mut input = self.reader(0, self.written)?;
         for job in 0..=max {
             let record = read_record(&mut input).map_err(fail)?;
             let (_, entry) = record.ok_or_else(|| fail(invalid("fewer records than jobs")))?;
@@ -424,14 +418,14 @@ impl Spill {
     /// path order; synced. Returns its hash for the commit payload and the
     /// number of pages it lists.
     pub fn finish(mut self, dir: &Path, again: BTreeMap<String, Entry>) -> Result<(String, usize)> {
-        let fail = |e| Error::io(&self.path, e);
-        self.out.flush().map_err(fail)?;
+        self.file.flush()?;
+        let fail = |e| self.file.error(e);
         let ends: Vec<u64> = (self.runs.iter().skip(1).copied())
             .chain([self.written])
             .collect();
         let mut runs = Vec::with_capacity(self.runs.len());
         for (&start, &end) in self.runs.iter().zip(&ends) {
-            let mut input = self.reader(start, end).map_err(fail)?;
+            let mut input = self.reader(start, end)?;
             let head = read_record(&mut input).map_err(fail)?;
             runs.push((head, input));
         }
@@ -450,19 +444,17 @@ impl Spill {
         merge_into_next(dir, spilled, again, |_, _| true)
     }
 
-    /// The bytes `start..end` of the spill file, buffered.
-    fn reader(&self, start: u64, end: u64) -> io::Result<io::Take<BufReader<File>>> {
-        let mut file = File::open(&self.path)?;
-        file.seek(SeekFrom::Start(start))?;
-        Ok(BufReader::with_capacity(RUN_BUFFER, file).take(end - start))
+    /// The bytes `start..end` of the spill file, buffered; only called
+    /// once something was pushed.
+    fn reader(&self, start: u64, end: u64) -> Result<io::Take<BufReader<File>>> {
+        let input = self.file.reader_from(start)?;
+        let input = input.ok_or_else(|| self.file.error(invalid("nothing was spilled")))?;
+        Ok(input.take(end - start))
     }
 }
 
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
+/// Read-ahead of a manifest, or of each spilled run, while it is read.
+const RUN_BUFFER: usize = 64 << 10;
 
 /// Marks a record that holds no entry (a file that could not be read).
 const NO_ENTRY: u8 = 0xFF;
@@ -801,7 +793,7 @@ mod tests {
             ("a.txt", Some(e(5))),
             ("d/y.txt", Some(e(6))),
         ];
-        let mut spill = Spill::create(spilled.path()).unwrap();
+        let mut spill = Spill::new(spilled.path());
         for (rel, entry) in &pushed {
             spill.push(rel, entry.as_ref()).unwrap();
         }

@@ -153,7 +153,7 @@ fn rebuild(
         ..IndexReport::default()
     };
     // The manifest goes to disk as files are done, not held to the end.
-    let mut spill = Spill::create(index_dir)?;
+    let mut spill = Spill::new(index_dir);
     let mut tracer = Tracer::new(None, index_dir);
     let recent = recent_mtime();
     process::run_each(

@@ -1,11 +1,12 @@
 //! Scratch files: what an ingest would otherwise hold in memory for the
-//! whole run (the job list, raw texts, quote fingerprints), written to the
+//! whole run (the job list, raw texts, quote fingerprints, the manifest
+//! entries of a full build), written to the
 //! index folder and read back. A scratch file is created with its first
 //! write and removed when dropped; a run killed before that leaves it to the
 //! next run, which creates it anew. No commit refers to one.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -52,10 +53,18 @@ impl Scratch {
     /// A reader from the start, after a [`Scratch::flush`]; `None` when
     /// nothing was written.
     pub(crate) fn reader(&self) -> Result<Option<BufReader<File>>> {
+        self.reader_from(0)
+    }
+
+    /// A reader from byte `offset`, after a [`Scratch::flush`]; `None` when
+    /// nothing was written.
+    pub(crate) fn reader_from(&self, offset: u64) -> Result<Option<BufReader<File>>> {
         if self.file.is_none() {
             return Ok(None);
         }
-        let file = File::open(&self.path).map_err(|e| self.error(e))?;
+        let fail = |e| self.error(e);
+        let mut file = File::open(&self.path).map_err(fail)?;
+        file.seek(SeekFrom::Start(offset)).map_err(fail)?;
         Ok(Some(BufReader::with_capacity(1 << 16, file)))
     }
 
