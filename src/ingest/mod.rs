@@ -6,6 +6,7 @@
 //! problems come back in the reports, progress goes to a callback.
 
 mod joblist;
+mod layout;
 mod manifest;
 mod process;
 mod reindex;
@@ -50,7 +51,8 @@ pub enum Progress {
     Found(usize),
     /// This many of them have been read and parsed.
     Parsed(usize),
-    /// Every document is written; the commit is under way.
+    /// Every document is written; the commit, and the merges of segments
+    /// after it, are under way.
     Committing,
 }
 
@@ -142,11 +144,6 @@ fn rebuild(
     let Walk { files, skipped } = walk(corpus)?;
     progress(Progress::Found(files.len()));
     writer.delete_all_documents()?;
-    // A full build writes every segment once: merging them while the build
-    // runs rewrote most of a large index again and held several segments in
-    // memory at once (1M pages: most of the build's peak memory). Later
-    // reindex runs merge with Tantivy's default policy.
-    writer.set_merge_policy(Box::new(NoMergePolicy));
     let jobs = joblist::JobList::write(index_dir, files)?;
     let mut report = IndexReport {
         skipped,
@@ -229,6 +226,7 @@ fn rebuild(
     progress(Progress::Committing);
     let (hash, pages) = spill.finish(index_dir, rewritten)?;
     commit(writer, index_dir, pages, hash)?;
+    layout::settle(writer, layout::Merges::Build)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -251,6 +249,10 @@ fn open_writer(
             }
             Err(e) => return Err(e),
             Ok(writer) => {
+                // Segments are merged only after a commit, as `layout` says:
+                // merging while a build runs rewrote most of a large index
+                // again and held several segments in memory at once.
+                writer.set_merge_policy(Box::new(NoMergePolicy));
                 // A run killed inside its commit leaves files that no commit
                 // uses. The next run over the same corpus makes the same changes,
                 // reaches the same opstamp and would create the same delete files

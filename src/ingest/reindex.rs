@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tantivy::ReloadPolicy;
 
+use super::layout;
 use super::manifest::{Committed, Entries, Entry};
 use super::process::{self, Done, Job};
 use super::trace::{self, Tracer};
@@ -173,6 +174,7 @@ fn incremental(
         let keep = |rel: &str, _: &Entry| !plan.dropped.contains(rel);
         let (hash, pages) = old.write_next(index_dir, changes, keep)?;
         commit(&mut writer, index_dir, pages, hash)?;
+        layout::settle(&mut writer, layout::Merges::Update)?;
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)
