@@ -201,7 +201,12 @@ pub fn build() -> Schema {
     b.add_text_field(names::AUTHOR, name);
     b.add_text_field(names::AUTHOR_NAME, TextOptions::default().set_fast("raw"));
     b.add_date_field(names::DATE, DateOptions::default().set_indexed().set_fast());
-    b.add_u64_field(names::THREAD_VERSION, NumericOptions::default().set_fast());
+    // Indexed too: a search hides older thread versions, found from the
+    // term dictionary (one term a version) when a commit is opened.
+    b.add_u64_field(
+        names::THREAD_VERSION,
+        NumericOptions::default().set_fast().set_indexed(),
+    );
     let indexed = NumericOptions::default().set_indexed();
     b.add_u64_field(names::VERIFIED, indexed.clone());
     b.add_u64_field(names::QUOTE_ANCHOR, indexed.clone());

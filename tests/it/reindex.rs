@@ -216,6 +216,14 @@ fn a_new_thread_version_becomes_the_newest() {
     let all = search(&fx, &["plateaus", "--kind", "event", "--all-versions"]);
     assert_eq!(all.total, 2);
     assert_converged(&fx);
+
+    // The newest version withdrawn: the one before it is shown again.
+    fx.remove("threads/plateau/v2.txt");
+    assert_eq!(counts(&reindex(&fx)), (0, 0, 1, 1));
+    let back = search(&fx, &["plateaus", "--kind", "event"]);
+    assert_eq!(back.total, 1);
+    assert_eq!(back.hits[0].version, Some(1));
+    assert_converged(&fx);
 }
 
 #[test]
