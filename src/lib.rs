@@ -5,6 +5,7 @@
 //! ```text
 //! corpus files → page (pure parsers) → model::Record → schema (index documents)
 //!   → storage (the index on disk, for both sides)
+//!   → superseded (older thread versions' records, kept once per commit)
 //!   → ingest (write side: one writer, one commit)
 //!   → query (read side: parse, filter, rank, facets, snippets) → stats
 //!   → index (the handle a program keeps open) → render / serve (the faces)
@@ -107,6 +108,7 @@ pub mod serve;
 mod spelling;
 pub mod stats;
 pub mod storage;
+mod superseded;
 #[cfg(feature = "server")]
 pub mod web;
 

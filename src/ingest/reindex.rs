@@ -20,8 +20,8 @@ use super::process::{self, Done, Job};
 use super::trace::{self, Tracer};
 use super::walk::{mtime_nanos, walk_in_order, Walked};
 use super::{
-    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, unescaped, CorpusFile,
-    FileWarning, Progress, Skipped,
+    check_corpus, commit, explain, open_writer, rebuild, recent_mtime, settle, unescaped,
+    CorpusFile, FileWarning, Progress, Skipped,
 };
 use crate::error::Result;
 use crate::schema::Fields;
@@ -174,7 +174,7 @@ fn incremental(
         let keep = |rel: &str, _: &Entry| !plan.dropped.contains(rel);
         let (hash, pages) = old.write_next(index_dir, changes, keep)?;
         commit(&mut writer, index_dir, pages, hash)?;
-        layout::settle(&mut writer, layout::Merges::Update)?;
+        settle(&mut writer, layout::Merges::Update)?;
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)

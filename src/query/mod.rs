@@ -39,11 +39,11 @@ use tantivy::{
 use crate::error::{Error, Result};
 use crate::model::{Kind, Record};
 use crate::schema::{self, Fields};
+pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 pub(crate) use facets::{Counts, FacetCounter};
 use shown::Shown;
 use typo::Corrections;
-pub(crate) use warm::DocBits;
 use warm::{CommitState, Warm};
 
 pub use collapse::GROUPS_COUNTED;

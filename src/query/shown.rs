@@ -6,7 +6,8 @@ use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::warm::{CommitState, DocBits};
+use super::warm::CommitState;
+use crate::superseded::DocBits;
 
 /// Passes the documents a search shows on to `inner`; with `hidden` `None`,
 /// every document (`--all-versions`).

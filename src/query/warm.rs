@@ -1,6 +1,6 @@
 //! What every search of one commit shares: the records of older thread
-//! versions that a search hides (found when the commit is opened: every
-//! search needs them), and, found the first time a search needs them and
+//! versions that a search hides ([`crate::superseded`], read when the commit
+//! is opened: every search needs them), and, found the first time a search needs them and
 //! then kept, the first version holding each thread record, the facet labels
 //! of each segment and its echo columns. Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
@@ -16,11 +16,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 use tantivy::columnar::{Column, ColumnIndex};
-use tantivy::index::InvertedIndexReader;
 use tantivy::index::SegmentId;
-use tantivy::postings::TermInfo;
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Searcher, SearcherGeneration, SegmentReader, Warmer, TERMINATED};
+use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
 use super::echoes::EchoColumns;
 use super::facets::SegmentLabels;
@@ -28,31 +25,7 @@ use crate::error::Result;
 use crate::history;
 use crate::model::Record;
 use crate::schema;
-
-/// A set of document ids of one segment, one bit each.
-#[derive(Debug, Default)]
-pub(crate) struct DocBits(Vec<u64>);
-
-impl DocBits {
-    /// An empty set of the documents of a segment of `max_doc` documents.
-    fn new(max_doc: DocId) -> DocBits {
-        DocBits(vec![0; (max_doc as usize).div_ceil(64)])
-    }
-
-    fn insert(&mut self, doc: DocId) {
-        let (word, bit) = (doc as usize / 64, doc % 64);
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        self.0[word] |= 1 << bit;
-    }
-
-    /// Whether `doc` is in the set.
-    pub(crate) fn contains(&self, doc: DocId) -> bool {
-        let (word, bit) = (doc as usize / 64, doc % 64);
-        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
-    }
-}
+use crate::superseded::{self, Superseded};
 
 /// A value found the first time it is asked for, then kept.
 pub(crate) struct Lazy<T>(OnceLock<T>);
@@ -95,7 +68,7 @@ impl<T> Lazy<T> {
 pub(crate) struct CommitState {
     /// For each segment, the records a search hides unless asked for every
     /// version: records of a thread version older than the thread's newest.
-    pub hidden: HashMap<SegmentId, Arc<DocBits>>,
+    pub hidden: Superseded,
     /// For each same-record key ([`crate::history::same_record_key`]), the
     /// earliest version of its thread that holds the record.
     first_versions: Lazy<FxHashMap<u64, u32>>,
@@ -121,10 +94,7 @@ impl CommitState {
             echoes.insert(id, Lazy::default());
         }
         Ok(CommitState {
-            hidden: hidden_versions(
-                searcher,
-                searcher.schema().get_field(schema::names::THREAD_VERSION)?,
-            )?,
+            hidden: superseded::of_commit(searcher)?,
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
@@ -255,78 +225,6 @@ fn column_values(column: &Column<u64>, max_doc: DocId) -> Vec<(DocId, u64)> {
         .collect()
 }
 
-/// For each segment of a commit, its records of an older thread version
-/// than their thread's newest.
-///
-/// Read from the `thread_version` field's term dictionary, one term a
-/// thread version: terms are in key order, a thread's versions next to each
-/// other, oldest first. Only the postings of older versions are read (and,
-/// in a segment with deletions, those needed to tell whether a version
-/// still has a record). Reading every thread record's key from its column
-/// cost a one-shot query 2 ms at 100,000 pages, most of it finding each
-/// record's document.
-fn hidden_versions(
-    searcher: &Searcher,
-    field: Field,
-) -> tantivy::Result<HashMap<SegmentId, Arc<DocBits>>> {
-    let mut versions = Vec::new();
-    let mut newest: FxHashMap<u64, u64> = FxHashMap::default();
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut terms = inverted.terms().stream()?;
-        let mut keys = Vec::new();
-        while terms.advance() {
-            let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) else {
-                continue;
-            };
-            let key = u64::from_be_bytes(bytes);
-            let info = terms.value().clone();
-            if segment.alive_bitset().is_some() && !has_alive(segment, &inverted, &info)? {
-                continue;
-            }
-            let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
-            *entry = (*entry).max(key);
-            keys.push((key, info));
-        }
-        versions.push((segment, inverted, keys));
-    }
-    let mut hidden = HashMap::new();
-    for (segment, inverted, keys) in versions {
-        let mut older = DocBits::new(segment.max_doc());
-        for (key, info) in keys {
-            if newest.get(&schema::thread_of_key(key)) != Some(&key) {
-                let mut postings =
-                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    older.insert(doc);
-                    doc = postings.advance();
-                }
-            }
-        }
-        hidden.insert(segment.segment_id(), Arc::new(older));
-    }
-    Ok(hidden)
-}
-
-/// Whether any document of the term `info` is alive in `segment`.
-fn has_alive(
-    segment: &SegmentReader,
-    inverted: &InvertedIndexReader,
-    info: &TermInfo,
-) -> tantivy::Result<bool> {
-    let mut postings = inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-    let mut doc = postings.doc();
-    while doc != TERMINATED {
-        if segment.is_deleted(doc) {
-            doc = postings.advance();
-        } else {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
 /// The earliest version holding each same-record key, over the alive thread
 /// records of a commit.
 fn first_versions(searcher: &Searcher) -> tantivy::Result<FxHashMap<u64, u32>> {
@@ -348,59 +246,4 @@ fn first_versions(searcher: &Searcher) -> tantivy::Result<FxHashMap<u64, u32>> {
         }
     }
     Ok(first)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tantivy::indexer::NoMergePolicy;
-    use tantivy::schema::Term;
-    use tantivy::{doc, Index, IndexWriter};
-
-    fn hidden(index: &Index, field: Field) -> Vec<(u64, DocId)> {
-        let searcher = index.reader().unwrap().searcher();
-        let hidden = hidden_versions(&searcher, field).unwrap();
-        let mut found = Vec::new();
-        for segment in searcher.segment_readers() {
-            let column = segment
-                .fast_fields()
-                .u64(schema::names::THREAD_VERSION)
-                .unwrap();
-            for doc in 0..segment.max_doc() {
-                if hidden[&segment.segment_id()].contains(doc) {
-                    found.push((column.first(doc).unwrap(), doc));
-                }
-            }
-        }
-        found.sort();
-        found
-    }
-
-    #[test]
-    fn older_versions_are_hidden_across_segments_and_a_deleted_newest_version_does_not_count() {
-        let index = Index::create_in_ram(schema::build());
-        crate::analyzer::register_analyzers(&index);
-        let field = index
-            .schema()
-            .get_field(schema::names::THREAD_VERSION)
-            .unwrap();
-        let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
-        let key = |thread, version| schema::thread_version_key(thread, version);
-        for k in [key("T", 1), key("T", 1), key("T", 2), key("U", 1)] {
-            writer.add_document(doc!(field => k)).unwrap();
-        }
-        writer.commit().unwrap();
-        assert_eq!(hidden(&index, field), [(key("T", 1), 0), (key("T", 1), 1)]);
-
-        // The newest version's records deleted: the one before is newest again.
-        writer.delete_term(Term::from_field_u64(field, key("T", 2)));
-        writer.commit().unwrap();
-        assert_eq!(hidden(&index, field), []);
-
-        // A newer version in another segment hides the first segment's.
-        writer.add_document(doc!(field => key("T", 3))).unwrap();
-        writer.commit().unwrap();
-        assert_eq!(hidden(&index, field), [(key("T", 1), 0), (key("T", 1), 1)]);
-    }
 }
