@@ -19,7 +19,7 @@ use crate::error::Result;
 /// input it reads, so its peak memory is about the size of its inputs: at
 /// the generated corpus's 500 bytes of index a document, 400,000 documents
 /// are about 200 MB, less than the build's own peak. After a full build,
-/// segments are about this large: 4 at 100,000 pages, 38 at 1,000,000.
+/// segments are about this large: 5 at 100,000 pages, 40 at 1,000,000.
 pub(crate) const MERGE_DOCS: u32 = 400_000;
 
 /// A segment this share of whose documents are deleted is rewritten even
