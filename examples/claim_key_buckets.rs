@@ -16,6 +16,8 @@
 
 use rustc_hash::FxHashMap;
 use serde_json::json;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, TERMINATED};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -29,20 +31,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut records_with_keys = 0u64;
     for segment in searcher.segment_readers() {
         let inverted = segment.inverted_index(field)?;
+        // Records with at least one key: the union of the postings.
+        let mut with_keys = vec![false; segment.max_doc() as usize];
         let mut stream = inverted.terms().stream()?;
         while stream.advance() {
             let key = u64::from_be_bytes(stream.key().try_into()?);
             *per_key.entry(key).or_default() += u64::from(stream.value().doc_freq);
-        }
-        // Records with at least one key: the union of the postings.
-        let mut with_keys = 0u32;
-        let column = segment.fast_fields().u64("claim_key")?;
-        for doc in 0..segment.max_doc() {
-            if column.values_for_doc(doc).next().is_some() {
-                with_keys += 1;
+            let mut postings =
+                inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
+            while postings.doc() != TERMINATED {
+                with_keys[postings.doc() as usize] = true;
+                postings.advance();
             }
         }
-        records_with_keys += u64::from(with_keys);
+        records_with_keys += with_keys.iter().filter(|&&k| k).count() as u64;
     }
     let pairs = |n: u64| n * n.saturating_sub(1) / 2;
     let total_pairs: u64 = per_key.values().map(|&n| pairs(n)).sum();

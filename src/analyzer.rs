@@ -16,9 +16,8 @@ use tantivy::Index;
 use crate::spelling::AmericanSpelling;
 
 /// Bumped whenever an analyzer changes how text becomes terms, the echo
-/// features ([`crate::echo`]) change how a record's claim is read or its
-/// stored sketch is made (the sketch's bits, the field's common words or
-/// their weight: [`crate::echo::decide::Sketch::of_claim`]), or the
+/// features ([`crate::echo`]) change how a record's claim is read or the
+/// words stored beside it ([`crate::echo::Claim::stored_words`]), or the
 /// terms kept for tracing quotes change ([`crate::schema::Fields::shingles`]),
 /// so that an index built by older code is rebuilt by the next `reindex`.
 pub const ANALYZER_VERSION: u32 = 7;

@@ -82,7 +82,8 @@ pub struct Fields {
     pub version_date: Field,
     /// The lookup keys of the record's claim ([`crate::echo::keys`]), for the
     /// records that take part in echoes: indexed, so that a hit's echoes are
-    /// found by its keys, and fast, so that `--collapse` reads them per match.
+    /// found by its keys. `--collapse` finds a match's keys from its
+    /// [`Fields::claim_words`].
     pub claim_key: Field,
     /// The record's claim, encoded ([`crate::echo::Claim::encode`]): a fast
     /// column, so that deciding whether two records make the same claim
@@ -91,15 +92,13 @@ pub struct Fields {
     /// A hash of the item the record belongs to (a page, a JSON Lines line,
     /// a thread): fast, to count the *other* items that make a claim.
     pub item: Field,
-    /// The sketch of the claim's words ([`crate::echo::decide::Sketch`]), as
-    /// three fast columns: the signature's low and high halves and the
-    /// words' weighted sum and number. A hit's echoes and `--collapse` rule
-    /// most candidates out by it without reading their claim.
-    pub claim_sketch_low: Field,
-    /// See [`Fields::claim_sketch_low`].
-    pub claim_sketch_high: Field,
-    /// See [`Fields::claim_sketch_low`].
-    pub claim_weight: Field,
+    /// The content words of the claim ([`crate::echo::Claim::stored_words`]),
+    /// a fast column of 32-bit values: a hit's echoes and `--collapse` rule
+    /// out the records too far apart in words to be the same claim by them
+    /// (the decision's own first step), without reading their claims from
+    /// the claim column's dictionary, and `--collapse` finds a match's
+    /// lookup keys from them.
+    pub claim_words: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
     pub record: Field,
@@ -157,12 +156,8 @@ pub mod names {
     pub const CLAIM: &str = "claim";
     /// The item hash.
     pub const ITEM: &str = "item";
-    /// The low half of a claim's word signature (fast field).
-    pub const CLAIM_SKETCH_LOW: &str = "claim_sketch_low";
-    /// The high half of a claim's word signature (fast field).
-    pub const CLAIM_SKETCH_HIGH: &str = "claim_sketch_high";
-    /// A claim's weighted word sum and word count (fast field).
-    pub const CLAIM_WEIGHT: &str = "claim_weight";
+    /// A claim's content words (fast field).
+    pub const CLAIM_WORDS: &str = "claim_words";
 }
 
 /// Builds the schema.
@@ -217,19 +212,10 @@ pub fn build() -> Schema {
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
-    b.add_u64_field(
-        names::CLAIM_KEY,
-        NumericOptions::default().set_indexed().set_fast(),
-    );
+    b.add_u64_field(names::CLAIM_KEY, NumericOptions::default().set_indexed());
     b.add_bytes_field(names::CLAIM, BytesOptions::default().set_fast());
     b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
-    for name in [
-        names::CLAIM_SKETCH_LOW,
-        names::CLAIM_SKETCH_HIGH,
-        names::CLAIM_WEIGHT,
-    ] {
-        b.add_u64_field(name, NumericOptions::default().set_fast());
-    }
+    b.add_u64_field(names::CLAIM_WORDS, NumericOptions::default().set_fast());
     b.build()
 }
 
@@ -275,9 +261,7 @@ impl Fields {
             claim_key: f(names::CLAIM_KEY)?,
             claim: f(names::CLAIM)?,
             item: f(names::ITEM)?,
-            claim_sketch_low: f(names::CLAIM_SKETCH_LOW)?,
-            claim_sketch_high: f(names::CLAIM_SKETCH_HIGH)?,
-            claim_weight: f(names::CLAIM_WEIGHT)?,
+            claim_words: f(names::CLAIM_WORDS)?,
         })
     }
 
@@ -339,10 +323,9 @@ impl Fields {
             }
             doc.add_bytes(self.claim, &claim.encode());
             doc.add_u64(self.item, crate::echo::item_key(record));
-            let [low, high, weight] = crate::echo::decide::Sketch::of_claim(&claim).to_columns();
-            doc.add_u64(self.claim_sketch_low, low);
-            doc.add_u64(self.claim_sketch_high, high);
-            doc.add_u64(self.claim_weight, weight);
+            for word in claim.stored_words() {
+                doc.add_u64(self.claim_words, word);
+            }
         }
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);

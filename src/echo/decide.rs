@@ -120,96 +120,66 @@ pub fn weighted_overlap(a: &[u32], b: &[u32], generic_weight: f32) -> (f32, f32,
     (common / union, common / sum_a.min(sum_b), smaller)
 }
 
-/// What [`may_be_close`] knows of one record's content words: a 128-bit
-/// signature (one bit per word, words may share a bit), their weighted sum
-/// as [`weighted_overlap`] adds it, and their number. Made once per record,
-/// it rules most pairs out of [`close`] without comparing the word lists.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sketch {
-    bits: u128,
+/// One record's content words made ready to be tested against many
+/// others with [`close`]: their weighted sum, and a 128-bit signature that
+/// tells most words of another record absent without a search. Gives
+/// exactly what [`close`] gives: the same sums, added in the same order.
+#[derive(Debug, Clone)]
+pub struct Near<'a> {
+    words: &'a [u32],
     weight: f32,
-    words: usize,
+    bits: u128,
 }
 
-impl Sketch {
-    /// The sketch of `words` (sorted and unique, as [`Claim::words`]).
-    pub fn of(words: &[u32], generic_weight: f32) -> Sketch {
+impl<'a> Near<'a> {
+    /// `words` sorted and unique (as [`Claim::words`]).
+    pub fn new(words: &'a [u32], params: &Params) -> Near<'a> {
         let generic = super::keys::Common::get();
-        let (mut bits, mut weight) = (0u128, 0.0f32);
+        let (mut weight, mut bits) = (0.0f32, 0u128);
         for &w in words {
-            bits |= sketch_bit(w);
             weight += if generic.contains(w) {
-                generic_weight
-            } else {
-                1.0
-            };
-        }
-        Sketch {
-            bits,
-            weight,
-            words: words.len(),
-        }
-    }
-}
-
-impl Sketch {
-    /// The sketch of a claim's words with the weights in use ([`PARAMS`]):
-    /// what the index stores for every record that takes part in echoes.
-    pub fn of_claim(claim: &Claim) -> Sketch {
-        Sketch::of(&claim.words, PARAMS.generic_weight)
-    }
-
-    /// The sketch as three 64-bit values, as the index stores it: the low
-    /// and high halves of the signature, then the weighted sum's bits
-    /// (high 32) and the number of words (low 32, saturated).
-    pub fn to_columns(&self) -> [u64; 3] {
-        let words = self.words.min(u32::MAX as usize) as u64;
-        [
-            self.bits as u64,
-            (self.bits >> 64) as u64,
-            u64::from(self.weight.to_bits()) << 32 | words,
-        ]
-    }
-
-    /// The sketch that [`Sketch::to_columns`] stored, bit for bit.
-    pub fn from_columns([low, high, weight]: [u64; 3]) -> Sketch {
-        Sketch {
-            bits: u128::from(high) << 64 | u128::from(low),
-            weight: f32::from_bits((weight >> 32) as u32),
-            words: (weight & u64::from(u32::MAX)) as usize,
-        }
-    }
-}
-
-/// A word's bit in a [`Sketch`].
-fn sketch_bit(word: u32) -> u128 {
-    1 << (word.wrapping_mul(0x9E37_79B1) >> 25)
-}
-
-/// Whether records `a` (its words and sketch) and `b` (its sketch) may be
-/// [`close`]: never `false` when they are. The words of `a` whose bit `b`
-/// has weigh at least what the two share, so the overlap measured with
-/// them bounds the true one from above.
-pub fn may_be_close(a_words: &[u32], a: &Sketch, b: &Sketch, params: &Params) -> bool {
-    let generic = super::keys::Common::get();
-    let mut shared = 0.0f32;
-    for &w in a_words {
-        if b.bits & sketch_bit(w) != 0 {
-            shared += if generic.contains(w) {
                 params.generic_weight
             } else {
                 1.0
             };
+            bits |= word_bit(w);
+        }
+        Near {
+            words,
+            weight,
+            bits,
         }
     }
-    let union = a.weight + b.weight - shared;
-    let smaller = a.words.min(b.words);
-    if union <= 0.0 || smaller == 0 {
-        return false;
+
+    /// [`close`] of these words and `other` (sorted and unique).
+    pub fn close(&self, other: &[u32], params: &Params) -> bool {
+        let generic = super::keys::Common::get();
+        let (mut sum, mut common) = (0.0f32, 0.0f32);
+        for &w in other {
+            let weight = if generic.contains(w) {
+                params.generic_weight
+            } else {
+                1.0
+            };
+            sum += weight;
+            if self.bits & word_bit(w) != 0 && self.words.binary_search(&w).is_ok() {
+                common += weight;
+            }
+        }
+        let union = self.weight + sum - common;
+        let smaller = self.words.len().min(other.len());
+        if union <= 0.0 || smaller == 0 {
+            return false;
+        }
+        common / union >= params.jaccard
+            || (common / self.weight.min(sum) >= params.containment
+                && smaller >= params.containment_min_words)
     }
-    shared / union >= params.jaccard
-        || (shared / a.weight.min(b.weight) >= params.containment
-            && smaller >= params.containment_min_words)
+}
+
+/// A word's bit in [`Near`]'s signature.
+fn word_bit(word: u32) -> u128 {
+    1 << (word.wrapping_mul(0x9E37_79B1) >> 25)
 }
 
 /// Decides with the thresholds in use ([`PARAMS`]).
@@ -514,10 +484,10 @@ mod tests {
     }
 
     #[test]
-    fn the_sketch_never_rules_out_a_close_pair() {
+    fn near_tells_what_close_tells() {
         let generic = super::super::keys::common().to_vec();
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
-        let (mut close_pairs, mut ruled_out) = (0, 0);
+        let (mut close_pairs, mut distant_pairs) = (0, 0);
         for _ in 0..20_000 {
             let mut lists = [Vec::new(), Vec::new()];
             for list in &mut lists {
@@ -540,23 +510,19 @@ mod tests {
                 },
             ] {
                 let [a, b] = &lists;
-                let sketches = (
-                    Sketch::of(a, params.generic_weight),
-                    Sketch::of(b, params.generic_weight),
-                );
-                let may = may_be_close(a, &sketches.0, &sketches.1, &params);
-                if close(a, b, &params) {
+                let near = Near::new(a, &params).close(b, &params);
+                assert_eq!(near, close(a, b, &params), "{a:?} {b:?}");
+                if near {
                     close_pairs += 1;
-                    assert!(may, "{a:?} {b:?}");
-                } else if !may {
-                    ruled_out += 1;
+                } else {
+                    distant_pairs += 1;
                 }
             }
         }
         // Both kinds occur, so the test says something.
         assert!(
-            close_pairs > 100 && ruled_out > 100,
-            "{close_pairs} {ruled_out}"
+            close_pairs > 100 && distant_pairs > 100,
+            "{close_pairs} {distant_pairs}"
         );
     }
 

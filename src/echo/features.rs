@@ -840,7 +840,49 @@ pub(crate) fn fnv32(bytes: &[u8]) -> u32 {
     h
 }
 
+/// The value that ends a claim's [stored words](Claim::stored_words) when
+/// its encoded form keeps fewer words than it has: above every word (words
+/// are 32-bit), so the list stays sorted.
+pub const WORDS_CUT: u64 = 1 << 32;
+
 impl Claim {
+    /// What the index stores of the claim's words beside the claim itself:
+    /// its content words ([`Claim::words`]), sorted, then [`WORDS_CUT`] when
+    /// the encoded claim ([`Claim::encode`]) keeps fewer of them (its
+    /// [`Claim::ordered`] holds at most 255 words). From them a search
+    /// finds the claim's lookup keys, and tells records too far apart in
+    /// words to be the same claim without reading their claims.
+    pub fn stored_words(&self) -> Vec<u64> {
+        let mut stored: Vec<u64> = self.words.iter().map(|&w| u64::from(w)).collect();
+        if self.kept_words() != self.words {
+            stored.push(WORDS_CUT);
+        }
+        stored
+    }
+
+    /// The content words the encoded claim keeps: those of [`Claim::ordered`].
+    fn kept_words(&self) -> Vec<u32> {
+        let mut kept = self.ordered.clone();
+        kept.sort_unstable();
+        kept.dedup();
+        kept
+    }
+
+    /// Reads [`Claim::stored_words`] (or a part of them) back, appending
+    /// the words to `words`: `true` when [`WORDS_CUT`] is among them, so
+    /// that the claim read from the index ([`Claim::decode`]) has fewer
+    /// words than the record.
+    pub fn read_stored_words(stored: impl Iterator<Item = u64>, words: &mut Vec<u32>) -> bool {
+        let mut cut = false;
+        for value in stored {
+            match u32::try_from(value) {
+                Ok(word) => words.push(word),
+                Err(_) => cut = true,
+            }
+        }
+        cut
+    }
+
     /// A compact byte form, stored with every record so that searches can
     /// decide without reading the record: see [`Claim::decode`].
     pub fn encode(&self) -> Vec<u8> {
@@ -958,6 +1000,31 @@ mod tests {
         assert_eq!(Claim::decode_words(&bytes), Some(claim.words.clone()));
         assert_eq!(Claim::decode(&bytes).map(|c| c.words), Some(claim.words));
         assert_eq!(Claim::decode_words(&bytes[..2]), None);
+    }
+
+    #[test]
+    fn the_stored_words_are_the_claims_and_say_when_the_encoded_claim_keeps_fewer() {
+        let short = claim("Networks trained with random labels reach zero training error.");
+        let stored = short.stored_words();
+        let mut words = Vec::new();
+        assert!(!Claim::read_stored_words(
+            stored.iter().copied(),
+            &mut words
+        ));
+        assert_eq!(words, short.words);
+        let decoded = Claim::decode(&short.encode()).unwrap();
+        assert_eq!(decoded.words, words);
+        // Past 255 content words the encoded claim keeps the first 255.
+        let long: String = (0..300).map(|n| format!("word{n}x ")).collect();
+        let long = claim(&long);
+        assert_eq!(long.words.len(), 300);
+        let stored = long.stored_words();
+        assert_eq!(stored.last(), Some(&WORDS_CUT));
+        words.clear();
+        assert!(Claim::read_stored_words(stored.iter().copied(), &mut words));
+        assert_eq!(words, long.words);
+        let decoded = Claim::decode(&long.encode()).unwrap();
+        assert_eq!(decoded.words.len(), 255);
     }
 
     #[test]

@@ -41,16 +41,27 @@ pub const COMMON: &[&str] = &[
 
 /// The lookup keys of a claim (none when it has fewer than [`MIN_WORDS`] words).
 pub fn keys(claim: &Claim) -> Vec<u64> {
-    pair_keys(claim, PICKED)
+    keys_of_words(&claim.words)
+}
+
+/// The lookup keys of a claim whose content words ([`Claim::words`]:
+/// sorted and unique) are `words`: what the index stores of a claim's
+/// words gives its keys back without reading the claim.
+pub fn keys_of_words(words: &[u32]) -> Vec<u64> {
+    pair_keys_of_words(words, PICKED)
 }
 
 /// [`keys`] with another number of picked words, for measuring.
 pub fn pair_keys(claim: &Claim, picked: usize) -> Vec<u64> {
-    if claim.words.len() < MIN_WORDS {
+    pair_keys_of_words(&claim.words, picked)
+}
+
+fn pair_keys_of_words(words: &[u32], picked: usize) -> Vec<u64> {
+    if words.len() < MIN_WORDS {
         return Vec::new();
     }
     let generic = generic();
-    let mut words: Vec<u32> = claim.words.clone();
+    let mut words: Vec<u32> = words.to_vec();
     words.sort_by_key(|w| (generic.contains(w), mix(u64::from(*w) ^ 0x7069_636b)));
     words.truncate(picked);
     words.sort_unstable();

@@ -32,7 +32,7 @@ use super::echoes::{self, EchoColumns};
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, FacetCounter, Found, SearchRequest};
-use crate::echo::decide::{self, Sketch, PARAMS};
+use crate::echo::decide::{self, PARAMS};
 use crate::echo::Claim;
 use crate::error::Result;
 use crate::schema::names;
@@ -116,7 +116,9 @@ struct Walk {
     held: Vec<(u32, u32)>,
     /// How many matches were walked.
     walked: usize,
-    /// Scratch space: a match's keys, the heads it may join, a claim's bytes.
+    /// Scratch space: a match's words and keys, the heads it may join, a
+    /// claim's bytes.
+    words: Vec<u32>,
     keys: Vec<u64>,
     candidates: Vec<u32>,
     buffer: Vec<u8>,
@@ -129,11 +131,12 @@ const NONE: u32 = u32::MAX;
 struct Head {
     score: Score,
     address: DocAddress,
-    /// The sketch of its claim's words, read from the index the first time
-    /// another match shares a key with it.
-    sketch: Option<Option<Sketch>>,
-    /// Its claim, read the first time a match comes close enough to it by
-    /// the sketches.
+    /// Its claim's content words as the index stores them, and whether its
+    /// stored claim keeps fewer ([`EchoColumns::words`]): kept from its own
+    /// step when it has keys (only then may a match share one with it).
+    words: Option<(Vec<u32>, bool)>,
+    /// Its claim, read the first time a match comes close enough to it in
+    /// words.
     claim: Option<Option<Claim>>,
 }
 
@@ -150,6 +153,7 @@ impl Walk {
             by_key: FxHashMap::with_capacity_and_hasher(keys, Default::default()),
             held: Vec::with_capacity(keys),
             walked: 0,
+            words: Vec::new(),
             keys: Vec::new(),
             candidates: Vec::new(),
             buffer: Vec::new(),
@@ -160,20 +164,21 @@ impl Walk {
     /// best-ranked head it shares a key with and makes the same claim as,
     /// or makes it the head of a new group.
     ///
-    /// Most heads that share a key with the match share too few words to
-    /// be the same claim, and the sketches stored in the index tell so
-    /// without reading either claim ([`decide::may_be_close`], never wrong
-    /// about a pair that is close): with the head's words when its claim
-    /// was read already, else with the match's, read once.
+    /// The match's keys come from its content words as the index stores
+    /// them, and most heads that share a key with it share too few words to
+    /// be the same claim: those words tell so (the decision's own first
+    /// step, [`decide::close`]) without reading either claim.
     fn step(&mut self, next: Match) {
         self.walked += 1;
         let address = next.address;
         self.keys.clear();
         let mut claim = None;
-        let mut sketch = None;
+        let mut cut = false;
         if let Some(columns) = &self.segments[address.segment_ord as usize] {
             let columns = Arc::clone(columns);
-            self.keys.extend(columns.keys(address.doc_id));
+            cut = columns.words(address.doc_id, &mut self.words);
+            self.keys
+                .extend(crate::echo::keys::keys_of_words(&self.words));
             self.candidates.clear();
             for key in &self.keys {
                 let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);
@@ -185,38 +190,13 @@ impl Walk {
             }
             self.candidates.sort_unstable();
             self.candidates.dedup();
-            let sketches = echoes::use_sketches();
-            if !self.candidates.is_empty() {
-                sketch = Some(columns.sketch(address.doc_id));
-            }
+            let prefilter = echoes::use_stored_words();
+            let near = decide::Near::new(&self.words, &PARAMS);
             for i in 0..self.candidates.len() {
                 let head = self.candidates[i];
-                let may = match (sketch.flatten(), self.sketch_of(head)) {
-                    (Some(own_sketch), Some(head_sketch)) if sketches => {
-                        match &self.heads[head as usize].claim {
-                            Some(Some(other)) => decide::may_be_close(
-                                &other.words,
-                                &head_sketch,
-                                &own_sketch,
-                                &PARAMS,
-                            ),
-                            Some(None) => false,
-                            None => claim
-                                .get_or_insert_with(|| {
-                                    columns.claim(address.doc_id, &mut self.buffer)
-                                })
-                                .as_ref()
-                                .is_some_and(|own| {
-                                    decide::may_be_close(
-                                        &own.words,
-                                        &own_sketch,
-                                        &head_sketch,
-                                        &PARAMS,
-                                    )
-                                }),
-                        }
-                    }
-                    _ => true,
+                let may = !prefilter || cut || {
+                    let (head_words, head_cut) = words_of(&mut self.heads, &self.segments, head);
+                    *head_cut || near.close(head_words, &PARAMS)
                 };
                 if !may {
                     continue;
@@ -227,19 +207,20 @@ impl Walk {
                     // No claim: the same claim as none.
                     break;
                 };
-                if self
-                    .claim_of(head)
+                if claim_of(&mut self.heads, &self.segments, &mut self.buffer, head)
                     .is_some_and(|other| decide::same_claim(own, other))
                 {
                     return;
                 }
             }
         }
-        self.push(next, sketch, claim);
+        let words = (!self.keys.is_empty()).then(|| (self.words.clone(), cut));
+        self.push(next, words, claim);
     }
 
-    /// Makes `next`, whose keys are in `self.keys`, the head of a new group.
-    fn push(&mut self, next: Match, sketch: Option<Option<Sketch>>, claim: Option<Option<Claim>>) {
+    /// Makes `next`, whose keys are in `self.keys` (and, when it has any,
+    /// its words and whether they are cut, in `words`), the head of a new group.
+    fn push(&mut self, next: Match, words: Option<(Vec<u32>, bool)>, claim: Option<Option<Claim>>) {
         let at = self.heads.len() as u32;
         for key in &self.keys {
             let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
@@ -252,31 +233,42 @@ impl Walk {
         self.heads.push(Head {
             score: next.score,
             address: next.address,
-            sketch,
+            words,
             claim,
         });
     }
+}
 
-    /// The sketch of head `at`, read on first use.
-    fn sketch_of(&mut self, at: u32) -> Option<Sketch> {
-        let head = &mut self.heads[at as usize];
-        *head.sketch.get_or_insert_with(|| {
-            let address = head.address;
-            let columns = self.segments[address.segment_ord as usize].as_ref();
-            columns.and_then(|c| c.sketch(address.doc_id))
-        })
-    }
+/// The stored words of head `at` and whether they are cut, read on first use.
+fn words_of<'a>(
+    heads: &'a mut [Head],
+    segments: &[Option<Arc<EchoColumns>>],
+    at: u32,
+) -> &'a (Vec<u32>, bool) {
+    let head = &mut heads[at as usize];
+    let address = head.address;
+    head.words.get_or_insert_with(|| {
+        let mut words = Vec::new();
+        let cut = (segments[address.segment_ord as usize].as_ref())
+            .is_some_and(|c| c.words(address.doc_id, &mut words));
+        (words, cut)
+    })
+}
 
-    /// The claim of head `at`, read on first use.
-    fn claim_of(&mut self, at: u32) -> Option<&Claim> {
-        let head = &mut self.heads[at as usize];
-        if head.claim.is_none() {
-            let address = head.address;
-            let columns = self.segments[address.segment_ord as usize].as_ref();
-            head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, &mut self.buffer)));
-        }
-        head.claim.as_ref()?.as_ref()
+/// The claim of head `at`, read on first use.
+fn claim_of<'a>(
+    heads: &'a mut [Head],
+    segments: &[Option<Arc<EchoColumns>>],
+    buffer: &mut Vec<u8>,
+    at: u32,
+) -> Option<&'a Claim> {
+    let head = &mut heads[at as usize];
+    if head.claim.is_none() {
+        let address = head.address;
+        let columns = segments[address.segment_ord as usize].as_ref();
+        head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, buffer)));
     }
+    head.claim.as_ref()?.as_ref()
 }
 
 /// The matches in rank order, sorted a chunk at a time as the walk asks

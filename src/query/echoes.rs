@@ -7,14 +7,13 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
 use serde::Serialize;
 use tantivy::columnar::{BytesColumn, Column};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::warm::CommitState;
-use crate::echo::decide::{self, Sketch, Verdict, PARAMS};
+use crate::echo::decide::{self, Verdict, PARAMS};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::model::{Date, Record};
@@ -80,7 +79,8 @@ pub fn byline_authors(byline: &str) -> Vec<String> {
 
 /// The echo columns of one segment, opened once per commit.
 pub(crate) struct EchoColumns {
-    keys: Column<u64>,
+    /// Each claim's content words ([`Claim::stored_words`]).
+    words: Column<u64>,
     claim: Option<BytesColumn>,
     item: Column<u64>,
     date: Option<Column<DateTime>>,
@@ -88,9 +88,6 @@ pub(crate) struct EchoColumns {
     /// record's version key and a record's place on its page.
     version: Column<u64>,
     place: Column<u64>,
-    /// The sketch of each claim's words: signature (low, high), weighted
-    /// sum and number of words.
-    sketch: [Column<u64>; 3],
 }
 
 impl std::fmt::Debug for EchoColumns {
@@ -104,29 +101,34 @@ impl EchoColumns {
     pub(crate) fn open(segment: &SegmentReader) -> tantivy::Result<EchoColumns> {
         let fast = segment.fast_fields();
         Ok(EchoColumns {
-            keys: fast.u64(names::CLAIM_KEY)?,
+            words: fast.u64(names::CLAIM_WORDS)?,
             claim: fast.bytes(names::CLAIM)?,
             item: fast.u64(names::ITEM)?,
             date: fast.column_opt::<DateTime>(names::DATE)?,
             version: fast.u64(names::THREAD_VERSION)?,
             place: fast.u64(names::PLACE)?,
-            sketch: [
-                fast.u64(names::CLAIM_SKETCH_LOW)?,
-                fast.u64(names::CLAIM_SKETCH_HIGH)?,
-                fast.u64(names::CLAIM_WEIGHT)?,
-            ],
         })
     }
 
-    /// The sketch of `doc`'s claim, read from the fast columns, if it takes
-    /// part in echoes: what rules most pairs out without reading the claim.
-    pub(crate) fn sketch(&self, doc: DocId) -> Option<Sketch> {
-        let [low, high, weight] = &self.sketch;
-        Some(Sketch::from_columns([
-            low.first(doc)?,
-            high.first(doc)?,
-            weight.first(doc)?,
-        ]))
+    /// The content words of `doc`'s claim into `words` (none for a record
+    /// that takes no part in echoes): `true` when its claim as the index
+    /// keeps it ([`EchoColumns::claim`]) has fewer, so that only reading
+    /// the claim tells how close it is to another. The values are unpacked
+    /// together, not one by one.
+    pub(crate) fn words(&self, doc: DocId, words: &mut Vec<u32>) -> bool {
+        let rows = self.words.index.value_row_ids(doc);
+        let mut values = [0u64; 64];
+        let mut cut = false;
+        words.clear();
+        let mut start = rows.start;
+        while start < rows.end {
+            let n = (rows.end - start).min(64);
+            let chunk = &mut values[..n as usize];
+            self.words.values.get_range(u64::from(start), chunk);
+            cut |= Claim::read_stored_words(chunk.iter().copied(), words);
+            start += n;
+        }
+        cut
     }
 
     /// The claim of `doc`, if it takes part in echoes.
@@ -139,16 +141,10 @@ impl EchoColumns {
     }
 
     /// The claims of `docs` (sorted, unique), `None` for a document that
-    /// takes no part in echoes or whose words `wanted(at, words)` turns
-    /// down (`at` its place in `docs`). Each block of the claim column's
-    /// dictionary is read once, however many of the documents' claims it
-    /// holds, and each distinct claim is decoded once, in full only when
-    /// its words are wanted.
-    fn claims(
-        &self,
-        docs: &[DocId],
-        mut wanted: impl FnMut(usize, &[u32]) -> bool,
-    ) -> Vec<Option<Arc<Claim>>> {
+    /// takes no part in echoes. Each block of the claim column's dictionary
+    /// is read once, however many of the documents' claims it holds, and
+    /// each distinct claim is decoded once.
+    fn claims(&self, docs: &[DocId]) -> Vec<Option<Arc<Claim>>> {
         let mut claims = vec![None; docs.len()];
         let Some(column) = self.claim.as_ref() else {
             return claims;
@@ -162,34 +158,16 @@ impl EchoColumns {
         // error leaves the claims not read yet out, as one lookup at a
         // time did.
         let mut next = 0;
-        let mut last_ord = None;
-        let mut last_words: Option<Vec<u32>> = None;
-        let mut last_claim: Option<Arc<Claim>> = None;
+        let mut last: Option<(u64, Option<Arc<Claim>>)> = None;
         let _ = (column.dictionary()).sorted_ords_to_term_cb(&sorted, |bytes| {
             let (ord, at) = ords[next];
             next += 1;
-            if last_ord != Some(ord) {
-                last_ord = Some(ord);
-                last_words = Claim::decode_words(bytes);
-                last_claim = None;
+            if last.as_ref().is_none_or(|(last_ord, _)| *last_ord != ord) {
+                last = Some((ord, Claim::decode(bytes).map(Arc::new)));
             }
-            let Some(words) = &last_words else {
-                return;
-            };
-            if !wanted(at, words) {
-                return;
-            }
-            if last_claim.is_none() {
-                last_claim = Claim::decode(bytes).map(Arc::new);
-            }
-            claims[at] = last_claim.clone();
+            claims[at] = last.as_ref().and_then(|(_, claim)| claim.clone());
         });
         claims
-    }
-
-    /// The lookup keys of `doc`.
-    pub(crate) fn keys(&self, doc: DocId) -> impl Iterator<Item = u64> + '_ {
-        self.keys.values_for_doc(doc)
     }
 
     fn item(&self, doc: DocId) -> u64 {
@@ -214,24 +192,24 @@ impl EchoColumns {
     }
 }
 
-/// Whether the sketches stored in the index rule candidates out before
-/// their claims are read: always, except in the tests that check, by
-/// deciding every candidate in full, that they change no group.
+/// Whether the words stored in the index rule candidates out before their
+/// claims are read: always, except in the tests that check, by deciding
+/// every candidate in full, that they change no group.
 #[cfg(not(test))]
-pub(crate) fn use_sketches() -> bool {
+pub(crate) fn use_stored_words() -> bool {
     true
 }
 
 #[cfg(test)]
 thread_local! {
-    /// What [`use_sketches`] says on this thread.
-    pub(crate) static USE_SKETCHES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    /// What [`use_stored_words`] says on this thread.
+    pub(crate) static USE_STORED_WORDS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
 /// See the function of the same name outside tests.
 #[cfg(test)]
-pub(crate) fn use_sketches() -> bool {
-    USE_SKETCHES.with(std::cell::Cell::get)
+pub(crate) fn use_stored_words() -> bool {
+    USE_STORED_WORDS.with(std::cell::Cell::get)
 }
 
 /// A record found by a hit's keys.
@@ -270,14 +248,13 @@ pub(crate) fn candidates(
 
 /// [`candidates`] of several claims at once, each given with its own
 /// record: `each(i, candidate)` for every record that shares a key with
-/// claim `i`. Without `distant`, a record too far apart in words from every
-/// claim that found it to be the same claim (its verdict would be
-/// [`Verdict::Distant`]) is left out, its claim not decoded. A key several
+/// claim `i`. A record too far apart in words from a claim that found it
+/// to be the same claim (its verdict is [`Verdict::Distant`]: the
+/// decision's first step, [`decide::close`], on the words the index stores
+/// beside each claim) is told so without reading its claim: it is left
+/// out, or with `distant` given as [`Verdict::Distant`]. A key several
 /// claims hold is looked up once, and a record found by several claims has
-/// its claim read once. A record whose stored sketch says it cannot come
-/// close enough in words to any claim that found it ([`decide::may_be_close`],
-/// never wrong about a pair that is close) has its claim never read: it is
-/// left out, or with `distant` given as [`Verdict::Distant`].
+/// its words and its claim read once.
 fn each_candidate(
     searcher: &Searcher,
     fields: &Fields,
@@ -293,10 +270,9 @@ fn each_candidate(
         .collect();
     askers.sort_unstable();
     askers.dedup();
-    let sketches: Vec<Sketch> = (claims.iter())
-        .map(|(claim, _)| Sketch::of_claim(claim))
+    let nears: Vec<decide::Near> = (claims.iter())
+        .map(|(claim, _)| decide::Near::new(&claim.words, &PARAMS))
         .collect();
-    let mut seen: FxHashSet<(usize, DocAddress)> = FxHashSet::default();
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let Some(columns) = state.echo_columns(segment)? else {
             continue;
@@ -323,7 +299,7 @@ fn each_candidate(
                 if shown {
                     let address = DocAddress::new(ordinal as u32, doc);
                     for &(_, i) in same_key {
-                        if Some(address) != claims[i].1 && seen.insert((i, address)) {
+                        if Some(address) != claims[i].1 {
                             pairs.push((doc, i));
                         }
                     }
@@ -331,33 +307,31 @@ fn each_candidate(
                 doc = postings.advance();
             }
         }
+        // Each pair once, however many keys it shares.
         pairs.sort_unstable();
-        // The pairs that may be close, by the sketches alone: only their
-        // documents' claims are read.
-        let sketched = use_sketches();
+        pairs.dedup();
+        // The pairs close enough in words, by the stored words: only their
+        // documents' claims are read. A record whose stored claim keeps
+        // fewer words than it has is read to be told.
+        let prefilter = use_stored_words();
+        let (mut words, mut cut, mut last) = (Vec::new(), false, None);
         let may: Vec<bool> = (pairs.iter())
             .map(|&(doc, i)| {
-                !sketched
-                    || columns.sketch(doc).is_none_or(|other| {
-                        decide::may_be_close(&claims[i].0.words, &sketches[i], &other, &PARAMS)
-                    })
+                if !prefilter {
+                    return true;
+                }
+                if last != Some(doc) {
+                    last = Some(doc);
+                    cut = columns.words(doc, &mut words);
+                }
+                cut || nears[i].close(&words, &PARAMS)
             })
             .collect();
-        let read: Vec<(DocId, usize)> = (pairs.iter().zip(&may))
-            .filter_map(|(&pair, &may)| may.then_some(pair))
+        let mut docs: Vec<DocId> = (pairs.iter().zip(&may))
+            .filter_map(|(&(doc, _), &may)| may.then_some(doc))
             .collect();
-        let mut docs: Vec<DocId> = read.iter().map(|&(doc, _)| doc).collect();
         docs.dedup();
-        // The claims that found each document: `read[from[at]..from[at + 1]]`.
-        let mut from: Vec<usize> = (0..read.len())
-            .filter(|&k| k == 0 || read[k - 1].0 != read[k].0)
-            .collect();
-        from.push(read.len());
-        let others = columns.claims(&docs, |at, words| {
-            distant
-                || (read[from[at]..from[at + 1]].iter())
-                    .any(|&(_, i)| decide::close(&claims[i].0.words, words, &PARAMS))
-        });
+        let others = columns.claims(&docs);
         for ((doc, i), may) in pairs.into_iter().zip(may) {
             if !may {
                 if distant {
@@ -496,67 +470,54 @@ mod tests {
         serde_json::to_value(index.search(request).unwrap()).unwrap()
     }
 
-    /// Runs `f` on this thread with the stored sketches used or not.
-    fn with_sketches<T>(on: bool, f: impl FnOnce() -> T) -> T {
-        USE_SKETCHES.with(|c| c.set(on));
+    /// Runs `f` on this thread with the stored words used or not.
+    fn with_stored_words<T>(on: bool, f: impl FnOnce() -> T) -> T {
+        USE_STORED_WORDS.with(|c| c.set(on));
         let out = f();
-        USE_SKETCHES.with(|c| c.set(true));
+        USE_STORED_WORDS.with(|c| c.set(true));
         out
     }
 
     #[test]
-    fn the_stored_sketch_is_the_claims_and_never_rules_out_a_close_pair() {
+    fn the_stored_words_are_the_claims_and_give_its_keys() {
         let (dir, _) = default_corpus_index();
         let index = crate::storage::open_for_reading(dir.path()).unwrap();
+        let fields = Fields::new(&index.schema()).unwrap();
         let searcher = index.reader().unwrap().searcher();
-        let (mut claims, mut close_pairs, mut ruled_out) = (0, 0, 0);
+        let (mut claims, mut keyed) = (0, 0);
         for segment in searcher.segment_readers() {
             let columns = EchoColumns::open(segment).unwrap();
-            let mut buffer = Vec::new();
-            let mut by_key: std::collections::BTreeMap<u64, Vec<(Claim, Sketch)>> =
-                std::collections::BTreeMap::new();
+            let inverted = segment.inverted_index(fields.claim_key).unwrap();
+            let (mut buffer, mut words) = (Vec::new(), Vec::new());
             for doc in 0..segment.max_doc() {
-                let claim = columns.claim(doc, &mut buffer);
-                let sketch = columns.sketch(doc);
-                // Stored bit for bit as the claim's words give it, and only
-                // for records with a claim.
-                assert_eq!(sketch, claim.as_ref().map(Sketch::of_claim), "doc {doc}");
-                let (Some(claim), Some(sketch)) = (claim, sketch) else {
+                let cut = columns.words(doc, &mut words);
+                let Some(claim) = columns.claim(doc, &mut buffer) else {
+                    // Only records with a claim have words.
+                    assert!(words.is_empty() && !cut, "doc {doc}");
                     continue;
                 };
                 claims += 1;
-                for key in columns.keys(doc) {
-                    by_key.entry(key).or_default().push((claim.clone(), sketch));
-                }
-            }
-            // Every pair sharing a key, as a hit's echoes and `--collapse`
-            // meet them: the sketches pass every pair that is close.
-            for records in by_key.values() {
-                for (a, (claim_a, sketch_a)) in records.iter().enumerate() {
-                    for (claim_b, sketch_b) in &records[a + 1..] {
-                        let may = decide::may_be_close(&claim_a.words, sketch_a, sketch_b, &PARAMS);
-                        let back =
-                            decide::may_be_close(&claim_b.words, sketch_b, sketch_a, &PARAMS);
-                        if decide::close(&claim_a.words, &claim_b.words, &PARAMS) {
-                            close_pairs += 1;
-                            assert!(may && back, "{:?} / {:?}", claim_a.words, claim_b.words);
-                        } else if !may {
-                            ruled_out += 1;
-                        }
-                    }
+                // The words the decision reads from the stored claim.
+                assert!(!cut, "doc {doc}");
+                assert_eq!(words, claim.words, "doc {doc}");
+                // Their keys are the ones the record is indexed by.
+                let keys = keys::keys_of_words(&words);
+                keyed += usize::from(!keys.is_empty());
+                for key in keys {
+                    let term = Term::from_field_u64(fields.claim_key, key);
+                    let mut postings = inverted
+                        .read_postings(&term, IndexRecordOption::Basic)
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(postings.seek(doc), doc, "doc {doc}");
                 }
             }
         }
-        // The corpus has claims, close pairs, and pairs the sketches rule out.
-        assert!(claims > 100, "{claims}");
-        assert!(
-            close_pairs > 10 && ruled_out > 10,
-            "{close_pairs} {ruled_out}"
-        );
+        assert!(claims > 100 && keyed > 100, "{claims} {keyed}");
     }
 
     #[test]
-    fn the_stored_sketches_change_no_echo_group_or_similar() {
+    fn the_stored_words_change_no_echo_group_or_similar() {
         let (_dir, index) = default_corpus_index();
         // Echoes of the hits, and the groups of `--collapse`, of queries
         // whose hits are echoed claims, quotes and thread records.
@@ -580,8 +541,8 @@ mod tests {
                         ..SearchRequest::new(query)
                     };
                     assert_eq!(
-                        with_sketches(true, || answer(&index, &request)),
-                        with_sketches(false, || answer(&index, &request)),
+                        with_stored_words(true, || answer(&index, &request)),
+                        with_stored_words(false, || answer(&index, &request)),
                         "{query} collapse {collapse} offset {offset}"
                     );
                 }
@@ -598,8 +559,8 @@ mod tests {
             .unwrap();
         let mut echoed = 0;
         for id in &ids {
-            let with = with_sketches(true, || index.similar(id).ok());
-            let without = with_sketches(false, || index.similar(id).ok());
+            let with = with_stored_words(true, || index.similar(id).ok());
+            let without = with_stored_words(false, || index.similar(id).ok());
             assert_eq!(with, without, "{id}");
             echoed += usize::from(with.is_some_and(|s| s.items > 0));
         }
