@@ -357,21 +357,39 @@ const MAGNITUDES: &[(&str, u32)] = &[
     ("t", 0xFFFF_FFF0),
 ];
 
+/// The role of a word: one lookup in a table made once from the lists
+/// above (a word read for every word of every claim at index time).
 fn role(word: &str) -> Role {
-    if NEGATIONS.contains(&word) || word.ends_with("n't") {
+    if word.ends_with("n't") {
         return Role::Negation;
     }
-    if let Some((_, converse)) = ANCHORS.iter().find(|(w, _)| *w == word) {
-        return Role::Anchor {
-            converse: *converse,
-        };
-    }
-    if STOP.contains(&word) {
-        return Role::Stop;
-    }
-    let (class, sign) =
-        (SIGNS.iter().find(|(w, _, _)| *w == word)).map_or((0, 0), |(_, c, s)| (*c, *s));
-    Role::Content { class, sign }
+    roles()
+        .get(word)
+        .copied()
+        .unwrap_or(Role::Content { class: 0, sign: 0 })
+}
+
+/// Every listed word's role. A word on several lists takes the first of
+/// negation, anchor, stop word and direction, so later lists are entered
+/// first and overwritten.
+fn roles() -> &'static FxHashMap<&'static str, Role> {
+    static ROLES: std::sync::OnceLock<FxHashMap<&'static str, Role>> = std::sync::OnceLock::new();
+    ROLES.get_or_init(|| {
+        let mut roles = FxHashMap::default();
+        for &(word, class, sign) in SIGNS {
+            roles.insert(word, Role::Content { class, sign });
+        }
+        for &word in STOP {
+            roles.insert(word, Role::Stop);
+        }
+        for &(word, converse) in ANCHORS {
+            roles.insert(word, Role::Anchor { converse });
+        }
+        for &word in NEGATIONS {
+            roles.insert(word, Role::Negation);
+        }
+        roles
+    })
 }
 
 /// Reads tokens into a [`Claim`].
@@ -1025,6 +1043,44 @@ mod tests {
         assert_eq!(words, long.words);
         let decoded = Claim::decode(&long.encode()).unwrap();
         assert_eq!(decoded.words.len(), 255);
+    }
+
+    /// What [`role`] says, by going through the lists in order.
+    fn role_by_lists(word: &str) -> Role {
+        if NEGATIONS.contains(&word) || word.ends_with("n't") {
+            return Role::Negation;
+        }
+        if let Some((_, converse)) = ANCHORS.iter().find(|(w, _)| *w == word) {
+            return Role::Anchor {
+                converse: *converse,
+            };
+        }
+        if STOP.contains(&word) {
+            return Role::Stop;
+        }
+        let (class, sign) =
+            (SIGNS.iter().find(|(w, _, _)| *w == word)).map_or((0, 0), |(_, c, s)| (*c, *s));
+        Role::Content { class, sign }
+    }
+
+    #[test]
+    fn the_role_table_says_what_the_lists_say() {
+        let listed = (NEGATIONS.iter().chain(STOP))
+            .copied()
+            .chain(ANCHORS.iter().map(|(w, _)| *w))
+            .chain(SIGNS.iter().map(|(w, _, _)| *w));
+        let others = [
+            "network",
+            "isn't",
+            "mightn't",
+            "outperforms",
+            "",
+            "grokking",
+        ];
+        for word in listed.chain(others) {
+            assert_eq!(role(word), role_by_lists(word), "{word}");
+        }
+        assert_eq!(role("outperform"), Role::Anchor { converse: false });
     }
 
     #[test]

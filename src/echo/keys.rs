@@ -61,9 +61,13 @@ fn pair_keys_of_words(words: &[u32], picked: usize) -> Vec<u64> {
         return Vec::new();
     }
     let generic = generic();
-    let mut words: Vec<u32> = words.to_vec();
-    words.sort_by_key(|w| (generic.contains(w), mix(u64::from(*w) ^ 0x7069_636b)));
-    words.truncate(picked);
+    // The order of picking, computed once per word (`mix` is a bijection,
+    // so no two words tie).
+    let mut order: Vec<(bool, u64, u32)> = (words.iter())
+        .map(|&w| (generic.contains(&w), mix(u64::from(w) ^ 0x7069_636b), w))
+        .collect();
+    order.sort_unstable();
+    let mut words: Vec<u32> = order.iter().take(picked).map(|&(_, _, w)| w).collect();
     words.sort_unstable();
     let mut keys = Vec::with_capacity(words.len() * words.len().saturating_sub(1) / 2);
     for (i, a) in words.iter().enumerate() {
@@ -151,6 +155,41 @@ fn mix(mut z: u64) -> u64 {
 mod tests {
     use super::super::features::claim;
     use super::*;
+
+    #[test]
+    fn the_picked_words_are_the_first_by_the_picking_order() {
+        let generic = generic().to_vec();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2_000 {
+            let mut words: Vec<u32> = Vec::new();
+            for _ in 0..(state % 20) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                words.push(if state.is_multiple_of(5) {
+                    generic[(state / 5) as usize % generic.len()]
+                } else {
+                    (state >> 20) as u32
+                });
+            }
+            words.sort_unstable();
+            words.dedup();
+            // By definition: sorted by (generic, mixed word), the first PICKED.
+            let mut picked = words.clone();
+            picked.sort_by_key(|w| (generic.contains(w), mix(u64::from(*w) ^ 0x7069_636b)));
+            picked.truncate(PICKED);
+            picked.sort_unstable();
+            let mut expected = Vec::new();
+            if words.len() >= MIN_WORDS {
+                for (i, a) in picked.iter().enumerate() {
+                    for b in &picked[i + 1..] {
+                        expected.push(mix(u64::from(*a) << 32 | u64::from(*b)).max(1));
+                    }
+                }
+            }
+            assert_eq!(keys_of_words(&words), expected, "{words:?}");
+        }
+    }
 
     #[test]
     fn the_same_words_give_the_same_keys_and_others_mostly_not() {
