@@ -12,6 +12,8 @@
 //! index) or is damaged, they are found from the index again.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,16 +71,22 @@ pub(crate) fn of_commit(searcher: &Searcher) -> tantivy::Result<Superseded> {
     find(searcher)
 }
 
-/// Finds the superseded records of `searcher`'s commit and writes them to
-/// [`FILE`] (atomically: a reader sees the old file or the new one).
-pub(crate) fn save(searcher: &Searcher) -> tantivy::Result<()> {
+/// Finds the superseded records of `searcher`'s commit, the commit of the
+/// index in `dir`, and writes them to [`FILE`] there: to a temporary file
+/// first, renamed over the old one, so that a reader sees a whole file. The
+/// file is written beside Tantivy's, not through its directory, which would
+/// list it as one of its own and delete it with the next unused files.
+pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
     let found = find(searcher)?;
     let bytes = encode(&found, searcher);
-    searcher
-        .index()
-        .directory()
-        .atomic_write(Path::new(FILE), &bytes)?;
-    Ok(())
+    let (path, temporary) = (dir.join(FILE), dir.join(format!("{FILE}.tmp")));
+    let written = File::create(&temporary).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    written
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|e| crate::error::Error::io(&path, e))
 }
 
 /// Finds the superseded records from the `thread_version` field's term
@@ -280,7 +288,10 @@ mod tests {
     }
 
     fn index_with_versions() -> (Index, IndexWriter, Field) {
-        let index = Index::create_in_ram(schema::build());
+        with_versions(Index::create_in_ram(schema::build()))
+    }
+
+    fn with_versions(index: Index) -> (Index, IndexWriter, Field) {
         crate::analyzer::register_analyzers(&index);
         let field = index
             .schema()
@@ -313,10 +324,12 @@ mod tests {
 
     #[test]
     fn the_kept_file_is_read_for_its_own_commit_only() {
-        let (index, mut writer, field) = index_with_versions();
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::create_in_dir(dir.path(), schema::build()).unwrap();
+        let (index, mut writer, field) = with_versions(index);
         let searcher = index.reader().unwrap().searcher();
-        save(&searcher).unwrap();
-        let bytes = index.directory().atomic_read(Path::new(FILE)).unwrap();
+        save(dir.path(), &searcher).unwrap();
+        let bytes = std::fs::read(dir.path().join(FILE)).unwrap();
         assert_eq!(decode(&bytes, &searcher), Some(find(&searcher).unwrap()));
         assert_eq!(of_commit(&searcher).unwrap(), find(&searcher).unwrap());
 

@@ -226,7 +226,7 @@ fn rebuild(
     progress(Progress::Committing);
     let (hash, pages) = spill.finish(index_dir, rewritten)?;
     commit(writer, index_dir, pages, hash)?;
-    settle(writer, layout::Merges::Build)?;
+    settle(writer, index_dir, layout::Merges::Build)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -287,13 +287,16 @@ fn commit(
 
 /// After a commit: merges segments as [`layout`] says, then keeps the
 /// superseded records of the result for the processes that will open it.
-fn settle(writer: &mut IndexWriter<TantivyDocument>, after: layout::Merges) -> Result<()> {
+fn settle(
+    writer: &mut IndexWriter<TantivyDocument>,
+    index_dir: &Path,
+    after: layout::Merges,
+) -> Result<()> {
     layout::settle(writer, after)?;
     let reader: tantivy::IndexReader = (writer.index().reader_builder())
         .reload_policy(tantivy::ReloadPolicy::Manual)
         .try_into()?;
-    crate::superseded::save(&reader.searcher())?;
-    Ok(())
+    crate::superseded::save(index_dir, &reader.searcher())
 }
 
 /// Modification times from this instant on are "recent" (see [`RECENT`]).

@@ -174,7 +174,7 @@ fn incremental(
         let keep = |rel: &str, _: &Entry| !plan.dropped.contains(rel);
         let (hash, pages) = old.write_next(index_dir, changes, keep)?;
         commit(&mut writer, index_dir, pages, hash)?;
-        settle(&mut writer, layout::Merges::Update)?;
+        settle(&mut writer, index_dir, layout::Merges::Update)?;
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)

@@ -226,6 +226,35 @@ fn a_new_thread_version_becomes_the_newest() {
     assert_converged(&fx);
 }
 
+/// A write run leaves the superseded records of its commit beside the index
+/// for the next process that opens it; Tantivy's clean-up of unused files,
+/// which every writer and every merge runs, must leave that file alone.
+#[test]
+fn the_superseded_records_stay_kept_across_runs() {
+    let fx = base();
+    let kept = fx.index().join("superseded.bin");
+    fx.ok(&["index"]);
+    assert!(kept.is_file(), "after index");
+    for round in 0..3 {
+        fx.write(
+            &format!("items/new{round}.txt"),
+            item(&format!("Paper {round}"), "A new claim."),
+        );
+        reindex(&fx);
+        assert!(kept.is_file(), "after reindex {round}");
+    }
+    // Files modified within the last two seconds are read again; these are
+    // made older so that this run has nothing to do.
+    let minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
+    for entry in std::fs::read_dir(fx.corpus().join("items")).unwrap() {
+        let file = std::fs::File::options().write(true).open(entry.unwrap().path());
+        file.unwrap().set_modified(minute_ago).unwrap();
+    }
+    reindex(&fx);
+    assert_eq!(counts(&reindex(&fx)), (0, 0, 0, 8));
+    assert!(kept.is_file(), "after a reindex with nothing to do");
+}
+
 #[test]
 fn quiet_prints_nothing_when_all_is_well_and_the_summary_is_one_line() {
     let fx = base();
