@@ -247,7 +247,9 @@ fn the_superseded_records_stay_kept_across_runs() {
     // made older so that this run has nothing to do.
     let minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
     for entry in std::fs::read_dir(fx.corpus().join("items")).unwrap() {
-        let file = std::fs::File::options().write(true).open(entry.unwrap().path());
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path());
         file.unwrap().set_modified(minute_ago).unwrap();
     }
     reindex(&fx);
