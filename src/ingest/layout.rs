@@ -87,8 +87,8 @@ fn deleted_share(segment: &SegmentMeta) -> f64 {
 /// commits on its own, keeping the commit's payload, and removes the files
 /// of the segments it merged; a run killed in the middle leaves the index as
 /// the last merge left it, and its unfinished files are collected by the
-/// next writer. Returns how many merges ran.
-pub(crate) fn settle(writer: &mut IndexWriter<TantivyDocument>, after: Merges) -> Result<usize> {
+/// next writer.
+pub(crate) fn settle(writer: &mut IndexWriter<TantivyDocument>, after: Merges) -> Result<()> {
     // The metas hold their segments' files: let them go before merging, so
     // that each merge can remove the segments it took in.
     let groups = groups(&writer.index().searchable_segment_metas()?, after);
@@ -96,7 +96,7 @@ pub(crate) fn settle(writer: &mut IndexWriter<TantivyDocument>, after: Merges) -
     for group in &groups {
         writer.merge(group).wait()?;
     }
-    Ok(groups.len())
+    Ok(())
 }
 
 /// Returns to the system the heap memory the run freed. The allocator keeps
