@@ -5,6 +5,7 @@
 //! ```text
 //! corpus files → page (pure parsers) → model::Record → schema (index documents)
 //!   → storage (the index on disk, for both sides)
+//!   → commit_file (what a write run keeps beside its commit)
 //!   → superseded (older thread versions' records, kept once per commit)
 //!   → ingest (write side: one writer, one commit)
 //!   → query (read side: parse, filter, rank, facets, snippets) → stats
@@ -108,6 +109,7 @@ pub mod serve;
 mod spelling;
 pub mod stats;
 pub mod storage;
+mod commit_file;
 mod superseded;
 #[cfg(feature = "server")]
 pub mod web;

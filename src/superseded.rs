@@ -12,25 +12,23 @@
 //! index) or is damaged, they are found from the index again.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use tantivy::directory::Directory;
 use tantivy::index::{InvertedIndexReader, SegmentId};
 use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED};
 
+use crate::commit_file::{self, Input};
 use crate::schema;
 
 /// The file, in the index folder, that keeps the superseded records of the
 /// last commit.
 pub(crate) const FILE: &str = "superseded.bin";
 
-const MAGIC: &[u8; 8] = b"CSSUPER1";
+const MAGIC: &[u8; 8] = b"CSSUPER2";
 
 /// A set of document ids of one segment, one bit each.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -63,8 +61,8 @@ pub(crate) type Superseded = HashMap<SegmentId, Arc<DocBits>>;
 /// The superseded records of `searcher`'s commit: from [`FILE`] when it was
 /// made for this commit, found from the index otherwise.
 pub(crate) fn of_commit(searcher: &Searcher) -> tantivy::Result<Superseded> {
-    if let Ok(bytes) = searcher.index().directory().atomic_read(Path::new(FILE)) {
-        if let Some(kept) = decode(&bytes, searcher) {
+    if let Some(contents) = commit_file::read(FILE, MAGIC, searcher) {
+        if let Some(kept) = decode(&contents, searcher) {
             return Ok(kept);
         }
     }
@@ -72,21 +70,10 @@ pub(crate) fn of_commit(searcher: &Searcher) -> tantivy::Result<Superseded> {
 }
 
 /// Finds the superseded records of `searcher`'s commit, the commit of the
-/// index in `dir`, and writes them to [`FILE`] there: to a temporary file
-/// first, renamed over the old one, so that a reader sees a whole file. The
-/// file is written beside Tantivy's, not through its directory, which would
-/// list it as one of its own and delete it with the next unused files.
+/// index in `dir`, and keeps them there in [`FILE`].
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
     let found = find(searcher)?;
-    let bytes = encode(&found, searcher);
-    let (path, temporary) = (dir.join(FILE), dir.join(format!("{FILE}.tmp")));
-    let written = File::create(&temporary).and_then(|mut file| {
-        file.write_all(&bytes)?;
-        file.sync_all()
-    });
-    written
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|e| crate::error::Error::io(&path, e))
+    commit_file::save(dir, FILE, MAGIC, searcher, &encode(&found, searcher))
 }
 
 /// Finds the superseded records from the `thread_version` field's term
@@ -165,93 +152,36 @@ fn has_alive(
     Ok(false)
 }
 
-/// What a segment's entry in [`FILE`] is made for: its id, its deletions
-/// and its size.
-fn identity(segment: &SegmentReader) -> ([u8; 32], u64, u32) {
-    let mut id = [0u8; 32];
-    id.copy_from_slice(&segment.segment_id().uuid_string().as_bytes()[..32]);
-    let deletes = segment.delete_opstamp().unwrap_or(u64::MAX);
-    (id, deletes, segment.max_doc())
-}
-
-/// [`MAGIC`], the number of segments, then for each segment of `searcher`
-/// its [`identity`], the number of 64-bit words and the words (little
-/// endian), then the BLAKE3 hash of all that.
+/// For each segment of `searcher`, in its order, the number of 64-bit
+/// words of its set and the words (little endian).
 fn encode(found: &Superseded, searcher: &Searcher) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    let segments = searcher.segment_readers();
-    out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
-    for segment in segments {
-        let (id, deletes, max_doc) = identity(segment);
+    let mut out = Vec::new();
+    for segment in searcher.segment_readers() {
         let empty = DocBits::default();
         let bits = found.get(&segment.segment_id()).map_or(&empty, |b| b);
-        out.extend_from_slice(&id);
-        out.extend_from_slice(&deletes.to_le_bytes());
-        out.extend_from_slice(&max_doc.to_le_bytes());
         out.extend_from_slice(&(bits.0.len() as u32).to_le_bytes());
         for word in &bits.0 {
             out.extend_from_slice(&word.to_le_bytes());
         }
     }
-    let hash = blake3::hash(&out);
-    out.extend_from_slice(hash.as_bytes());
     out
 }
 
-/// The sets kept in `bytes`, if they were made for exactly the segments
-/// (and deletions) of `searcher`'s commit and are intact.
-fn decode(bytes: &[u8], searcher: &Searcher) -> Option<Superseded> {
-    let (body, hash) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
-    if blake3::hash(body).as_bytes() != hash {
-        return None;
-    }
-    let mut input = Input(body.strip_prefix(MAGIC)?);
-    let segments = searcher.segment_readers();
-    if input.u32()? as usize != segments.len() {
-        return None;
-    }
-    let mut by_identity = HashMap::new();
-    for _ in 0..segments.len() {
-        let id: [u8; 32] = input.take(32)?.try_into().ok()?;
-        let deletes = input.u64()?;
-        let max_doc = input.u32()?;
+/// The sets kept in `contents` (made for `searcher`'s commit), if whole.
+fn decode(contents: &[u8], searcher: &Searcher) -> Option<Superseded> {
+    let mut input = Input(contents);
+    let mut kept = HashMap::new();
+    for segment in searcher.segment_readers() {
         let words = input.u32()? as usize;
-        if words > (max_doc as usize).div_ceil(64) {
+        if words > (segment.max_doc() as usize).div_ceil(64) {
             return None;
         }
         let bits = (0..words)
             .map(|_| input.u64())
             .collect::<Option<Vec<u64>>>()?;
-        by_identity.insert((id, deletes, max_doc), DocBits(bits));
+        kept.insert(segment.segment_id(), Arc::new(DocBits(bits)));
     }
-    if !input.0.is_empty() {
-        return None;
-    }
-    let mut kept = HashMap::new();
-    for segment in segments {
-        let bits = by_identity.remove(&identity(segment))?;
-        kept.insert(segment.segment_id(), Arc::new(bits));
-    }
-    Some(kept)
-}
-
-/// Bytes read from the front.
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
+    input.0.is_empty().then_some(kept)
 }
 
 #[cfg(test)]
@@ -277,6 +207,11 @@ mod tests {
         }
         listed.sort();
         listed
+    }
+
+    /// The sets a whole file `bytes` keeps for `searcher`'s commit.
+    fn kept(bytes: &[u8], searcher: &Searcher) -> Option<Superseded> {
+        decode(commit_file::decode(MAGIC, bytes, searcher)?, searcher)
     }
 
     fn found(index: &Index) -> Vec<(u64, DocId)> {
@@ -330,33 +265,34 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         save(dir.path(), &searcher).unwrap();
         let bytes = std::fs::read(dir.path().join(FILE)).unwrap();
-        assert_eq!(decode(&bytes, &searcher), Some(find(&searcher).unwrap()));
+        assert_eq!(kept(&bytes, &searcher), Some(find(&searcher).unwrap()));
         assert_eq!(of_commit(&searcher).unwrap(), find(&searcher).unwrap());
 
         // Deletions or a new segment make it another commit's file.
         writer.delete_term(Term::from_field_u64(field, key("T", 2)));
         writer.commit().unwrap();
         let deleted = index.reader().unwrap().searcher();
-        assert_eq!(decode(&bytes, &deleted), None);
+        assert_eq!(kept(&bytes, &deleted), None);
         assert_eq!(listed(&index, &of_commit(&deleted).unwrap()), []);
         writer.add_document(doc!(field => key("T", 3))).unwrap();
         writer.commit().unwrap();
-        assert_eq!(decode(&bytes, &index.reader().unwrap().searcher()), None);
+        assert_eq!(kept(&bytes, &index.reader().unwrap().searcher()), None);
     }
 
     #[test]
     fn a_damaged_or_cut_file_is_not_read() {
         let (index, _writer, _) = index_with_versions();
         let searcher = index.reader().unwrap().searcher();
-        let bytes = encode(&find(&searcher).unwrap(), &searcher);
-        assert!(decode(&bytes, &searcher).is_some());
+        let contents = encode(&find(&searcher).unwrap(), &searcher);
+        let bytes = commit_file::encode(MAGIC, &searcher, &contents);
+        assert!(kept(&bytes, &searcher).is_some());
         for at in [0, 10, bytes.len() / 2, bytes.len() - 1] {
             let mut damaged = bytes.clone();
             damaged[at] ^= 1;
-            assert_eq!(decode(&damaged, &searcher), None, "byte {at} flipped");
+            assert_eq!(kept(&damaged, &searcher), None, "byte {at} flipped");
         }
         for len in [0, 31, 32, bytes.len() - 1] {
-            assert_eq!(decode(&bytes[..len], &searcher), None, "cut at {len}");
+            assert_eq!(kept(&bytes[..len], &searcher), None, "cut at {len}");
         }
     }
 }

@@ -1,0 +1,121 @@
+//! Files kept beside the index for one commit: what a write run found once
+//! about the commit it made, so that every process that opens the commit
+//! reads it rather than finding it again ([`crate::superseded`],
+//! [`crate::common_keys`]).
+//!
+//! A file names the segments (ids, deletions, sizes) it was made for and
+//! ends with a BLAKE3 hash of the rest: a reader takes its contents only
+//! for exactly that commit, intact, and finds them from the index
+//! otherwise (a run killed before writing it, a copy of another index, a
+//! damaged file).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use tantivy::directory::Directory;
+use tantivy::{Searcher, SegmentReader};
+
+/// `contents`, made for `searcher`'s commit, written to `dir/name` (the
+/// index folder): to a temporary file first, renamed over the old one, so
+/// that a reader sees a whole file. The file is written beside Tantivy's,
+/// not through its directory, which would list it as one of its own and
+/// delete it with the next unused files.
+pub(crate) fn save(
+    dir: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    searcher: &Searcher,
+    contents: &[u8],
+) -> crate::error::Result<()> {
+    let bytes = encode(magic, searcher, contents);
+    let (path, temporary) = (dir.join(name), dir.join(format!("{name}.tmp")));
+    let written = File::create(&temporary).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    written
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|e| crate::error::Error::io(&path, e))
+}
+
+/// The contents of the index's file `name`, if it was made for exactly
+/// `searcher`'s commit and is intact.
+pub(crate) fn read(name: &str, magic: &[u8; 8], searcher: &Searcher) -> Option<Vec<u8>> {
+    let bytes = (searcher.index().directory())
+        .atomic_read(Path::new(name))
+        .ok()?;
+    decode(magic, &bytes, searcher).map(<[u8]>::to_vec)
+}
+
+/// What a segment is for a file: its id, its deletions and its size.
+fn identity(segment: &SegmentReader) -> ([u8; 32], u64, u32) {
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&segment.segment_id().uuid_string().as_bytes()[..32]);
+    let deletes = segment.delete_opstamp().unwrap_or(u64::MAX);
+    (id, deletes, segment.max_doc())
+}
+
+/// `magic`, the number of segments, the [`identity`] of each segment of
+/// `searcher` in its order, then `contents`, then the BLAKE3 hash of all
+/// that.
+pub(crate) fn encode(magic: &[u8; 8], searcher: &Searcher, contents: &[u8]) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    let segments = searcher.segment_readers();
+    out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
+    for segment in segments {
+        let (id, deletes, max_doc) = identity(segment);
+        out.extend_from_slice(&id);
+        out.extend_from_slice(&deletes.to_le_bytes());
+        out.extend_from_slice(&max_doc.to_le_bytes());
+    }
+    out.extend_from_slice(contents);
+    let hash = blake3::hash(&out);
+    out.extend_from_slice(hash.as_bytes());
+    out
+}
+
+/// The contents kept in `bytes`, if they are intact and were made for
+/// exactly the segments, in the same order, of `searcher`'s commit.
+pub(crate) fn decode<'a>(
+    magic: &[u8; 8],
+    bytes: &'a [u8],
+    searcher: &Searcher,
+) -> Option<&'a [u8]> {
+    let (body, hash) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+    if blake3::hash(body).as_bytes() != hash {
+        return None;
+    }
+    let mut input = Input(body.strip_prefix(magic)?);
+    let segments = searcher.segment_readers();
+    if input.u32()? as usize != segments.len() {
+        return None;
+    }
+    for segment in segments {
+        let (id, deletes, max_doc) = identity(segment);
+        let kept_id: [u8; 32] = input.take(32)?.try_into().ok()?;
+        if kept_id != id || input.u64()? != deletes || input.u32()? != max_doc {
+            return None;
+        }
+    }
+    Some(input.0)
+}
+
+/// Bytes read from the front.
+pub(crate) struct Input<'a>(pub &'a [u8]);
+
+impl<'a> Input<'a> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
