@@ -6,7 +6,8 @@
 //! corpus files → page (pure parsers) → model::Record → schema (index documents)
 //!   → storage (the index on disk, for both sides)
 //!   → commit_file (what a write run keeps beside its commit)
-//!   → superseded (older thread versions' records, kept once per commit)
+//!   → superseded, common_keys (older thread versions' records, echo
+//!     lookup keys too common to tell claims apart: found once per commit)
 //!   → ingest (write side: one writer, one commit)
 //!   → query (read side: parse, filter, rank, facets, snippets) → stats
 //!   → index (the handle a program keeps open) → render / serve (the faces)
@@ -89,6 +90,8 @@
 pub mod analyzer;
 pub mod authors;
 pub mod browse;
+mod commit_file;
+pub mod common_keys;
 pub mod config;
 pub mod echo;
 pub mod error;
@@ -109,7 +112,6 @@ pub mod serve;
 mod spelling;
 pub mod stats;
 pub mod storage;
-mod commit_file;
 mod superseded;
 #[cfg(feature = "server")]
 pub mod web;

@@ -286,7 +286,8 @@ fn commit(
 }
 
 /// After a commit: merges segments as [`layout`] says, then keeps the
-/// superseded records of the result for the processes that will open it.
+/// superseded records and the common echo keys of the result for the
+/// processes that will open it.
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,
@@ -296,7 +297,9 @@ fn settle(
     let reader: tantivy::IndexReader = (writer.index().reader_builder())
         .reload_policy(tantivy::ReloadPolicy::Manual)
         .try_into()?;
-    crate::superseded::save(index_dir, &reader.searcher())
+    let searcher = reader.searcher();
+    crate::superseded::save(index_dir, &searcher)?;
+    crate::common_keys::save(index_dir, &searcher)
 }
 
 /// Modification times from this instant on are "recent" (see [`RECENT`]).

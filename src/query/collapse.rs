@@ -32,6 +32,7 @@ use super::echoes::{self, EchoColumns};
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, FacetCounter, Found, SearchRequest};
+use crate::common_keys::CommonKeys;
 use crate::echo::decide::{self, PARAMS};
 use crate::echo::Claim;
 use crate::error::Result;
@@ -106,6 +107,8 @@ pub(super) fn matches(
 struct Walk {
     /// Each segment's echo columns (`None` where there are none).
     segments: Vec<Option<Arc<EchoColumns>>>,
+    /// The commit's keys too common to find echoes by.
+    common: Arc<CommonKeys>,
     /// The match standing for each group, best-ranked first.
     heads: Vec<Head>,
     /// For each lookup key, the last of the heads that hold it (as a place
@@ -149,6 +152,7 @@ impl Walk {
         let keys = matches * crate::echo::keys::PICKED * 2;
         Ok(Walk {
             segments,
+            common: Arc::clone(state.common_keys(searcher)?),
             heads: Vec::with_capacity(matches),
             by_key: FxHashMap::with_capacity_and_hasher(keys, Default::default()),
             held: Vec::with_capacity(keys),
@@ -177,8 +181,12 @@ impl Walk {
         if let Some(columns) = &self.segments[address.segment_ord as usize] {
             let columns = Arc::clone(columns);
             cut = columns.words(address.doc_id, &mut self.words);
-            self.keys
-                .extend(crate::echo::keys::keys_of_words(&self.words));
+            // The keys it looks up by in this commit, which are also those
+            // it is held under as a head: a key common in the commit only
+            // by matches whose keys all are, so such a match joins only a
+            // head like it, as echoes take only records like it.
+            let keys = crate::echo::keys::keys_of_words(&self.words);
+            self.keys.extend(self.common.lookup(keys).keys);
             self.candidates.clear();
             for key in &self.keys {
                 let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);

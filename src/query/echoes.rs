@@ -1,7 +1,9 @@
 //! Echoes at search time: the records that make the same claim as a hit,
 //! found by the lookup keys the hit shares with them ([`crate::echo::keys`])
 //! and confirmed one by one by the decision ([`crate::echo::decide`]), from
-//! the claims the index keeps in a fast column. Nothing is stored about
+//! the claims the index keeps in a fast column. A key held by too many
+//! records of the commit to tell claims apart is not looked up
+//! ([`crate::common_keys`]), unless every key of the hit is that common. Nothing is stored about
 //! groups: a group is what its records' own keys and claims say, so it is the
 //! same whatever the order the files were indexed in, and after any `reindex`.
 
@@ -13,6 +15,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
 use super::warm::CommitState;
+use crate::common_keys::Lookup;
 use crate::echo::decide::{self, Verdict, PARAMS};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
@@ -264,9 +267,14 @@ fn each_candidate(
     distant: bool,
     mut each: impl FnMut(usize, Candidate),
 ) -> Result<()> {
-    // Each key with the claims that hold it, in key order.
-    let mut askers: Vec<(u64, usize)> = (claims.iter().enumerate())
-        .flat_map(|(i, (claim, _))| keys::keys(claim).into_iter().map(move |key| (key, i)))
+    // The keys each claim looks up by in this commit, and each key with
+    // the claims that look up by it, in key order.
+    let common = state.common_keys(searcher)?;
+    let lookups: Vec<Lookup> = (claims.iter())
+        .map(|(claim, _)| common.lookup(keys::keys(claim)))
+        .collect();
+    let mut askers: Vec<(u64, usize)> = (lookups.iter().enumerate())
+        .flat_map(|(i, lookup)| lookup.keys.iter().map(move |&key| (key, i)))
         .collect();
     askers.sort_unstable();
     askers.dedup();
@@ -312,28 +320,46 @@ fn each_candidate(
         pairs.dedup();
         // The pairs close enough in words, by the stored words: only their
         // documents' claims are read. A record whose stored claim keeps
-        // fewer words than it has is read to be told.
+        // fewer words than it has is read to be told. A claim whose keys
+        // are all common takes only records whose keys all are
+        // (`CommonKeys::lookup`): the others are no candidates at all.
         let prefilter = use_stored_words();
         let (mut words, mut cut, mut last) = (Vec::new(), false, None);
-        let may: Vec<bool> = (pairs.iter())
+        let mut all_common: Option<bool> = None;
+        let steps: Vec<Step> = (pairs.iter())
             .map(|&(doc, i)| {
-                if !prefilter {
-                    return true;
+                let like_it = lookups[i].all_common;
+                if !prefilter && !like_it {
+                    return Step::Decide;
                 }
                 if last != Some(doc) {
                     last = Some(doc);
                     cut = columns.words(doc, &mut words);
+                    all_common = None;
                 }
-                cut || nears[i].close(&words, &PARAMS)
+                if like_it
+                    && !*all_common
+                        .get_or_insert_with(|| common.all_common(&keys::keys_of_words(&words)))
+                {
+                    return Step::Skip;
+                }
+                if !prefilter || cut || nears[i].close(&words, &PARAMS) {
+                    Step::Decide
+                } else {
+                    Step::Distant
+                }
             })
             .collect();
-        let mut docs: Vec<DocId> = (pairs.iter().zip(&may))
-            .filter_map(|(&(doc, _), &may)| may.then_some(doc))
+        let mut docs: Vec<DocId> = (pairs.iter().zip(&steps))
+            .filter_map(|(&(doc, _), &step)| (step == Step::Decide).then_some(doc))
             .collect();
         docs.dedup();
         let others = columns.claims(&docs);
-        for ((doc, i), may) in pairs.into_iter().zip(may) {
-            if !may {
+        for ((doc, i), step) in pairs.into_iter().zip(steps) {
+            if step == Step::Skip {
+                continue;
+            }
+            if step == Step::Distant {
                 if distant {
                     each(
                         i,
@@ -365,6 +391,18 @@ fn each_candidate(
         }
     }
     Ok(())
+}
+
+/// What becomes of a record found by a claim's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Not a candidate: the claim's keys are all common and this record's
+    /// are not.
+    Skip,
+    /// Too far apart in words, told by the stored words.
+    Distant,
+    /// Its claim is read and the decision made.
+    Decide,
 }
 
 /// The echoes of each hit (`record` at `address`): `None` for a record of

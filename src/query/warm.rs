@@ -2,7 +2,8 @@
 //! versions that a search hides ([`crate::superseded`], read when the commit
 //! is opened: every search needs them), and, found the first time a search needs them and
 //! then kept, the first version holding each thread record, the facet labels
-//! of each segment and its echo columns. Tantivy's reader calls [`Warm`] as
+//! of each segment, its echo columns and the commit's common echo keys
+//! ([`crate::common_keys`]). Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
 //! commits are no longer in use.
 //!
@@ -21,6 +22,7 @@ use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
 use super::echoes::EchoColumns;
 use super::facets::SegmentLabels;
+use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
 use crate::history;
 use crate::model::Record;
@@ -78,6 +80,9 @@ pub(crate) struct CommitState {
     /// The echo columns of each segment, each opened when a search first
     /// looks for echoes there.
     echoes: HashMap<SegmentId, Lazy<Arc<EchoColumns>>>,
+    /// The lookup keys too common to find echoes by, read when a search
+    /// first looks for echoes.
+    common_keys: Lazy<Arc<CommonKeys>>,
 }
 
 impl CommitState {
@@ -98,6 +103,7 @@ impl CommitState {
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
+            common_keys: Lazy::default(),
         })
     }
 
@@ -117,6 +123,13 @@ impl CommitState {
             .get_or_find(|| first_versions(searcher))?;
         let key = history::same_record_key(thread, record.kind, &record.text);
         Ok(Some(first.get(&key).map_or(version, |&v| v.min(version))))
+    }
+
+    /// The lookup keys of this state's commit too common to find echoes by.
+    /// `searcher` is a searcher of this state's commit.
+    pub(crate) fn common_keys(&self, searcher: &Searcher) -> tantivy::Result<&Arc<CommonKeys>> {
+        self.common_keys
+            .get_or_find(|| common_keys::of_commit(searcher).map(Arc::new))
     }
 
     /// The echo columns of `segment` (of this state's commit), opened on

@@ -500,3 +500,65 @@ fn walk(root: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// `count` items, each a line of a feed of at most 100, all making the
+/// claim [`ZHANG`] (item 0 first, in 2010, the others later).
+fn feeds_repeating_one_claim(fx: &Fixture, count: usize) {
+    let mut feeds: BTreeMap<usize, String> = BTreeMap::new();
+    for i in 0..count {
+        let line = serde_json::json!({
+            "title": format!("Notes {i}"),
+            "source": "arXiv",
+            "date": format!("{}-{:02}-{:02}", 2010 + i / 336, 1 + i / 28 % 12, 1 + i % 28),
+            "claims": [ZHANG],
+        });
+        let feed = feeds.entry(i / 100).or_default();
+        feed.push_str(&line.to_string());
+        feed.push('\n');
+    }
+    for (n, lines) in feeds {
+        fx.write(&format!("feeds/notes-{n}.jsonl"), lines);
+    }
+}
+
+/// The echoes of the first hit of `random labels zero training error`, and
+/// the groups and total of the same query collapsed.
+fn echoes_and_groups(fx: &Fixture) -> (usize, Option<String>, Option<usize>, usize) {
+    let plain = query(fx, &["random labels zero training error"]);
+    let echoes = plain.hits[0].echoes.as_ref().expect("a claim has echoes");
+    let first = echoes.first.as_ref().map(|f| f.path.clone());
+    let collapsed = query(fx, &["random labels zero training error", "--collapse"]);
+    (echoes.count, first, collapsed.groups, collapsed.total)
+}
+
+/// A claim made by more items than a lookup key may hold
+/// (`common_keys::LIMIT`): every key of it is too common to find echoes
+/// by, and its records still find each other, through those keys and only
+/// among records whose keys are all that common. With a feed removed the
+/// keys are common no more: a `reindex` then answers what a clean index
+/// of the same pages answers, deleted records not counted.
+#[test]
+fn a_claim_made_by_more_items_than_a_key_may_hold_keeps_its_echoes() {
+    let limit = claimsearch::common_keys::LIMIT as usize;
+    let fx = Fixture::new();
+    feeds_repeating_one_claim(&fx, limit + 50);
+    fx.ok(&["index"]);
+    let first = Some("feeds/notes-0.jsonl".to_string());
+    assert_eq!(
+        echoes_and_groups(&fx),
+        (limit + 49, first.clone(), Some(1), limit + 50)
+    );
+
+    // The last feed's 50 items removed: the keys are held by `limit`
+    // records, no more than the limit.
+    fx.remove(&format!("feeds/notes-{}.jsonl", limit / 100));
+    fx.ok(&["reindex"]);
+    let reindexed = echoes_and_groups(&fx);
+    assert_eq!(reindexed, (limit - 1, first, Some(1), limit));
+    let clean = Fixture::new();
+    for rel in walk(&fx.corpus()) {
+        clean.write(&rel, std::fs::read(fx.corpus().join(&rel)).unwrap());
+    }
+    clean.ok(&["index"]);
+    assert_eq!(reindexed, echoes_and_groups(&clean));
+}

@@ -226,22 +226,27 @@ fn a_new_thread_version_becomes_the_newest() {
     assert_converged(&fx);
 }
 
-/// A write run leaves the superseded records of its commit beside the index
-/// for the next process that opens it; Tantivy's clean-up of unused files,
-/// which every writer and every merge runs, must leave that file alone.
+/// A write run leaves the superseded records and the common echo keys of
+/// its commit beside the index for the next process that opens it;
+/// Tantivy's clean-up of unused files, which every writer and every merge
+/// runs, must leave those files alone.
 #[test]
-fn the_superseded_records_stay_kept_across_runs() {
+fn the_files_kept_for_a_commit_stay_across_runs() {
     let fx = base();
-    let kept = fx.index().join("superseded.bin");
+    let files = [
+        fx.index().join("superseded.bin"),
+        fx.index().join("common-keys.bin"),
+    ];
+    let all_kept = || files.iter().all(|f| f.is_file());
     fx.ok(&["index"]);
-    assert!(kept.is_file(), "after index");
+    assert!(all_kept(), "after index");
     for round in 0..3 {
         fx.write(
             &format!("items/new{round}.txt"),
             item(&format!("Paper {round}"), "A new claim."),
         );
         reindex(&fx);
-        assert!(kept.is_file(), "after reindex {round}");
+        assert!(all_kept(), "after reindex {round}");
     }
     // Files modified within the last two seconds are read again; these are
     // made older so that this run has nothing to do.
@@ -254,7 +259,7 @@ fn the_superseded_records_stay_kept_across_runs() {
     }
     reindex(&fx);
     assert_eq!(counts(&reindex(&fx)), (0, 0, 0, 8));
-    assert!(kept.is_file(), "after a reindex with nothing to do");
+    assert!(all_kept(), "after a reindex with nothing to do");
 }
 
 #[test]
