@@ -183,8 +183,9 @@ impl Walk {
             cut = columns.words(address.doc_id, &mut self.words);
             // The keys it looks up by in this commit, which are also those
             // it is held under as a head: a key common in the commit only
-            // by matches whose keys all are, so such a match joins only a
-            // head like it, as echoes take only records like it.
+            // by matches whose keys all are and whose rarest key it is, so
+            // such a match joins only a head like it, as echoes take only
+            // records like it.
             let keys = crate::echo::keys::keys_of_words(&self.words);
             self.keys.extend(self.common.lookup(keys).keys);
             self.candidates.clear();

@@ -267,6 +267,9 @@ fn each_candidate(
     distant: bool,
     mut each: impl FnMut(usize, Candidate),
 ) -> Result<()> {
+    if claims.is_empty() {
+        return Ok(());
+    }
     // The keys each claim looks up by in this commit, and each key with
     // the claims that look up by it, in key order.
     let common = state.common_keys(searcher)?;
@@ -321,11 +324,12 @@ fn each_candidate(
         // The pairs close enough in words, by the stored words: only their
         // documents' claims are read. A record whose stored claim keeps
         // fewer words than it has is read to be told. A claim whose keys
-        // are all common takes only records whose keys all are
-        // (`CommonKeys::lookup`): the others are no candidates at all.
+        // are all common takes only records whose keys all are and that
+        // look up by the same key (`CommonKeys::lookup`): the others are
+        // no candidates at all.
         let prefilter = use_stored_words();
         let (mut words, mut cut, mut last) = (Vec::new(), false, None);
-        let mut all_common: Option<bool> = None;
+        let mut rarest: Option<Option<u64>> = None;
         let steps: Vec<Step> = (pairs.iter())
             .map(|&(doc, i)| {
                 let like_it = lookups[i].all_common;
@@ -335,13 +339,15 @@ fn each_candidate(
                 if last != Some(doc) {
                     last = Some(doc);
                     cut = columns.words(doc, &mut words);
-                    all_common = None;
+                    rarest = None;
                 }
-                if like_it
-                    && !*all_common
-                        .get_or_insert_with(|| common.all_common(&keys::keys_of_words(&words)))
-                {
-                    return Step::Skip;
+                if like_it {
+                    let its = *rarest.get_or_insert_with(|| {
+                        common.rarest_if_all_common(&keys::keys_of_words(&words))
+                    });
+                    if its != lookups[i].keys.first().copied() {
+                        return Step::Skip;
+                    }
                 }
                 if !prefilter || cut || nears[i].close(&words, &PARAMS) {
                     Step::Decide
@@ -396,8 +402,8 @@ fn each_candidate(
 /// What becomes of a record found by a claim's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    /// Not a candidate: the claim's keys are all common and this record's
-    /// are not.
+    /// Not a candidate: the claim's keys are all common, and this record
+    /// does not look up by the same key.
     Skip,
     /// Too far apart in words, told by the stored words.
     Distant,
