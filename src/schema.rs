@@ -2,8 +2,8 @@
 //! indexed, fast or stored, and how a [`Record`] becomes a document.
 
 use tantivy::schema::{
-    BytesOptions, DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions, Value, STORED,
+    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Value, STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};
@@ -85,9 +85,10 @@ pub struct Fields {
     /// found by its keys. `--collapse` finds a match's keys from its
     /// [`Fields::claim_words`].
     pub claim_key: Field,
-    /// The record's claim, encoded ([`crate::echo::Claim::encode`]): a fast
-    /// column, so that deciding whether two records make the same claim
-    /// needs neither stored record.
+    /// The rest of the record's claim beside its words
+    /// ([`crate::echo::Claim::rest_values`]): a multi-valued fast column of
+    /// 32-bit values, so that deciding whether two records make the same
+    /// claim needs neither stored record.
     pub claim: Field,
     /// A hash of the item the record belongs to (a page, a JSON Lines line,
     /// a thread): fast, to count the *other* items that make a claim.
@@ -95,9 +96,8 @@ pub struct Fields {
     /// The content words of the claim ([`crate::echo::Claim::stored_words`]),
     /// a fast column of 32-bit values: a hit's echoes and `--collapse` rule
     /// out the records too far apart in words to be the same claim by them
-    /// (the decision's own first step), without reading their claims from
-    /// the claim column's dictionary, and `--collapse` finds a match's
-    /// lookup keys from them.
+    /// (the decision's own first step), without reading the rest of their
+    /// claims, and `--collapse` finds a match's lookup keys from them.
     pub claim_words: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
@@ -152,7 +152,7 @@ pub mod names {
     pub const RECORD: &str = "record";
     /// Claim lookup keys.
     pub const CLAIM_KEY: &str = "claim_key";
-    /// The encoded claim.
+    /// The rest of a claim beside its words (fast field).
     pub const CLAIM: &str = "claim";
     /// The item hash.
     pub const ITEM: &str = "item";
@@ -213,7 +213,7 @@ pub fn build() -> Schema {
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
     b.add_u64_field(names::CLAIM_KEY, NumericOptions::default().set_indexed());
-    b.add_bytes_field(names::CLAIM, BytesOptions::default().set_fast());
+    b.add_u64_field(names::CLAIM, NumericOptions::default().set_fast());
     b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
     b.add_u64_field(names::CLAIM_WORDS, NumericOptions::default().set_fast());
     b.build()
@@ -323,7 +323,9 @@ impl Fields {
             for key in crate::echo::keys::keys(&claim) {
                 doc.add_u64(self.claim_key, key);
             }
-            doc.add_bytes(self.claim, &claim.encode());
+            for value in claim.rest_values() {
+                doc.add_u64(self.claim, value);
+            }
             doc.add_u64(self.item, crate::echo::item_key(record));
             for word in claim.stored_words() {
                 doc.add_u64(self.claim_words, word);

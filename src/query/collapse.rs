@@ -120,11 +120,11 @@ struct Walk {
     /// How many matches were walked.
     walked: usize,
     /// Scratch space: a match's words and keys, the heads it may join, a
-    /// claim's bytes.
+    /// claim's values.
     words: Vec<u32>,
     keys: Vec<u64>,
     candidates: Vec<u32>,
-    buffer: Vec<u8>,
+    buffer: Vec<u64>,
 }
 
 /// The end of a list in [`Walk::held`].
@@ -268,7 +268,7 @@ fn words_of<'a>(
 fn claim_of<'a>(
     heads: &'a mut [Head],
     segments: &[Option<Arc<EchoColumns>>],
-    buffer: &mut Vec<u8>,
+    buffer: &mut Vec<u64>,
     at: u32,
 ) -> Option<&'a Claim> {
     let head = &mut heads[at as usize];

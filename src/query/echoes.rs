@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use tantivy::columnar::{BytesColumn, Column};
+use tantivy::columnar::Column;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
@@ -84,7 +84,8 @@ pub fn byline_authors(byline: &str) -> Vec<String> {
 pub(crate) struct EchoColumns {
     /// Each claim's content words ([`Claim::stored_words`]).
     words: Column<u64>,
-    claim: Option<BytesColumn>,
+    /// The rest of each claim ([`Claim::rest_values`]).
+    claim: Column<u64>,
     item: Column<u64>,
     date: Option<Column<DateTime>>,
     /// What orders records of equal rank when collapsing: a thread
@@ -105,7 +106,7 @@ impl EchoColumns {
         let fast = segment.fast_fields();
         Ok(EchoColumns {
             words: fast.u64(names::CLAIM_WORDS)?,
-            claim: fast.bytes(names::CLAIM)?,
+            claim: fast.u64(names::CLAIM)?,
             item: fast.u64(names::ITEM)?,
             date: fast.column_opt::<DateTime>(names::DATE)?,
             version: fast.u64(names::THREAD_VERSION)?,
@@ -134,43 +135,28 @@ impl EchoColumns {
         cut
     }
 
-    /// The claim of `doc`, if it takes part in echoes.
-    pub(crate) fn claim(&self, doc: DocId, buffer: &mut Vec<u8>) -> Option<Claim> {
-        let column = self.claim.as_ref()?;
-        let ord = column.ords().first(doc)?;
+    /// The claim of `doc`, if it takes part in echoes; `buffer` is scratch
+    /// space.
+    pub(crate) fn claim(&self, doc: DocId, buffer: &mut Vec<u64>) -> Option<Claim> {
+        let rows = self.claim.index.value_row_ids(doc);
+        if rows.is_empty() {
+            return None;
+        }
         buffer.clear();
-        column.ord_to_bytes(ord, buffer).ok()?.then_some(())?;
-        Claim::decode(buffer)
+        buffer.resize((rows.end - rows.start) as usize, 0);
+        self.claim.values.get_range(u64::from(rows.start), buffer);
+        let mut words = Vec::new();
+        self.words(doc, &mut words);
+        Claim::from_stored(&words, buffer)
     }
 
-    /// The claims of `docs` (sorted, unique), `None` for a document that
-    /// takes no part in echoes. Each block of the claim column's dictionary
-    /// is read once, however many of the documents' claims it holds, and
-    /// each distinct claim is decoded once.
+    /// The claims of `docs`, `None` for a document that takes no part in
+    /// echoes.
     fn claims(&self, docs: &[DocId]) -> Vec<Option<Arc<Claim>>> {
-        let mut claims = vec![None; docs.len()];
-        let Some(column) = self.claim.as_ref() else {
-            return claims;
-        };
-        let mut ords: Vec<(u64, usize)> = (docs.iter().enumerate())
-            .filter_map(|(at, &doc)| Some((column.ords().first(doc)?, at)))
-            .collect();
-        ords.sort_unstable();
-        let sorted: Vec<u64> = ords.iter().map(|&(ord, _)| ord).collect();
-        // Called once per ordinal, in order; a missing ordinal or a read
-        // error leaves the claims not read yet out, as one lookup at a
-        // time did.
-        let mut next = 0;
-        let mut last: Option<(u64, Option<Arc<Claim>>)> = None;
-        let _ = (column.dictionary()).sorted_ords_to_term_cb(&sorted, |bytes| {
-            let (ord, at) = ords[next];
-            next += 1;
-            if last.as_ref().is_none_or(|(last_ord, _)| *last_ord != ord) {
-                last = Some((ord, Claim::decode(bytes).map(Arc::new)));
-            }
-            claims[at] = last.as_ref().and_then(|(_, claim)| claim.clone());
-        });
-        claims
+        let mut buffer = Vec::new();
+        (docs.iter())
+            .map(|&doc| self.claim(doc, &mut buffer).map(Arc::new))
+            .collect()
     }
 
     fn item(&self, doc: DocId) -> u64 {
@@ -523,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn the_stored_words_are_the_claims_and_give_its_keys() {
+    fn the_stored_claims_and_words_are_the_records_and_give_their_keys() {
         let (dir, _) = default_corpus_index();
         let index = crate::storage::open_for_reading(dir.path()).unwrap();
         let fields = Fields::new(&index.schema()).unwrap();
@@ -532,10 +518,20 @@ mod tests {
         for segment in searcher.segment_readers() {
             let columns = EchoColumns::open(segment).unwrap();
             let inverted = segment.inverted_index(fields.claim_key).unwrap();
+            let store = segment.get_store_reader(0).unwrap();
             let (mut buffer, mut words) = (Vec::new(), Vec::new());
             for doc in 0..segment.max_doc() {
                 let cut = columns.words(doc, &mut words);
-                let Some(claim) = columns.claim(doc, &mut buffer) else {
+                let record =
+                    crate::schema::stored_record(&fields, &store.get(doc).unwrap()).unwrap();
+                // The claim the index keeps is the record's, as the byte
+                // form the index kept before gave it back.
+                let kept = crate::echo::record_claim(&record).map(|c| {
+                    use crate::echo::features::byte_form;
+                    byte_form::decode(&byte_form::encode(&c))
+                });
+                assert_eq!(columns.claim(doc, &mut buffer), kept, "doc {doc}");
+                let Some(claim) = kept else {
                     // Only records with a claim have words.
                     assert!(words.is_empty() && !cut, "doc {doc}");
                     continue;
