@@ -77,7 +77,8 @@ pub fn claim_text(kind: Kind, text: &str) -> &str {
 
 /// Reads the claim of `text`.
 pub fn claim(text: &str) -> Claim {
-    let tokens = tokenize(text);
+    let mut words = String::new();
+    let tokens = tokenize(text, &mut words);
     let mut builder = Builder::default();
     builder.read(&tokens);
     builder.finish()
@@ -87,15 +88,15 @@ pub fn claim(text: &str) -> Claim {
 /// word shingles are made of.
 pub fn content_words(text: &str) -> Vec<u32> {
     let mut builder = Builder::default();
-    builder.read(&tokenize(text));
+    builder.read(&tokenize(text, &mut String::new()));
     builder.ordered.into_iter().map(|(w, _)| w).collect()
 }
 
 /// A word of the text with what the reader needs to know about it.
 #[derive(Debug, Clone)]
-struct Token {
+struct Token<'a> {
     /// Lowercased, accents kept as written (stems fold them).
-    lower: String,
+    lower: &'a str,
     /// First letter upper case.
     capital: bool,
     /// Upper case after the first letter too (`ImageNet`, `GPT`, `SGD`).
@@ -111,16 +112,22 @@ struct Token {
 /// Splits text into words. Letters and digits make words; an apostrophe
 /// inside a word stays (`isn't`); a decimal point or a thousands comma
 /// between digits stays (`0.7`, `4,000`); a hyphen splits a compound except
-/// after `non` (`non-vacuous` is one word, as is `nonvacuous`).
-fn tokenize(text: &str) -> Vec<Token> {
+/// after `non` (`non-vacuous` is one word, as is `nonvacuous`). The
+/// lowercased words are written one after the other into `lowered`, which
+/// the tokens borrow them from.
+fn tokenize<'a>(text: &str, lowered: &'a mut String) -> Vec<Token<'a>> {
     let chars: Vec<char> = text.chars().collect();
-    let mut tokens: Vec<Token> = Vec::new();
+    // Each token's flags and where its word ends in `lowered`.
+    let mut tokens: Vec<(Token<'static>, usize)> = Vec::with_capacity(chars.len() / 5 + 1);
+    lowered.clear();
+    // The word being read, written anew for each word.
+    let mut word = String::new();
     let mut sentence_start = true;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if !c.is_alphanumeric() {
-            if let Some(last) = tokens.last_mut() {
+            if let Some((last, _)) = tokens.last_mut() {
                 if matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–' | '?' | '!' | '.') {
                     last.ends_clause = true;
                 }
@@ -132,7 +139,7 @@ fn tokenize(text: &str) -> Vec<Token> {
             continue;
         }
         let start = i;
-        let mut word = String::new();
+        word.clear();
         while i < chars.len() {
             let c = chars[i];
             let digit_around = |j: usize| {
@@ -166,17 +173,31 @@ fn tokenize(text: &str) -> Vec<Token> {
         }
         let first = word.chars().next().unwrap_or(' ');
         let in_compound = start > 0 && chars[start - 1] == '-';
-        tokens.push(Token {
-            lower: word.to_lowercase(),
+        if word.is_ascii() {
+            lowered.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            lowered.push_str(&word.to_lowercase());
+        }
+        let token = Token {
+            lower: "",
             capital: first.is_uppercase(),
             inner_capital: word.chars().skip(1).any(|c| c.is_uppercase()),
             starts_sentence: sentence_start,
             ends_clause: false,
             in_compound,
-        });
+        };
+        tokens.push((token, lowered.len()));
         sentence_start = false;
     }
-    tokens
+    let lowered: &'a str = lowered;
+    let mut start = 0;
+    (tokens.into_iter())
+        .map(|(token, end)| {
+            let lower = &lowered[start..end];
+            start = end;
+            Token { lower, ..token }
+        })
+        .collect()
 }
 
 /// What one word means to the decision.
@@ -418,8 +439,12 @@ impl Builder {
         let mut negation_left = 0usize;
         let mut sentence = 0usize;
         let mut pending_from: Option<usize> = None;
-        let stems: Vec<u32> = tokens.iter().map(|t| stem_hash(&t.lower)).collect();
+        let stems: Vec<u32> = tokens.iter().map(|t| stem_hash(t.lower)).collect();
         let paraphrases = paraphrases();
+        for list in [&mut self.words, &mut self.affirmed] {
+            list.reserve(tokens.len());
+        }
+        self.ordered.reserve(tokens.len());
         // Tokens up to here were read as part of a phrase.
         let mut phrase_end = 0;
         for (i, token) in tokens.iter().enumerate() {
@@ -433,7 +458,7 @@ impl Builder {
                 }
                 continue;
             }
-            let word = token.lower.as_str();
+            let word = token.lower;
             // "et al." frames: the words before it are the reporting authors.
             if tokens.get(i + 1).is_some_and(|n| n.lower == "et") {
                 continue;
@@ -451,7 +476,7 @@ impl Builder {
                 }
                 continue;
             }
-            if let Some(n) = number(word, tokens.get(i + 1).map(|t| t.lower.as_str())) {
+            if let Some(n) = number(word, tokens.get(i + 1).map(|t| t.lower)) {
                 self.numbers.extend(n);
                 if token.ends_clause {
                     negation_left = 0;
@@ -460,7 +485,7 @@ impl Builder {
             }
             if MAGNITUDES.iter().any(|(w, _)| *w == word) && word.len() > 1 {
                 // A magnitude after a number was taken with it; alone it is one.
-                let after_number = i > 0 && number(&tokens[i - 1].lower, None).is_some();
+                let after_number = i > 0 && number(tokens[i - 1].lower, None).is_some();
                 if !after_number {
                     self.numbers.push(magnitude(word));
                 }
@@ -471,7 +496,7 @@ impl Builder {
                 Role::Negation
                     if tokens
                         .get(i + 1)
-                        .is_some_and(|n| NOT_A_DENIAL.contains(&&*n.lower)) => {}
+                        .is_some_and(|n| NOT_A_DENIAL.contains(&n.lower)) => {}
                 Role::Negation => negation_left = NEGATION_REACH,
                 Role::Stop => {
                     // A denial reaches its predicate, not the phrase after
@@ -566,9 +591,13 @@ impl Builder {
             list.dedup();
         }
         // A word both negated and affirmed somewhere is neither.
-        let (negated, affirmed) = (self.negated.clone(), self.affirmed.clone());
-        self.negated.retain(|w| affirmed.binary_search(w).is_err());
-        self.affirmed.retain(|w| negated.binary_search(w).is_err());
+        let both: Vec<u32> = (self.negated.iter().copied())
+            .filter(|w| self.affirmed.binary_search(w).is_ok())
+            .collect();
+        if !both.is_empty() {
+            self.negated.retain(|w| both.binary_search(w).is_err());
+            self.affirmed.retain(|w| both.binary_search(w).is_err());
+        }
         Claim {
             words: self.words,
             ordered,
@@ -723,8 +752,8 @@ impl Paraphrases {
             let bad = |why: &str| format!("line {}: {why}: {line}", n + 1);
             let (canonical, variants) = line.split_once(':').ok_or_else(|| bad("no colon"))?;
             let canonical = canonical.trim();
-            let canonical_stems: Vec<u32> = (tokenize(canonical).iter())
-                .map(|t| stem_hash(&t.lower))
+            let canonical_stems: Vec<u32> = (tokenize(canonical, &mut String::new()).iter())
+                .map(|t| stem_hash(t.lower))
                 .collect();
             let [concept] = canonical_stems[..] else {
                 return Err(bad("the canonical word is not one word"));
@@ -736,8 +765,8 @@ impl Paraphrases {
                     Some(rest) => (rest, true),
                     None => (variant, false),
                 };
-                let stems: Vec<u32> = (tokenize(variant).iter())
-                    .map(|t| stem_hash(&t.lower))
+                let stems: Vec<u32> = (tokenize(variant, &mut String::new()).iter())
+                    .map(|t| stem_hash(t.lower))
                     .collect();
                 if stems.is_empty() {
                     return Err(bad("an empty variant"));
@@ -905,18 +934,23 @@ impl Claim {
     /// the rest of their claims.
     pub fn stored_words(&self) -> Vec<u64> {
         let mut stored: Vec<u64> = self.words.iter().map(|&w| u64::from(w)).collect();
-        if self.kept_words() != self.words {
+        if self.cut() {
             stored.push(WORDS_CUT);
         }
         stored
     }
 
-    /// The content words the stored claim keeps: those of [`Claim::ordered`].
-    fn kept_words(&self) -> Vec<u32> {
-        let mut kept = self.ordered.clone();
-        kept.sort_unstable();
-        kept.dedup();
-        kept
+    /// Whether the words the stored claim keeps (those of
+    /// [`Claim::ordered`]) are not its words.
+    fn cut(&self) -> bool {
+        let mut kept = vec![false; self.words.len()];
+        for word in &self.ordered {
+            match self.words.binary_search(word) {
+                Ok(at) => kept[at] = true,
+                Err(_) => return true,
+            }
+        }
+        kept.contains(&false)
     }
 
     /// Reads [`Claim::stored_words`] (or a part of them) back, appending
@@ -947,33 +981,14 @@ impl Claim {
     /// sides and the two halves. [`Claim::from_stored`] reads it back.
     pub fn rest_values(&self) -> Vec<u64> {
         let words = &self.words;
-        let lists = self.lists();
-        let listed_words = lists.iter().enumerate().filter(|(i, _)| *i != NUMBERS);
-        let all_words = listed_words.clone().all(|(_, list)| {
-            list.iter()
-                .take(255)
-                .all(|w| words.binary_search(w).is_ok())
-        });
         let width = match words.len() {
-            _ if !all_words => Width::Words,
             0..=0x100 => Width::One,
             0x101..=0x1_0000 => Width::Two,
             _ => Width::Four,
         };
-        let mut rest = Vec::with_capacity(12 + 2 * self.ordered.len());
-        rest.push(width as u8);
-        rest.extend(self.directions.map(|d| d as u8));
-        for (i, list) in lists.iter().enumerate() {
-            let list = &list[..list.len().min(255)];
-            rest.push(list.len() as u8);
-            for &value in list {
-                let named = match (i == NUMBERS, width) {
-                    (true, _) | (false, Width::Words) => value,
-                    (false, _) => words.binary_search(&value).unwrap_or(0) as u32,
-                };
-                rest.extend_from_slice(&named.to_le_bytes()[..width_of(i, width)]);
-            }
-        }
+        let rest = self
+            .rest_bytes(width)
+            .unwrap_or_else(|| self.rest_bytes(Width::Words).unwrap_or_default());
         (rest.chunks(4))
             .map(|chunk| {
                 let mut four = [0u8; 4];
@@ -981,6 +996,27 @@ impl Claim {
                 u64::from(u32::from_le_bytes(four))
             })
             .collect()
+    }
+
+    /// The bytes of [`Claim::rest_values`] with words named `width`;
+    /// `None` when a list holds a word that is not one of the claim's words
+    /// and `width` names words by their place.
+    fn rest_bytes(&self, width: Width) -> Option<Vec<u8>> {
+        let mut rest = Vec::with_capacity(12 + 2 * self.ordered.len());
+        rest.push(width as u8);
+        rest.extend(self.directions.map(|d| d as u8));
+        for (i, list) in self.lists().iter().enumerate() {
+            let list = &list[..list.len().min(255)];
+            rest.push(list.len() as u8);
+            for &value in list {
+                let named = match (i == NUMBERS, width) {
+                    (true, _) | (false, Width::Words) => value,
+                    (false, _) => self.words.binary_search(&value).ok()? as u32,
+                };
+                rest.extend_from_slice(&named.to_le_bytes()[..width_of(i, width)]);
+            }
+        }
+        Some(rest)
     }
 
     /// The eight lists of the rest, in order.
