@@ -1068,16 +1068,15 @@ impl Claim {
         if tail.len() >= 4 || tail.iter().any(|&b| b != 0) {
             return None;
         }
-        let halves = Relation {
-            right: lists.pop()?,
-            left: lists.pop()?,
-        };
-        let right = lists.pop()?;
-        let left = lists.pop()?;
-        let names = lists.pop()?;
-        let numbers = lists.pop()?;
-        let negated = lists.pop()?;
-        let ordered = lists.pop()?;
+        let lists: [Vec<u32>; 8] = lists.try_into().ok()?;
+        Some(Claim::from_lists(direction.map(|d| d as i8), lists))
+    }
+
+    /// The claim whose directions are `directions` and whose eight lists,
+    /// in the order of [`Claim::lists`], are `lists`: its words are those of
+    /// its ordered words, and the words it affirms those it does not deny.
+    fn from_lists(directions: [i8; 3], lists: [Vec<u32>; 8]) -> Claim {
+        let [ordered, negated, numbers, names, left, right, halves_left, halves_right] = lists;
         let mut words = ordered.clone();
         words.sort_unstable();
         words.dedup();
@@ -1085,17 +1084,20 @@ impl Claim {
             .filter(|w| negated.binary_search(w).is_err())
             .collect();
         let relation = (!left.is_empty() && !right.is_empty()).then_some(Relation { left, right });
-        Some(Claim {
+        Claim {
             words,
             ordered,
             negated,
             affirmed,
             numbers,
             names,
-            directions: direction.map(|d| d as i8),
+            directions,
             relation,
-            halves,
-        })
+            halves: Relation {
+                left: halves_left,
+                right: halves_right,
+            },
+        }
     }
 }
 
@@ -1117,7 +1119,7 @@ fn width_of(i: usize, width: Width) -> usize {
 /// give back.
 #[cfg(test)]
 pub(crate) mod byte_form {
-    use super::{Claim, Relation};
+    use super::Claim;
 
     pub(crate) fn encode(claim: &Claim) -> Vec<u8> {
         let mut out = Vec::new();
@@ -1145,34 +1147,9 @@ pub(crate) mod byte_form {
             );
             rest = &rest[1 + 4 * len..];
         }
-        let halves = Relation {
-            right: lists.pop().unwrap(),
-            left: lists.pop().unwrap(),
-        };
-        let right = lists.pop().unwrap();
-        let left = lists.pop().unwrap();
-        let names = lists.pop().unwrap();
-        let numbers = lists.pop().unwrap();
-        let negated = lists.pop().unwrap();
-        let ordered = lists.pop().unwrap();
-        let mut words = ordered.clone();
-        words.sort_unstable();
-        words.dedup();
-        let affirmed = (words.iter().copied())
-            .filter(|w| negated.binary_search(w).is_err())
-            .collect();
-        let relation = (!left.is_empty() && !right.is_empty()).then_some(Relation { left, right });
-        Claim {
-            words,
-            ordered,
-            negated,
-            affirmed,
-            numbers,
-            names,
-            directions: [direction[0] as i8, direction[1] as i8, direction[2] as i8],
-            relation,
-            halves,
-        }
+        let lists: [Vec<u32>; 8] = lists.try_into().unwrap();
+        let directions = [direction[0] as i8, direction[1] as i8, direction[2] as i8];
+        Claim::from_lists(directions, lists)
     }
 }
 
