@@ -64,21 +64,15 @@ impl CommonKeys {
     /// both look up by, and a record whose every key is common costs one
     /// key's records, not ten.
     pub(crate) fn lookup(&self, keys: Vec<u64>) -> Lookup {
-        let rare: Vec<u64> = keys
-            .iter()
-            .copied()
-            .filter(|&k| !self.contains(k))
-            .collect();
-        if !rare.is_empty() || keys.is_empty() {
-            return Lookup {
-                keys: rare,
+        match self.rarest_if_all_common(&keys) {
+            Some(rarest) => Lookup {
+                keys: vec![rarest],
+                all_common: true,
+            },
+            None => Lookup {
+                keys: keys.into_iter().filter(|&k| !self.contains(k)).collect(),
                 all_common: false,
-            };
-        }
-        let rarest = keys.iter().copied().min_by_key(|&k| (self.held(k), k));
-        Lookup {
-            keys: rarest.into_iter().collect(),
-            all_common: true,
+            },
         }
     }
 
