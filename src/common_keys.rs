@@ -11,12 +11,12 @@
 //! drops, a key held by more than [`LIMIT`] records of a commit (alive
 //! ones: deleted records do not count, so a `reindex` and a clean `index`
 //! of the same corpus agree) is not used to find echoes, unless every key
-//! of a record is that common (see [`crate::query::echoes`]).
+//! of a record is that common (see `query/echoes.rs`).
 //!
 //! Which keys are that common depends on the whole commit: the write run
-//! finds them once ([`save`]) and keeps them in [`FILE`] beside the index;
-//! a process that opens the commit reads that file ([`of_commit`]), and
-//! finds them from the index only when the file is not this commit's.
+//! finds them once and keeps them in `common-keys.bin` beside the index; a
+//! process that opens the commit reads that file, and finds them from the
+//! index only when the file is not this commit's.
 
 use std::path::Path;
 
