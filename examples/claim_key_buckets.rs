@@ -6,45 +6,46 @@
 //! ```
 //!
 //! Groups decided once per commit, for every record, would compare every
-//! pair of records that share a lookup key. This reads the lookup-key field
-//! of every segment and prints, as JSON, the number of records with keys,
-//! of distinct keys, the records per key (the largest, and how many keys
-//! hold more than 256, 1,000, 10,000 records) and the pairs to decide: in
-//! all, and without the keys shared by more than 256 records (a pair that
-//! shares several keys counts once per key: an upper bound of the distinct
-//! pairs, and what deciding key by key costs without remembering pairs).
+//! pair of records that share a lookup key. This computes every record's
+//! lookup keys from the content words the index stores (the `claim_words`
+//! column, as a search does) and prints, as JSON, the number of records
+//! with keys, of distinct keys, the records per key (the largest, and how
+//! many keys hold more than 256, 1,000, 10,000 records) and the pairs to
+//! decide: in all, and without the keys shared by more than 256 records (a
+//! pair that shares several keys counts once per key: an upper bound of the
+//! distinct pairs, and what deciding key by key costs without remembering
+//! pairs).
 
+use claimsearch::echo::keys::keys_of_words;
+use claimsearch::echo::Claim;
 use rustc_hash::FxHashMap;
 use serde_json::json;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, TERMINATED};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
         .nth(1)
         .ok_or("usage: claim_key_buckets INDEX_DIR")?;
     let index = tantivy::Index::open_in_dir(&dir)?;
-    let field = index.schema().get_field("claim_key")?;
     let reader = index.reader()?;
     let searcher = reader.searcher();
     let mut per_key: FxHashMap<u64, u64> = FxHashMap::default();
     let mut records_with_keys = 0u64;
+    let (mut values, mut words) = (Vec::new(), Vec::new());
     for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        // Records with at least one key: the union of the postings.
-        let mut with_keys = vec![false; segment.max_doc() as usize];
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            let key = u64::from_be_bytes(stream.key().try_into()?);
-            *per_key.entry(key).or_default() += u64::from(stream.value().doc_freq);
-            let mut postings =
-                inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)?;
-            while postings.doc() != TERMINATED {
-                with_keys[postings.doc() as usize] = true;
-                postings.advance();
+        let column = segment.fast_fields().u64("claim_words")?;
+        for doc in 0..segment.max_doc() {
+            values.clear();
+            values.extend(column.values_for_doc(doc));
+            words.clear();
+            Claim::read_stored_words(values.iter().copied(), &mut words);
+            let mut keys = keys_of_words(&words);
+            keys.sort_unstable();
+            keys.dedup();
+            records_with_keys += u64::from(!keys.is_empty());
+            for key in keys {
+                *per_key.entry(key).or_default() += 1;
             }
         }
-        records_with_keys += with_keys.iter().filter(|&&k| k).count() as u64;
     }
     let pairs = |n: u64| n * n.saturating_sub(1) / 2;
     let total_pairs: u64 = per_key.values().map(|&n| pairs(n)).sum();

@@ -18,10 +18,12 @@ use crate::spelling::AmericanSpelling;
 /// Bumped whenever an analyzer changes how text becomes terms, the echo
 /// features ([`crate::echo`]) change how a record's claim is read or the
 /// form stored in the index ([`crate::echo::Claim::stored_words`],
-/// [`crate::echo::Claim::rest_values`]), or the
+/// [`crate::echo::Claim::rest_values`]) or where its lookup keys are kept
+/// (in files beside the index since version 9, no longer an indexed
+/// field), or the
 /// terms kept for tracing quotes change ([`crate::schema::Fields::shingles`]),
 /// so that an index built by older code is rebuilt by the next `reindex`.
-pub const ANALYZER_VERSION: u32 = 8;
+pub const ANALYZER_VERSION: u32 = 9;
 
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found

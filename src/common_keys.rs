@@ -20,12 +20,13 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
-use tantivy::schema::{IndexRecordOption, Term};
-use tantivy::{DocSet, Searcher, TERMINATED};
+use tantivy::Searcher;
 
 use crate::commit_file::{self, Input};
-use crate::schema;
+use crate::key_index::SegmentKeys;
 
 /// The file, in the index folder, that keeps the common keys of the last
 /// commit.
@@ -96,91 +97,70 @@ pub(crate) struct Lookup {
 }
 
 /// The common keys of `searcher`'s commit: from [`FILE`] when it was made
-/// for this commit, found from the index otherwise.
-pub(crate) fn of_commit(searcher: &Searcher) -> tantivy::Result<CommonKeys> {
+/// for this commit, found from the keys of its segments (`keys()`, in the
+/// searcher's order) otherwise.
+pub(crate) fn of_commit(
+    searcher: &Searcher,
+    keys: impl FnOnce() -> tantivy::Result<Vec<Arc<SegmentKeys>>>,
+) -> tantivy::Result<CommonKeys> {
     if let Some(contents) = commit_file::read(FILE, MAGIC, searcher) {
         if let Some(kept) = decode(&contents) {
             return Ok(kept);
         }
     }
-    find(searcher, LIMIT)
+    Ok(find(searcher, &keys()?, LIMIT))
 }
 
 /// Finds the common keys of `searcher`'s commit, the commit of the index in
-/// `dir`, and keeps them there in [`FILE`].
-pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
-    let found = find(searcher, LIMIT)?;
+/// `dir` whose segments' keys are `keys`, and keeps them there in [`FILE`].
+pub(crate) fn save(
+    dir: &Path,
+    searcher: &Searcher,
+    keys: &[Arc<SegmentKeys>],
+) -> crate::error::Result<()> {
+    let found = find(searcher, keys, LIMIT);
     commit_file::save(dir, FILE, MAGIC, searcher, &encode(&found))
 }
 
-/// The keys held by more than `limit` alive records of `searcher`'s commit.
+/// The keys held by more than `limit` alive records of `searcher`'s commit,
+/// whose segments' keys are `keys` (in the searcher's order).
 ///
 /// A key held by more than `limit` records is held by more than `limit / n`
-/// in one of the `n` segments at least: each segment's term dictionary is
-/// walked (segments in parallel) for the keys it holds more often than
-/// that, and only those keys are counted in every segment. A key's
-/// document frequency counts deleted records too, so in a segment with
-/// deletions its records are counted one by one.
-pub(crate) fn find(searcher: &Searcher, limit: u32) -> tantivy::Result<CommonKeys> {
-    let field = searcher.schema().get_field(schema::names::CLAIM_KEY)?;
+/// in one of the `n` segments at least: each segment's keys are walked
+/// (segments in parallel) for those it holds more often than that, and
+/// only those keys are counted in every segment, their records one by one
+/// in a segment with deletions.
+pub(crate) fn find(searcher: &Searcher, keys: &[Arc<SegmentKeys>], limit: u32) -> CommonKeys {
     let segments = searcher.segment_readers();
     let floor = limit / segments.len().max(1) as u32;
-    let frequent = (segments.par_iter())
-        .map(|segment| {
-            let inverted = segment.inverted_index(field)?;
-            let mut terms = inverted.terms().stream()?;
-            let mut found = Vec::new();
-            while terms.advance() {
-                if terms.value().doc_freq > floor {
-                    if let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) {
-                        found.push(u64::from_be_bytes(bytes));
-                    }
-                }
-            }
-            Ok(found)
-        })
-        .collect::<tantivy::Result<Vec<Vec<u64>>>>()?;
+    let frequent: Vec<Vec<u64>> = keys.par_iter().map(|k| k.frequent(floor)).collect();
     let mut candidates: Vec<u64> = frequent.concat();
     candidates.sort_unstable();
     candidates.dedup();
     // Each candidate's alive records, added up over the segments.
-    let count = |segment: &tantivy::SegmentReader, totals: &mut [u64]| -> tantivy::Result<()> {
-        let inverted = segment.inverted_index(field)?;
+    let count = |(segment, keys): (&tantivy::SegmentReader, &Arc<SegmentKeys>)| {
+        let mut totals = vec![0u64; candidates.len()];
+        let mut docs = Vec::new();
         for (total, &key) in totals.iter_mut().zip(&candidates) {
-            let term = Term::from_field_u64(field, key);
-            let Some(info) = inverted.get_term_info(&term)? else {
-                continue;
-            };
-            if segment.alive_bitset().is_none() {
-                *total += u64::from(info.doc_freq);
-                continue;
-            }
-            let mut postings =
-                inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                *total += u64::from(!segment.is_deleted(doc));
-                doc = postings.advance();
-            }
+            docs.clear();
+            keys.docs(key, &mut docs);
+            *total = (docs.iter())
+                .filter(|&&doc| !segment.is_deleted(doc))
+                .count() as u64;
         }
-        Ok(())
+        totals
     };
-    let totals = (segments.par_iter())
-        .try_fold(
-            || vec![0u64; candidates.len()],
-            |mut totals, segment| count(segment, &mut totals).map(|()| totals),
-        )
-        .try_reduce(
-            || vec![0u64; candidates.len()],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                Ok(a)
-            },
-        )?;
+    let totals = (segments.par_iter().zip(keys)).map(count).reduce(
+        || vec![0u64; candidates.len()],
+        |mut a, b| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            a
+        },
+    );
     let common = (candidates.into_iter().zip(totals))
         .filter(|&(_, total)| total > u64::from(limit))
         .collect();
-    Ok(CommonKeys(common))
+    CommonKeys(common)
 }
 
 /// The [`LIMIT`] they were found with, the number of keys, then each key
@@ -216,34 +196,66 @@ fn decode(contents: &[u8]) -> Option<CommonKeys> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::echo::keys::keys_of_words;
+    use crate::schema::{self, Fields};
     use tantivy::indexer::NoMergePolicy;
-    use tantivy::{doc, Index, IndexWriter};
+    use tantivy::{Index, IndexWriter, TantivyDocument};
 
-    /// Keys 1 (5 records), 2 (3) and 3 (1), over two segments.
+    /// Records of three claims' words, whose keys are those of `A` (5
+    /// records), `B` (3) and `C` (1), over two segments, each with a path
+    /// to delete it by.
+    const A: [u64; 3] = [11, 12, 13];
+    const B: [u64; 3] = [21, 22, 23];
+    const C: [u64; 3] = [31, 32, 33];
+
     fn index() -> (tempfile::TempDir, Index, IndexWriter) {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::create_in_dir(dir.path(), schema::build()).unwrap();
         crate::analyzer::register_analyzers(&index);
-        let field = index.schema().get_field(schema::names::CLAIM_KEY).unwrap();
+        let fields = Fields::new(&index.schema()).unwrap();
         let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
         writer.set_merge_policy(Box::new(NoMergePolicy));
-        for keys in [[1u64, 2], [1, 2], [1, 3]] {
-            writer
-                .add_document(doc!(field => keys[0], field => keys[1]))
-                .unwrap();
+        let segments: [&[(&[u64; 3], &str)]; 2] = [
+            &[(&A, "a"), (&A, "a-gone"), (&B, "b"), (&B, "b"), (&C, "c")],
+            &[(&A, "a"), (&A, "a-gone"), (&A, "a-gone"), (&B, "b")],
+        ];
+        for records in segments {
+            for (words, path) in records {
+                let mut doc = TantivyDocument::default();
+                words
+                    .iter()
+                    .for_each(|&w| doc.add_u64(fields.claim_words, w));
+                doc.add_text(fields.path, path);
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
         }
-        writer.commit().unwrap();
-        for keys in [[1u64, 2], [1, 4]] {
-            writer
-                .add_document(doc!(field => keys[0], field => keys[1]))
-                .unwrap();
-        }
-        writer.commit().unwrap();
         (dir, index, writer)
     }
 
+    /// The keys of each segment of `searcher`, computed from the column.
+    fn segment_keys(searcher: &Searcher) -> Vec<Arc<SegmentKeys>> {
+        let nowhere = std::path::Path::new("/nonexistent");
+        (searcher.segment_readers().iter())
+            .map(|s| Arc::new(SegmentKeys::open(nowhere, s).unwrap()))
+            .collect()
+    }
+
     fn found(index: &Index, limit: u32) -> Vec<(u64, u64)> {
-        find(&index.reader().unwrap().searcher(), limit).unwrap().0
+        let searcher = index.reader().unwrap().searcher();
+        find(&searcher, &segment_keys(&searcher), limit).0
+    }
+
+    /// The keys of `words`, each held by `held` records, sorted.
+    fn held(groups: &[(&[u64; 3], u64)]) -> Vec<(u64, u64)> {
+        let mut keys: Vec<(u64, u64)> = (groups.iter())
+            .flat_map(|(words, held)| {
+                let words: Vec<u32> = words.iter().map(|&w| w as u32).collect();
+                keys_of_words(&words).into_iter().map(move |k| (k, *held))
+            })
+            .collect();
+        keys.sort_unstable();
+        keys
     }
 
     #[test]
@@ -253,15 +265,18 @@ mod tests {
             index.reader().unwrap().searcher().segment_readers().len(),
             2
         );
-        assert_eq!(found(&index, 2), [(1, 5), (2, 3)]);
-        assert_eq!(found(&index, 3), [(1, 5)]);
+        assert_eq!(held(&[(&A, 5)]).len(), 3);
+        assert_eq!(found(&index, 2), held(&[(&A, 5), (&B, 3)]));
+        assert_eq!(found(&index, 3), held(&[(&A, 5)]));
         assert_eq!(found(&index, 5), []);
 
-        // Deleted records do not count: key 2 drops to none, key 1 to 2.
-        let field = index.schema().get_field(schema::names::CLAIM_KEY).unwrap();
-        writer.delete_term(Term::from_field_u64(field, 2));
+        // Deleted records do not count: B's keys drop to none, A's to 2.
+        let fields = Fields::new(&index.schema()).unwrap();
+        for path in ["b", "a-gone"] {
+            writer.delete_term(schema::path_term(&fields, path));
+        }
         writer.commit().unwrap();
-        assert_eq!(found(&index, 1), [(1, 2)]);
+        assert_eq!(found(&index, 1), held(&[(&A, 2)]));
         assert_eq!(found(&index, 2), []);
     }
 
@@ -302,13 +317,12 @@ mod tests {
             assert_eq!(kept(&bytes[..len], &searcher), None, "cut at {len}");
         }
         // Another commit's file is not read: its keys are found again.
-        save(dir.path(), &searcher).unwrap();
-        assert_eq!(
-            of_commit(&searcher).unwrap(),
-            find(&searcher, LIMIT).unwrap()
-        );
-        let field = index.schema().get_field(schema::names::CLAIM_KEY).unwrap();
-        writer.delete_term(Term::from_field_u64(field, 3));
+        let all = segment_keys(&searcher);
+        save(dir.path(), &searcher, &all).unwrap();
+        let with = |searcher: &Searcher| of_commit(searcher, || Ok(segment_keys(searcher)));
+        assert_eq!(with(&searcher).unwrap(), find(&searcher, &all, LIMIT));
+        let fields = Fields::new(&index.schema()).unwrap();
+        writer.delete_term(schema::path_term(&fields, "c"));
         writer.commit().unwrap();
         let after = index.reader().unwrap().searcher();
         assert_eq!(kept(&bytes, &after), None);

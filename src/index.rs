@@ -51,7 +51,8 @@ impl Index {
         // A search visits the segments on every core: most of its time is
         // spent per match, in scoring and facet counting.
         tantivy.set_default_multithread_executor()?;
-        let reader = Reader::new(&tantivy, follow).map_err(|e| storage::writer_error(dir, e))?;
+        let reader =
+            Reader::new(&tantivy, dir, follow).map_err(|e| storage::writer_error(dir, e))?;
         Ok(Index {
             tantivy,
             reader,

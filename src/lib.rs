@@ -5,7 +5,8 @@
 //! ```text
 //! corpus files → page (pure parsers) → model::Record → schema (index documents)
 //!   → storage (the index on disk, for both sides)
-//!   → commit_file (what a write run keeps beside its commit)
+//!   → commit_file (what a write run keeps beside its commit), key_index
+//!     (each segment's echo lookup keys, in a file beside the index)
 //!   → superseded, common_keys (older thread versions' records, echo
 //!     lookup keys too common to tell claims apart: found once per commit)
 //!   → ingest (write side: one writer, one commit)
@@ -99,6 +100,7 @@ pub mod export;
 pub mod history;
 pub mod index;
 pub mod ingest;
+mod key_index;
 pub mod model;
 pub mod page;
 pub mod provenance;

@@ -80,11 +80,6 @@ pub struct Fields {
     /// For thread records only, the date of their version: fast, for a thread's
     /// history.
     pub version_date: Field,
-    /// The lookup keys of the record's claim ([`crate::echo::keys`]), for the
-    /// records that take part in echoes: indexed, so that a hit's echoes are
-    /// found by its keys. `--collapse` finds a match's keys from its
-    /// [`Fields::claim_words`].
-    pub claim_key: Field,
     /// The rest of the record's claim beside its words
     /// ([`crate::echo::Claim::rest_values`]): a multi-valued fast column of
     /// 32-bit values, so that deciding whether two records make the same
@@ -97,7 +92,10 @@ pub struct Fields {
     /// a fast column of 32-bit values: a hit's echoes and `--collapse` rule
     /// out the records too far apart in words to be the same claim by them
     /// (the decision's own first step), without reading the rest of their
-    /// claims, and `--collapse` finds a match's lookup keys from them.
+    /// claims. A record's lookup keys ([`crate::echo::keys`]) follow from
+    /// them: `--collapse` finds a match's keys from them, and a write run
+    /// computes from them each segment's keys, which it keeps beside the
+    /// index in a file of the segment's own rather than in an indexed field.
     pub claim_words: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
@@ -150,8 +148,6 @@ pub mod names {
     pub const VERSION_DATE: &str = "version_date";
     /// The stored record.
     pub const RECORD: &str = "record";
-    /// Claim lookup keys.
-    pub const CLAIM_KEY: &str = "claim_key";
     /// The rest of a claim beside its words (fast field).
     pub const CLAIM: &str = "claim";
     /// The item hash.
@@ -212,7 +208,6 @@ pub fn build() -> Schema {
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
-    b.add_u64_field(names::CLAIM_KEY, NumericOptions::default().set_indexed());
     b.add_u64_field(names::CLAIM, NumericOptions::default().set_fast());
     b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
     b.add_u64_field(names::CLAIM_WORDS, NumericOptions::default().set_fast());
@@ -260,7 +255,6 @@ impl Fields {
             same_record: f(names::SAME_RECORD)?,
             version_date: f(names::VERSION_DATE)?,
             record: f(names::RECORD)?,
-            claim_key: f(names::CLAIM_KEY)?,
             claim: f(names::CLAIM)?,
             item: f(names::ITEM)?,
             claim_words: f(names::CLAIM_WORDS)?,
@@ -320,9 +314,6 @@ impl Fields {
             }
         }
         if let Some(claim) = crate::echo::record_claim(record) {
-            for key in crate::echo::keys::keys(&claim) {
-                doc.add_u64(self.claim_key, key);
-            }
             for value in claim.rest_values() {
                 doc.add_u64(self.claim, value);
             }

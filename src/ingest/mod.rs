@@ -285,9 +285,11 @@ fn commit(
     manifest::promote(index_dir)
 }
 
-/// After a commit: merges segments as [`layout`] says, then keeps the
-/// superseded records and the common echo keys of the result for the
-/// processes that will open it.
+/// After a commit: merges segments as [`layout`] says, then keeps for the
+/// processes that will open the result the echo lookup keys of each of its
+/// segments that has none kept yet (and removes those of segments gone),
+/// its superseded records and its common echo keys; a key file a full read
+/// finds damaged is written again.
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,
@@ -298,8 +300,10 @@ fn settle(
         .reload_policy(tantivy::ReloadPolicy::Manual)
         .try_into()?;
     let searcher = reader.searcher();
+    let keys = crate::key_index::save(index_dir, &searcher)?;
     crate::superseded::save(index_dir, &searcher)?;
-    crate::common_keys::save(index_dir, &searcher)
+    crate::common_keys::save(index_dir, &searcher, &keys)?;
+    crate::key_index::repair(index_dir, &keys)
 }
 
 /// Modification times from this instant on are "recent" (see [`RECENT`]).

@@ -11,8 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::columnar::Column;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DateTime, DocAddress, DocId, DocSet, Searcher, SegmentReader, Term, TERMINATED};
+use tantivy::{DateTime, DocAddress, DocId, Searcher, SegmentReader};
 
 use super::warm::CommitState;
 use crate::common_keys::Lookup;
@@ -20,7 +19,7 @@ use crate::echo::decide::{self, Verdict, PARAMS};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::model::{Date, Record};
-use crate::schema::{names, Fields};
+use crate::schema::names;
 
 /// How many other items make a hit's claim, and where it appeared first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,19 +119,7 @@ impl EchoColumns {
     /// the claim tells how close it is to another. The values are unpacked
     /// together, not one by one.
     pub(crate) fn words(&self, doc: DocId, words: &mut Vec<u32>) -> bool {
-        let rows = self.words.index.value_row_ids(doc);
-        let mut values = [0u64; 64];
-        let mut cut = false;
-        words.clear();
-        let mut start = rows.start;
-        while start < rows.end {
-            let n = (rows.end - start).min(64);
-            let chunk = &mut values[..n as usize];
-            self.words.values.get_range(u64::from(start), chunk);
-            cut |= Claim::read_stored_words(chunk.iter().copied(), words);
-            start += n;
-        }
-        cut
+        crate::key_index::stored_words(&self.words, doc, words)
     }
 
     /// The claim of `doc`, if it takes part in echoes; `buffer` is scratch
@@ -216,7 +203,6 @@ pub(crate) struct Candidate {
 /// `all_versions`; deleted records always.
 pub(crate) fn candidates(
     searcher: &Searcher,
-    fields: &Fields,
     state: &CommitState,
     claim: &Claim,
     own: Option<DocAddress>,
@@ -225,7 +211,6 @@ pub(crate) fn candidates(
     let mut found = Vec::new();
     each_candidate(
         searcher,
-        fields,
         state,
         &[(claim, own)],
         all_versions,
@@ -246,7 +231,6 @@ pub(crate) fn candidates(
 /// its words and its claim read once.
 fn each_candidate(
     searcher: &Searcher,
-    fields: &Fields,
     state: &CommitState,
     claims: &[(&Claim, Option<DocAddress>)],
     all_versions: bool,
@@ -277,20 +261,17 @@ fn each_candidate(
         let hidden = (!all_versions)
             .then(|| state.hidden.get(&segment.segment_id()))
             .flatten();
+        let Some(keys_held) = state.segment_keys(segment)? else {
+            continue;
+        };
         let alive = segment.alive_bitset();
-        let inverted = segment.inverted_index(fields.claim_key)?;
         // (document, claim) pairs to decide, each once.
         let mut pairs: Vec<(DocId, usize)> = Vec::new();
+        let mut holders = Vec::new();
         for same_key in askers.chunk_by(|a, b| a.0 == b.0) {
-            let term = Term::from_field_u64(fields.claim_key, same_key[0].0);
-            let Some(mut postings) = inverted
-                .read_postings(&term, IndexRecordOption::Basic)
-                .map_err(tantivy::TantivyError::from)?
-            else {
-                continue;
-            };
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
+            holders.clear();
+            keys_held.docs(same_key[0].0, &mut holders);
+            for &doc in &holders {
                 let shown = alive.is_none_or(|a| a.is_alive(doc))
                     && !hidden.is_some_and(|h| h.contains(doc));
                 if shown {
@@ -301,7 +282,6 @@ fn each_candidate(
                         }
                     }
                 }
-                doc = postings.advance();
             }
         }
         // Each pair once, however many keys it shares.
@@ -402,7 +382,6 @@ enum Step {
 /// that came first.
 pub(crate) fn of_hits(
     searcher: &Searcher,
-    fields: &Fields,
     state: &CommitState,
     hits: &[(&Record, DocAddress)],
     all_versions: bool,
@@ -419,7 +398,6 @@ pub(crate) fn of_hits(
     let mut same: Vec<Vec<Candidate>> = vec![Vec::new(); hits.len()];
     each_candidate(
         searcher,
-        fields,
         state,
         &asked,
         all_versions,
@@ -512,12 +490,12 @@ mod tests {
     fn the_stored_claims_and_words_are_the_records_and_give_their_keys() {
         let (dir, _) = default_corpus_index();
         let index = crate::storage::open_for_reading(dir.path()).unwrap();
-        let fields = Fields::new(&index.schema()).unwrap();
+        let fields = crate::schema::Fields::new(&index.schema()).unwrap();
         let searcher = index.reader().unwrap().searcher();
         let (mut claims, mut keyed) = (0, 0);
         for segment in searcher.segment_readers() {
             let columns = EchoColumns::open(segment).unwrap();
-            let inverted = segment.inverted_index(fields.claim_key).unwrap();
+            let held = crate::key_index::SegmentKeys::open(dir.path(), segment).unwrap();
             let store = segment.get_store_reader(0).unwrap();
             let (mut buffer, mut words) = (Vec::new(), Vec::new());
             for doc in 0..segment.max_doc() {
@@ -540,16 +518,13 @@ mod tests {
                 // The words the decision reads from the stored claim.
                 assert!(!cut, "doc {doc}");
                 assert_eq!(words, claim.words, "doc {doc}");
-                // Their keys are the ones the record is indexed by.
+                // Their keys are the ones the record is found by.
                 let keys = keys::keys_of_words(&words);
                 keyed += usize::from(!keys.is_empty());
                 for key in keys {
-                    let term = Term::from_field_u64(fields.claim_key, key);
-                    let mut postings = inverted
-                        .read_postings(&term, IndexRecordOption::Basic)
-                        .unwrap()
-                        .unwrap();
-                    assert_eq!(postings.seek(doc), doc, "doc {doc}");
+                    let mut docs = Vec::new();
+                    held.docs(key, &mut docs);
+                    assert!(docs.contains(&doc), "doc {doc}");
                 }
             }
         }

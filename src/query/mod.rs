@@ -157,10 +157,14 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// A reader of `index` that picks up new commits by itself when
+    /// A reader of `index`, in the folder `dir`, that picks up new commits by itself when
     /// `follow`, and otherwise keeps the commit it opened.
-    pub(crate) fn new(index: &tantivy::Index, follow: bool) -> tantivy::Result<Reader> {
-        let warm = Arc::new(Warm::default());
+    pub(crate) fn new(
+        index: &tantivy::Index,
+        dir: &std::path::Path,
+        follow: bool,
+    ) -> tantivy::Result<Reader> {
+        let warm = Arc::new(Warm::new(dir));
         let warmer: Arc<dyn tantivy::Warmer> = warm.clone();
         let policy = if follow {
             ReloadPolicy::OnCommitWithDelay
@@ -264,7 +268,6 @@ impl Reader {
             .collect::<Result<Vec<_>>>()?;
         let echoes = echoes::of_hits(
             &searcher,
-            &self.fields,
             &state,
             &(shown.iter())
                 .map(|(_, address, record)| (record, *address))

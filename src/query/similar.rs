@@ -74,14 +74,7 @@ impl Reader {
                 record.kind
             )));
         };
-        let found = candidates(
-            &searcher,
-            &self.fields,
-            &state,
-            &claim,
-            Some(address),
-            false,
-        )?;
+        let found = candidates(&searcher, &state, &claim, Some(address), false)?;
         let (same, other): (Vec<&Candidate>, Vec<&Candidate>) =
             found.iter().partition(|c| c.verdict == Verdict::Same);
         let own_item = crate::echo::item_key(&record);

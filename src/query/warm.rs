@@ -2,8 +2,8 @@
 //! versions that a search hides ([`crate::superseded`], read when the commit
 //! is opened: every search needs them), and, found the first time a search needs them and
 //! then kept, the first version holding each thread record, the facet labels
-//! of each segment, its echo columns and the commit's common echo keys
-//! ([`crate::common_keys`]). Tantivy's reader calls [`Warm`] as
+//! of each segment, its echo columns and echo lookup keys (`key_index.rs`)
+//! and the commit's common echo keys ([`crate::common_keys`]). Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
 //! commits are no longer in use.
 //!
@@ -13,6 +13,7 @@
 //! search's own threads, segments in parallel.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
@@ -25,6 +26,7 @@ use super::facets::SegmentLabels;
 use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
 use crate::history;
+use crate::key_index::{self, SegmentKeys};
 use crate::model::Record;
 use crate::schema;
 use crate::superseded::{self, Superseded};
@@ -49,6 +51,11 @@ impl<T> std::fmt::Debug for Lazy<T> {
 }
 
 impl<T> Lazy<T> {
+    /// A value found already.
+    fn found(value: T) -> Lazy<T> {
+        Lazy(OnceLock::from(value))
+    }
+
     /// The value, if it was found.
     pub(crate) fn get(&self) -> Option<&T> {
         self.0.get()
@@ -80,29 +87,44 @@ pub(crate) struct CommitState {
     /// The echo columns of each segment, each opened when a search first
     /// looks for echoes there.
     echoes: HashMap<SegmentId, Lazy<Arc<EchoColumns>>>,
+    /// The echo lookup keys of each segment, opened when a search first
+    /// looks for echoes there.
+    keys: HashMap<SegmentId, Lazy<Arc<SegmentKeys>>>,
+    /// The index folder, where the key files are.
+    dir: PathBuf,
     /// The lookup keys too common to find echoes by, read when a search
     /// first looks for echoes.
     common_keys: Lazy<Arc<CommonKeys>>,
 }
 
 impl CommitState {
-    /// Finds the state of `searcher`'s commit, reusing the labels of the
-    /// segments `known` already read (segments never change; a commit only
-    /// adds or merges them).
-    fn find(searcher: &Searcher, known: &SegmentLabels) -> tantivy::Result<CommitState> {
+    /// Finds the state of `searcher`'s commit, whose index is in `dir`,
+    /// reusing the labels and lookup keys of the segments `known` already
+    /// read (segments never change; a commit only adds or merges them).
+    /// Keys computed because a segment had no key file are not reused once
+    /// the file is there (a write run writes it after its commit).
+    fn find(searcher: &Searcher, dir: &Path, known: &Known) -> tantivy::Result<CommitState> {
         let mut labels = SegmentLabels::new();
-        let mut echoes = HashMap::new();
+        let (mut echoes, mut keys) = (HashMap::new(), HashMap::new());
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
-            let segment_labels = known.get(&id).cloned().unwrap_or_default();
+            let segment_labels = known.labels.get(&id).cloned().unwrap_or_default();
             labels.insert(id, segment_labels);
             echoes.insert(id, Lazy::default());
+            let reused = (known.keys.get(&id))
+                .filter(|k| k.reads_file() || !dir.join(key_index::file_name(id)).exists());
+            keys.insert(
+                id,
+                reused.map_or_else(Lazy::default, |k| Lazy::found(Arc::clone(k))),
+            );
         }
         Ok(CommitState {
             hidden: superseded::of_commit(searcher)?,
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
+            keys,
+            dir: dir.to_path_buf(),
             common_keys: Lazy::default(),
         })
     }
@@ -128,8 +150,33 @@ impl CommitState {
     /// The lookup keys of this state's commit too common to find echoes by.
     /// `searcher` is a searcher of this state's commit.
     pub(crate) fn common_keys(&self, searcher: &Searcher) -> tantivy::Result<&Arc<CommonKeys>> {
-        self.common_keys
-            .get_or_find(|| common_keys::of_commit(searcher).map(Arc::new))
+        self.common_keys.get_or_find(|| {
+            let keys = || {
+                (searcher.segment_readers().iter())
+                    .map(|segment| {
+                        self.segment_keys(segment)?.cloned().ok_or_else(|| {
+                            tantivy::TantivyError::InternalError(
+                                "a segment of another commit".into(),
+                            )
+                        })
+                    })
+                    .collect()
+            };
+            common_keys::of_commit(searcher, keys).map(Arc::new)
+        })
+    }
+
+    /// The echo lookup keys of `segment` (of this state's commit), opened
+    /// on first use; `None` for a segment of another commit.
+    pub(crate) fn segment_keys(
+        &self,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<Option<&Arc<SegmentKeys>>> {
+        let Some(lazy) = self.keys.get(&segment.segment_id()) else {
+            return Ok(None);
+        };
+        lazy.get_or_find(|| SegmentKeys::open(&self.dir, segment).map(Arc::new))
+            .map(Some)
     }
 
     /// The echo columns of `segment` (of this state's commit), opened on
@@ -147,12 +194,28 @@ impl CommitState {
 }
 
 /// The [`CommitState`] of every commit in use, kept by Tantivy's reader.
-#[derive(Default)]
 pub(crate) struct Warm {
+    /// The index folder.
+    dir: PathBuf,
     states: RwLock<HashMap<u64, Arc<CommitState>>>,
 }
 
+/// What the states of the commits in use found of their segments.
+#[derive(Default)]
+struct Known {
+    labels: SegmentLabels,
+    keys: HashMap<SegmentId, Arc<SegmentKeys>>,
+}
+
 impl Warm {
+    /// The state of the commits of the index in `dir`.
+    pub(crate) fn new(dir: &Path) -> Warm {
+        Warm {
+            dir: dir.to_path_buf(),
+            states: RwLock::default(),
+        }
+    }
+
     /// The state of `searcher`'s commit. The reader warms every commit before
     /// handing out its searchers, so this is a lookup; it is found here only
     /// if warming failed.
@@ -167,21 +230,30 @@ impl Warm {
     }
 
     fn insert(&self, searcher: &Searcher) -> tantivy::Result<Arc<CommitState>> {
-        let known = self.known_labels();
-        let state = Arc::new(CommitState::find(searcher, &known)?);
+        let known = self.known();
+        let state = Arc::new(CommitState::find(searcher, &self.dir, &known)?);
         let generation = searcher.generation().generation_id();
         let mut states = self.states.write().unwrap_or_else(|e| e.into_inner());
         states.insert(generation, Arc::clone(&state));
         Ok(state)
     }
 
-    /// The labels of every segment of every commit in use.
-    fn known_labels(&self) -> SegmentLabels {
+    /// The labels and lookup keys found of every segment of every commit
+    /// in use.
+    fn known(&self) -> Known {
         let states = self.states.read().unwrap_or_else(|e| e.into_inner());
-        let mut known = SegmentLabels::new();
+        let mut known = Known::default();
         for state in states.values() {
             for (id, labels) in state.labels.iter() {
-                known.entry(*id).or_insert_with(|| Arc::clone(labels));
+                known
+                    .labels
+                    .entry(*id)
+                    .or_insert_with(|| Arc::clone(labels));
+            }
+            for (id, keys) in &state.keys {
+                if let Some(keys) = keys.get() {
+                    known.keys.entry(*id).or_insert_with(|| Arc::clone(keys));
+                }
             }
         }
         known

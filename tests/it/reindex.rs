@@ -262,6 +262,69 @@ fn the_files_kept_for_a_commit_stay_across_runs() {
     assert!(all_kept(), "after a reindex with nothing to do");
 }
 
+/// The echo lookup key files in the index folder, and the files the
+/// segments of its last commit would have.
+fn key_files(fx: &Fixture) -> (BTreeSet<String>, BTreeSet<String>) {
+    let kept = (std::fs::read_dir(fx.index()).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("echo-keys-"))
+        .collect();
+    let index = tantivy::Index::open_in_dir(fx.index()).unwrap();
+    let segments = (index.searchable_segment_ids().unwrap().into_iter())
+        .map(|id| format!("echo-keys-{}.bin", id.uuid_string()))
+        .collect();
+    (kept, segments)
+}
+
+/// Every write run leaves one key file per segment of its commit: files
+/// for the segments it made, none for those merged away.
+#[test]
+fn every_segment_has_its_key_file_and_gone_segments_none() {
+    let fx = base();
+    fx.ok(&["index"]);
+    let (kept, segments) = key_files(&fx);
+    assert!(!kept.is_empty());
+    assert_eq!(kept, segments, "after index");
+    let mut seen = kept;
+    for round in 0..4 {
+        fx.write(
+            &format!("items/new{round}.txt"),
+            item(&format!("Paper {round}"), "A new claim about plateaus."),
+        );
+        reindex(&fx);
+        let (kept, segments) = key_files(&fx);
+        assert_eq!(kept, segments, "after reindex {round}");
+        assert!(
+            !kept.is_subset(&seen),
+            "a new segment's file, round {round}"
+        );
+        seen.extend(kept);
+    }
+    // Segments were merged along the way: their files are gone.
+    let (kept, _) = key_files(&fx);
+    assert!(seen.len() > kept.len(), "{seen:?} {kept:?}");
+    // A full build replaces every segment, and every file.
+    fx.ok(&["index"]);
+    let (rebuilt, segments) = key_files(&fx);
+    assert_eq!(rebuilt, segments);
+    assert!(rebuilt.is_disjoint(&kept));
+    // A file lost or damaged is written again by the next run; meanwhile
+    // answers are the same.
+    let answer = |fx: &Fixture| fx.ok(&["query", "--json", "--collapse", "plateaus"]).stdout;
+    let before = answer(&fx);
+    assert!(before.contains("\"echoes\""), "{before}");
+    let lost = fx.index().join(rebuilt.first().unwrap());
+    std::fs::write(&lost, b"not a key file").unwrap();
+    assert_eq!(answer(&fx), before);
+    std::fs::remove_file(&lost).unwrap();
+    assert_eq!(answer(&fx), before);
+    fx.write("items/p0.txt", item("Page 0", "Claim number 0, changed."));
+    reindex(&fx);
+    let (kept, segments) = key_files(&fx);
+    assert_eq!(kept, segments);
+    assert_converged(&fx);
+}
+
 #[test]
 fn quiet_prints_nothing_when_all_is_well_and_the_summary_is_one_line() {
     let fx = base();
