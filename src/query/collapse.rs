@@ -14,7 +14,10 @@
 //! what its own groups cost, not what every match costs. `groups` counts
 //! the groups of the first [`GROUPS_COUNTED`] matches: exactly when there
 //! are no more matches than that, otherwise a lower bound (`groups_exact`
-//! false), the way search engines bound costly counts.
+//! false), the way search engines bound costly counts. What the walk reads
+//! of each of those matches (its stored words and lookup keys) does not
+//! depend on the walk, so it is read first, in parallel on the search
+//! threads.
 //!
 //! Deciding the groups of every record of a commit once, for all queries,
 //! was measured and left out: records that share a lookup key make about
@@ -77,14 +80,16 @@ pub(super) fn matches(
     // when it is near the top.
     let first_chunk = counted.max(wanted.saturating_mul(2)).max(64);
     let mut ranked = Ranked::new(every, walk.segments.clone(), first_chunk);
-    while walk.walked < counted {
-        let Some(next) = ranked.next() else { break };
-        walk.step(next);
+    let counted_matches: Vec<Match> = (0..counted).map_while(|_| ranked.next()).collect();
+    let reads = walk.read_all(searcher, &counted_matches)?;
+    for (next, read) in counted_matches.into_iter().zip(reads) {
+        walk.step(next, read);
     }
     let groups = walk.heads.len();
     while walk.heads.len() < wanted {
         let Some(next) = ranked.next() else { break };
-        walk.step(next);
+        let read = read(&walk.segments, &walk.common, next.address);
+        walk.step(next, read);
     }
     let top = (walk.heads.iter())
         .skip(request.offset)
@@ -117,12 +122,7 @@ struct Walk {
     /// (head, the place in `held` of the previous head holding the same
     /// key, or `NONE`): one list per key, linked backwards.
     held: Vec<(u32, u32)>,
-    /// How many matches were walked.
-    walked: usize,
-    /// Scratch space: a match's words and keys, the heads it may join, a
-    /// claim's values.
-    words: Vec<u32>,
-    keys: Vec<u64>,
+    /// Scratch space: the heads a match may join, a claim's values.
     candidates: Vec<u32>,
     buffer: Vec<u64>,
 }
@@ -156,40 +156,46 @@ impl Walk {
             heads: Vec::with_capacity(matches),
             by_key: FxHashMap::with_capacity_and_hasher(keys, Default::default()),
             held: Vec::with_capacity(keys),
-            walked: 0,
-            words: Vec::new(),
-            keys: Vec::new(),
             candidates: Vec::new(),
             buffer: Vec::new(),
         })
     }
 
-    /// Takes the next match (in rank order): folds it into the group of the
-    /// best-ranked head it shares a key with and makes the same claim as,
-    /// or makes it the head of a new group.
+    /// What [`Walk::step`] needs of each of `matches`, read in parallel on
+    /// the search threads: the walk itself goes one match at a time, but
+    /// what it reads of a match does not depend on the walk.
+    fn read_all(&self, searcher: &Searcher, matches: &[Match]) -> Result<Vec<Option<Read>>> {
+        const CHUNK: usize = 128;
+        let chunks = searcher.index().search_executor().map(
+            |chunk: &[Match]| {
+                Ok((chunk.iter())
+                    .map(|m| read(&self.segments, &self.common, m.address))
+                    .collect::<Vec<_>>())
+            },
+            matches.chunks(CHUNK),
+        )?;
+        Ok(chunks.into_iter().flatten().collect())
+    }
+
+    /// Takes the next match (in rank order), with what was read of it
+    /// ([`read`]): folds it into the group of the best-ranked head it shares
+    /// a key with and makes the same claim as, or makes it the head of a new
+    /// group.
     ///
-    /// The match's keys come from its content words as the index stores
-    /// them, and most heads that share a key with it share too few words to
-    /// be the same claim: those words tell so (the decision's own first
-    /// step, [`decide::close`]) without reading either claim.
-    fn step(&mut self, next: Match) {
-        self.walked += 1;
+    /// Most heads that share a key with it share too few words to be the
+    /// same claim: the stored words tell so (the decision's own first step,
+    /// [`decide::close`]) without reading either claim.
+    fn step(&mut self, next: Match, read: Option<Read>) {
         let address = next.address;
-        self.keys.clear();
         let mut claim = None;
-        let mut cut = false;
+        let Some(read) = read else {
+            self.push(next, None, claim);
+            return;
+        };
         if let Some(columns) = &self.segments[address.segment_ord as usize] {
             let columns = Arc::clone(columns);
-            cut = columns.words(address.doc_id, &mut self.words);
-            // The keys it looks up by in this commit, which are also those
-            // it is held under as a head: a key common in the commit only
-            // by matches whose keys all are and whose rarest key it is, so
-            // such a match joins only a head like it, as echoes take only
-            // records like it.
-            let keys = crate::echo::keys::keys_of_words(&self.words);
-            self.keys.extend(self.common.lookup(keys).keys);
             self.candidates.clear();
-            for key in &self.keys {
+            for key in &read.keys {
                 let mut at = self.by_key.get(key).map_or(NONE, |&(last, _)| last);
                 while at != NONE {
                     let (head, previous) = self.held[at as usize];
@@ -200,18 +206,19 @@ impl Walk {
             self.candidates.sort_unstable();
             self.candidates.dedup();
             let prefilter = echoes::use_stored_words();
-            let near = decide::Near::new(&self.words, &PARAMS);
+            let near = decide::Near::new(&read.words, &PARAMS);
             for i in 0..self.candidates.len() {
                 let head = self.candidates[i];
-                let may = !prefilter || cut || {
+                let may = !prefilter || read.cut || {
                     let (head_words, head_cut) = words_of(&mut self.heads, &self.segments, head);
                     *head_cut || near.close(head_words, &PARAMS)
                 };
                 if !may {
                     continue;
                 }
-                let own =
-                    claim.get_or_insert_with(|| columns.claim(address.doc_id, &mut self.buffer));
+                let own = claim.get_or_insert_with(|| {
+                    columns.claim_of_words(address.doc_id, &read.words, &mut self.buffer)
+                });
                 let Some(own) = own.as_ref() else {
                     // No claim: the same claim as none.
                     break;
@@ -223,15 +230,18 @@ impl Walk {
                 }
             }
         }
-        let words = (!self.keys.is_empty()).then(|| (self.words.clone(), cut));
-        self.push(next, words, claim);
+        self.push(next, Some(read), claim);
     }
 
-    /// Makes `next`, whose keys are in `self.keys` (and, when it has any,
-    /// its words and whether they are cut, in `words`), the head of a new group.
-    fn push(&mut self, next: Match, words: Option<(Vec<u32>, bool)>, claim: Option<Option<Claim>>) {
+    /// Makes `next` the head of a new group, held under the keys it looks
+    /// up by (what was read of it, `read`).
+    fn push(&mut self, next: Match, read: Option<Read>, claim: Option<Option<Claim>>) {
         let at = self.heads.len() as u32;
-        for key in &self.keys {
+        let (words, keys) = match read {
+            Some(read) if !read.keys.is_empty() => (Some((read.words, read.cut)), read.keys),
+            _ => (None, Vec::new()),
+        };
+        for key in &keys {
             let (last, heads) = self.by_key.entry(*key).or_insert((NONE, 0));
             if *heads < KEY_HEADS {
                 self.held.push((at, *last));
@@ -246,6 +256,32 @@ impl Walk {
             claim,
         });
     }
+}
+
+/// What a walk step reads of a match before it meets the heads: its
+/// claim's stored words, whether they are cut, and the keys it looks up by
+/// in this commit, which are also those it is held under as a head. A key
+/// common in the commit is one only for matches whose keys all are and
+/// whose rarest key it is, so such a match joins only a head like it, as
+/// echoes take only records like it.
+struct Read {
+    words: Vec<u32>,
+    cut: bool,
+    keys: Vec<u64>,
+}
+
+/// What [`Walk::step`] needs of the match at `address` (`None` where its
+/// segment keeps no claims).
+fn read(
+    segments: &[Option<Arc<EchoColumns>>],
+    common: &CommonKeys,
+    address: DocAddress,
+) -> Option<Read> {
+    let columns = segments[address.segment_ord as usize].as_ref()?;
+    let mut words = Vec::new();
+    let cut = columns.words(address.doc_id, &mut words);
+    let keys = common.lookup(crate::echo::keys::keys_of_words(&words)).keys;
+    Some(Read { words, cut, keys })
 }
 
 /// The stored words of head `at` and whether they are cut, read on first use.
@@ -275,7 +311,10 @@ fn claim_of<'a>(
     if head.claim.is_none() {
         let address = head.address;
         let columns = segments[address.segment_ord as usize].as_ref();
-        head.claim = Some(columns.and_then(|c| c.claim(address.doc_id, buffer)));
+        head.claim = Some(columns.and_then(|c| match &head.words {
+            Some((words, _)) => c.claim_of_words(address.doc_id, words, buffer),
+            None => c.claim(address.doc_id, buffer),
+        }));
     }
     head.claim.as_ref()?.as_ref()
 }
@@ -336,12 +375,18 @@ impl Ranked {
             if equal.len() < 2 {
                 continue;
             }
-            for m in equal.iter_mut() {
-                if let Some(columns) = &self.segments[m.address.segment_ord as usize] {
-                    m.tie = columns.identity(m.address.doc_id);
-                }
+            // Each one's item, thread version and place.
+            let mut tied: Vec<((u64, u64, u64), Match)> = (equal.iter())
+                .map(|m| {
+                    let columns = &self.segments[m.address.segment_ord as usize];
+                    let tie = columns.as_ref().map(|c| c.identity(m.address.doc_id));
+                    (tie.unwrap_or_default(), *m)
+                })
+                .collect();
+            tied.sort_by_key(|(tie, m)| (*tie, m.address));
+            for (slot, (_, m)) in equal.iter_mut().zip(tied) {
+                *slot = m;
             }
-            equal.sort_by_key(|m| (m.tie, m.address));
         }
         chunk.reverse();
         self.ready = chunk;
@@ -350,16 +395,17 @@ impl Ranked {
 }
 
 /// One match: its score, and its date when the matches are listed newest
-/// first (`None` otherwise, and for a record without a date, which then
-/// lists last).
+/// first ([`UNDATED`] otherwise, and for a record without a date, which
+/// then lists last). Small, as a search may collect millions.
+#[derive(Clone, Copy)]
 struct Match {
-    date: Option<i64>,
+    date: i64,
     score: Score,
     address: DocAddress,
-    /// What orders it among matches of equal rank: its item, thread
-    /// version and place (found when its chunk is sorted).
-    tie: (u64, u64, u64),
 }
+
+/// The date of a match without one: before every other.
+const UNDATED: i64 = i64::MIN;
 
 impl Match {
     /// Best (or newest) first.
@@ -405,7 +451,11 @@ impl Collector for Every {
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<Match>>) -> tantivy::Result<Self::Fruit> {
-        Ok(fruits.into_iter().flatten().collect())
+        let mut every = Vec::with_capacity(fruits.iter().map(Vec::len).sum());
+        for fruit in fruits {
+            every.extend(fruit);
+        }
+        Ok(every)
     }
 }
 
@@ -415,12 +465,11 @@ impl SegmentCollector for EverySegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         let date = (self.dates.as_ref())
             .and_then(|dates| dates.first(doc))
-            .map(|date| date.into_timestamp_micros());
+            .map_or(UNDATED, |date| date.into_timestamp_micros());
         self.found.push(Match {
             date,
             score,
             address: DocAddress::new(self.ordinal, doc),
-            tie: (0, 0, 0),
         });
     }
 

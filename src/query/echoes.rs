@@ -7,8 +7,6 @@
 //! groups: a group is what its records' own keys and claims say, so it is the
 //! same whatever the order the files were indexed in, and after any `reindex`.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use tantivy::columnar::Column;
 use tantivy::{DateTime, DocAddress, DocId, Searcher, SegmentReader};
@@ -125,6 +123,19 @@ impl EchoColumns {
     /// The claim of `doc`, if it takes part in echoes; `buffer` is scratch
     /// space.
     pub(crate) fn claim(&self, doc: DocId, buffer: &mut Vec<u64>) -> Option<Claim> {
+        let mut words = Vec::new();
+        self.words(doc, &mut words);
+        self.claim_of_words(doc, &words, buffer)
+    }
+
+    /// [`EchoColumns::claim`] of `doc`, whose stored words
+    /// ([`EchoColumns::words`]) were read already: `words`.
+    pub(crate) fn claim_of_words(
+        &self,
+        doc: DocId,
+        words: &[u32],
+        buffer: &mut Vec<u64>,
+    ) -> Option<Claim> {
         let rows = self.claim.index.value_row_ids(doc);
         if rows.is_empty() {
             return None;
@@ -132,18 +143,7 @@ impl EchoColumns {
         buffer.clear();
         buffer.resize((rows.end - rows.start) as usize, 0);
         self.claim.values.get_range(u64::from(rows.start), buffer);
-        let mut words = Vec::new();
-        self.words(doc, &mut words);
-        Claim::from_stored(&words, buffer)
-    }
-
-    /// The claims of `docs`, `None` for a document that takes no part in
-    /// echoes.
-    fn claims(&self, docs: &[DocId]) -> Vec<Option<Arc<Claim>>> {
-        let mut buffer = Vec::new();
-        (docs.iter())
-            .map(|&doc| self.claim(doc, &mut buffer).map(Arc::new))
-            .collect()
+        Claim::from_stored(words, buffer)
     }
 
     fn item(&self, doc: DocId) -> u64 {
@@ -296,37 +296,45 @@ fn each_candidate(
         let prefilter = use_stored_words();
         let (mut words, mut cut, mut last) = (Vec::new(), false, None);
         let mut rarest: Option<Option<u64>> = None;
+        // The claims of the documents decided, each read once, from the
+        // words already read when they were.
+        let (mut docs, mut others) = (Vec::new(), Vec::new());
+        let mut buffer = Vec::new();
         let steps: Vec<Step> = (pairs.iter())
             .map(|&(doc, i)| {
                 let like_it = lookups[i].all_common;
-                if !prefilter && !like_it {
-                    return Step::Decide;
-                }
-                if last != Some(doc) {
-                    last = Some(doc);
-                    cut = columns.words(doc, &mut words);
-                    rarest = None;
-                }
-                if like_it {
-                    let its = *rarest.get_or_insert_with(|| {
-                        common.rarest_if_all_common(&keys::keys_of_words(&words))
-                    });
-                    if its != lookups[i].keys.first().copied() {
-                        return Step::Skip;
-                    }
-                }
-                if !prefilter || cut || nears[i].close(&words, &PARAMS) {
+                let step = if !prefilter && !like_it {
                     Step::Decide
                 } else {
-                    Step::Distant
+                    if last != Some(doc) {
+                        last = Some(doc);
+                        cut = columns.words(doc, &mut words);
+                        rarest = None;
+                    }
+                    let its = like_it.then(|| {
+                        *rarest.get_or_insert_with(|| {
+                            common.rarest_if_all_common(&keys::keys_of_words(&words))
+                        })
+                    });
+                    if like_it && its != Some(lookups[i].keys.first().copied()) {
+                        Step::Skip
+                    } else if !prefilter || cut || nears[i].close(&words, &PARAMS) {
+                        Step::Decide
+                    } else {
+                        Step::Distant
+                    }
+                };
+                if step == Step::Decide && docs.last() != Some(&doc) {
+                    docs.push(doc);
+                    others.push(if last == Some(doc) {
+                        columns.claim_of_words(doc, &words, &mut buffer)
+                    } else {
+                        columns.claim(doc, &mut buffer)
+                    });
                 }
+                step
             })
             .collect();
-        let mut docs: Vec<DocId> = (pairs.iter().zip(&steps))
-            .filter_map(|(&(doc, _), &step)| (step == Step::Decide).then_some(doc))
-            .collect();
-        docs.dedup();
-        let others = columns.claims(&docs);
         for ((doc, i), step) in pairs.into_iter().zip(steps) {
             if step == Step::Skip {
                 continue;
