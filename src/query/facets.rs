@@ -10,7 +10,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::column_index::MultiValueIndex;
+use tantivy::columnar::{Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
@@ -96,10 +97,11 @@ impl Values {
 }
 
 impl Labels {
-    pub(crate) fn read(reader: &SegmentReader) -> tantivy::Result<Labels> {
-        let fast = reader.fast_fields();
-        let values = |name: &str| -> tantivy::Result<Values> {
-            let Some(column) = fast.str(name)? else {
+    /// The labels of a segment whose `source`, `topic`, `kind` and
+    /// `author_name` columns are `columns`.
+    fn read(columns: &[Option<StrColumn>; 4]) -> tantivy::Result<Labels> {
+        let values = |column: &Option<StrColumn>| -> tantivy::Result<Values> {
+            let Some(column) = column else {
                 return Ok(Values::default());
             };
             let dictionary = column.dictionary();
@@ -109,16 +111,20 @@ impl Labels {
             };
             let mut terms = dictionary.stream()?;
             while terms.advance() {
-                values.text.push_str(&String::from_utf8_lossy(terms.key()));
+                match std::str::from_utf8(terms.key()) {
+                    Ok(text) => values.text.push_str(text),
+                    Err(_) => values.text.push_str(&String::from_utf8_lossy(terms.key())),
+                }
                 values.ends.push(values.text.len() as u32);
             }
             Ok(values)
         };
+        let [source, topic, kind, author] = columns;
         Ok(Labels {
-            source: values(names::SOURCE)?,
-            topic: values(names::TOPIC)?,
-            kind: values(names::KIND)?,
-            author: values(names::AUTHOR_NAME)?,
+            source: values(source)?,
+            topic: values(topic)?,
+            kind: values(kind)?,
+            author: values(author)?,
         })
     }
 }
@@ -144,13 +150,21 @@ impl Collector for FacetCounter {
         let fast = reader.fast_fields();
         // Segments of another commit get labels for this search only.
         let labels = (self.labels.get(&reader.segment_id()).cloned()).unwrap_or_default();
-        labels.get_or_find(|| Labels::read(reader))?;
+        // Each column opened once, for its labels and its counts.
+        let columns = [names::SOURCE, names::TOPIC, names::KIND, names::AUTHOR_NAME]
+            .map(|name| fast.str(name));
+        let [source, topic, kind, author] = columns;
+        let columns = [source?, topic?, kind?, author?];
+        labels.get_or_find(|| Labels::read(&columns))?;
+        let [source, topic, kind, author] = columns;
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
         Ok(SegmentCounter {
-            source: Ordinals::open(fast.str(names::SOURCE)?),
-            topic: Ordinals::open(fast.str(names::TOPIC)?),
-            kind: Ordinals::open(fast.str(names::KIND)?),
-            author: Ordinals::open(fast.str(names::AUTHOR_NAME)?),
+            block: Vec::with_capacity(BLOCK),
+            scratch: Scratch::default(),
+            source: Ordinals::open(source),
+            topic: Ordinals::open(topic),
+            kind: Ordinals::open(kind),
+            author: Ordinals::open(author),
             dates,
             bucket: self.bucket,
             labels,
@@ -172,8 +186,16 @@ impl Collector for FacetCounter {
     }
 }
 
+/// How many matches are counted at once: reading a block of documents'
+/// values in one call per column lets the processor overlap the memory
+/// reads of many documents, where one call a document waits for each.
+const BLOCK: usize = 64;
+
 /// The counts of one segment.
 pub(crate) struct SegmentCounter {
+    /// Matches not yet counted (fewer than [`BLOCK`]), in document order.
+    block: Vec<DocId>,
+    scratch: Scratch,
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
     kind: Option<Ordinals>,
@@ -189,25 +211,14 @@ impl SegmentCollector for SegmentCounter {
     type Fruit = Counts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        let missing = &mut self.missing;
-        for (ordinals, missing) in [
-            (&mut self.source, &mut missing.source),
-            (&mut self.topic, &mut missing.topic),
-            (&mut self.kind, &mut missing.kind),
-            (&mut self.author, &mut missing.author),
-        ] {
-            match ordinals {
-                Some(ordinals) => *missing += u64::from(!ordinals.count(doc)),
-                None => *missing += 1,
-            }
-        }
-        match &mut self.dates {
-            Some(dates) => missing.date += u64::from(!dates.count(doc)),
-            None => missing.date += 1,
+        self.block.push(doc);
+        if self.block.len() == BLOCK {
+            self.count_block();
         }
     }
 
-    fn harvest(self) -> Counts {
+    fn harvest(mut self) -> Counts {
+        self.count_block();
         let none = Labels::default();
         let labels = self.labels.get().unwrap_or(&none);
         let text = |o: Option<Ordinals>, labels: &Values| {
@@ -226,38 +237,117 @@ impl SegmentCollector for SegmentCounter {
     }
 }
 
+impl SegmentCounter {
+    /// Counts the matches of [`SegmentCounter::block`] and empties it.
+    fn count_block(&mut self) {
+        let (docs, scratch, missing) = (&self.block, &mut self.scratch, &mut self.missing);
+        let all = docs.len() as u64;
+        for (ordinals, missing) in [
+            (&mut self.source, &mut missing.source),
+            (&mut self.topic, &mut missing.topic),
+            (&mut self.kind, &mut missing.kind),
+            (&mut self.author, &mut missing.author),
+        ] {
+            *missing += match ordinals {
+                Some(ordinals) => all - ordinals.count(docs, scratch),
+                None => all,
+            };
+        }
+        missing.date += match &mut self.dates {
+            Some(dates) => all - dates.count(docs, scratch),
+            None => all,
+        };
+        self.block.clear();
+    }
+}
+
+/// Buffers for reading a block of documents' values.
+#[derive(Default)]
+struct Scratch {
+    /// The documents with a value, once for each of their values.
+    docs: Vec<DocId>,
+    /// Where each of those values is in the column.
+    rows: Vec<u32>,
+    /// A multi-valued column: the ranks of the documents with values, the
+    /// ranks after them, and where their values start and end.
+    ranks: Vec<u32>,
+    next: Vec<u32>,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+    values: Vec<u64>,
+    dates: Vec<DateTime>,
+}
+
+impl Scratch {
+    /// The rows of the values of `docs` (sorted) in `column`, into
+    /// [`Scratch::rows`]; returns how many of `docs` have a value.
+    fn rows<T>(&mut self, column: &Column<T>, docs: &[DocId]) -> u64 {
+        self.docs.clear();
+        self.rows.clear();
+        match &column.index {
+            ColumnIndex::Full => {
+                self.rows.extend_from_slice(docs);
+                docs.len() as u64
+            }
+            ColumnIndex::Multivalued(MultiValueIndex::MultiValueIndexV2(index)) => {
+                // Where each document's values start and end, a block at a
+                // time as well.
+                self.ranks.clear();
+                (index.optional_index).rank_if_exists_batch(docs, &mut self.docs, &mut self.ranks);
+                self.next.clear();
+                self.next.extend(self.ranks.iter().map(|rank| rank + 1));
+                for (bounds, ranks) in [
+                    (&mut self.starts, &self.ranks),
+                    (&mut self.ends, &self.next),
+                ] {
+                    bounds.clear();
+                    bounds.resize(ranks.len(), 0);
+                    index.start_index_column.get_vals(ranks, bounds);
+                }
+                let mut with_value = 0;
+                for (&start, &end) in self.starts.iter().zip(&self.ends) {
+                    self.rows.extend(start..end);
+                    with_value += u64::from(start < end);
+                }
+                with_value
+            }
+            index => {
+                index.docids_to_rowids(docs, &mut self.docs, &mut self.rows);
+                // One entry a value: the documents with one are the runs.
+                self.docs.chunk_by(|a, b| a == b).count() as u64
+            }
+        }
+    }
+}
+
 /// A string column's term ordinals, counted.
 struct Ordinals {
     ords: Column<u64>,
     counts: Vec<u64>,
-    /// Every document has exactly one value (read without the column index).
-    single: bool,
 }
 
 impl Ordinals {
     fn open(column: Option<StrColumn>) -> Option<Ordinals> {
         let column = column?;
         let ords = column.ords().clone();
-        let single = matches!(ords.index, tantivy::columnar::ColumnIndex::Full);
         Some(Ordinals {
             counts: vec![0; column.num_terms()],
             ords,
-            single,
         })
     }
 
-    /// Counts the values of `doc`; false when it has none.
-    fn count(&mut self, doc: DocId) -> bool {
-        if self.single {
-            self.counts[self.ords.values.get_val(doc) as usize] += 1;
-            return true;
-        }
-        let mut any = false;
-        for ord in self.ords.values_for_doc(doc) {
+    /// Counts the values of `docs` (sorted); returns how many have one.
+    fn count(&mut self, docs: &[DocId], scratch: &mut Scratch) -> u64 {
+        let with_value = scratch.rows(&self.ords, docs);
+        scratch.values.clear();
+        scratch.values.resize(scratch.rows.len(), 0);
+        self.ords
+            .values
+            .get_vals(&scratch.rows, &mut scratch.values);
+        for &ord in &scratch.values {
             self.counts[ord as usize] += 1;
-            any = true;
         }
-        any
+        with_value
     }
 
     /// The label of every ordinal counted at least once, with its count.
@@ -304,17 +394,22 @@ impl DayCounts {
         }
     }
 
-    /// Counts the date of `doc`; false when it has none.
-    fn count(&mut self, doc: DocId) -> bool {
-        let Some(date) = self.column.first(doc) else {
-            return false;
-        };
-        let day = day_of(date);
-        match self.dense.get_mut((day - self.first) as usize) {
-            Some(slot) => *slot += 1,
-            None => *self.sparse.entry(day).or_insert(0) += 1,
+    /// Counts the dates of `docs` (sorted); returns how many have one.
+    fn count(&mut self, docs: &[DocId], scratch: &mut Scratch) -> u64 {
+        let with_value = scratch.rows(&self.column, docs);
+        scratch.dates.clear();
+        scratch.dates.resize(scratch.rows.len(), DateTime::MIN);
+        self.column
+            .values
+            .get_vals(&scratch.rows, &mut scratch.dates);
+        for &date in &scratch.dates {
+            let day = day_of(date);
+            match self.dense.get_mut((day - self.first) as usize) {
+                Some(slot) => *slot += 1,
+                None => *self.sparse.entry(day).or_insert(0) += 1,
+            }
         }
-        true
+        with_value
     }
 
     /// The counts summed per bucket: each run of days in one bucket is

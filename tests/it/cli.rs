@@ -226,6 +226,101 @@ fn several_words_match_records_with_every_word_unless_fewer_than_ten_have_them()
 }
 
 #[test]
+fn every_facet_count_is_the_count_of_the_matches_listed() {
+    // Counted a block of matches at a time: checked against the hits
+    // themselves, for queries of many and of few matches, on the small
+    // corpus (threads: records without a source or authors) and many
+    // generated pages.
+    let fx = corpus();
+    let sources = ["arXiv", "Substack", "YouTube", "LessWrong"];
+    let people = [
+        "Ada Quill",
+        "Basil Okafor",
+        "Chen Wei",
+        "Dana Ruiz",
+        "Emil Berg",
+    ];
+    let topics = ["lattices", "grokking", "scaling-laws", "memorization"];
+    for page in 0..150usize {
+        let authors = match page % 3 {
+            0 => people[page % 5].to_string(),
+            1 => format!("{} and {}", people[page % 5], people[(page + 2) % 5]),
+            _ => format!(
+                "{}, {} and {}",
+                people[page % 5],
+                people[(page + 1) % 5],
+                people[(page + 3) % 5]
+            ),
+        };
+        let topics = topics[..1 + page % 4].join(", ");
+        fx.write(
+            &format!("items/gen/page-{page:03}.txt"),
+            extraction(
+                &format!("Lattice notes {page}"),
+                &format!(
+                    "{} · {authors} · {}-0{}-1{}",
+                    sources[page % 4],
+                    2015 + page % 10,
+                    1 + page % 9,
+                    page % 10
+                ),
+                &topics,
+                &[
+                    &format!("Lattice model {page} memorizes {} labels.", page * 7),
+                    &format!("Grokking in lattice run {page} took {} steps.", page * 11),
+                ],
+                &[&format!("The lattice of page {page} never settled.")],
+            ),
+        );
+    }
+    fx.ok(&["index"]);
+    for q in ["*", "lattice OR grokking OR memorization", "memorization"] {
+        let all = query(&fx, &[q, "--limit", "10000", "--all-versions"]);
+        assert_eq!(all.hits.len(), all.total, "{q}");
+        assert!(q != "*" || all.total > 200, "{q}: {}", all.total);
+        let mut expected: Vec<(&str, Option<String>)> = Vec::new();
+        for hit in &all.hits {
+            expected.push(("kind", Some(hit.kind.clone())));
+            expected.push(("source", hit.source.clone()));
+            expected.push(("date", hit.date.as_ref().map(|d| d[..4].to_string())));
+            if hit.topics.is_empty() {
+                expected.push(("topic", None));
+            }
+            for topic in &hit.topics {
+                expected.push(("topic", Some(topic.clone())));
+            }
+            if hit.authors.is_empty() {
+                expected.push(("author", None));
+            }
+            for author in &hit.authors {
+                expected.push(("author", Some(author.clone())));
+            }
+        }
+        let facets = &all.facets;
+        for (name, facet) in [
+            ("kind", &facets.kind),
+            ("source", &facets.source),
+            ("date", &facets.date),
+            ("topic", &facets.topic),
+            ("author", &facets.author),
+        ] {
+            let mut want: Vec<(Option<String>, u64)> = Vec::new();
+            for (_, value) in expected.iter().filter(|(n, _)| *n == name) {
+                match want.iter_mut().find(|(v, _)| v == value) {
+                    Some((_, count)) => *count += 1,
+                    None => want.push((value.clone(), 1)),
+                }
+            }
+            let mut got: Vec<(Option<String>, u64)> =
+                facet.iter().map(|f| (f.value.clone(), f.count)).collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{q}: {name}");
+        }
+    }
+}
+
+#[test]
 fn facets_count_every_match_not_only_the_page_shown() {
     let fx = indexed();
     let all = query(&fx, &["uniform", "--limit", "100"]);
