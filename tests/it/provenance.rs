@@ -48,7 +48,11 @@ fn reindex(fx: &Fixture) -> ingest::ReindexReport {
     if !fx.path().join("fresh").exists() {
         age(&fx.corpus());
     }
-    Index::reindex(&fx.corpus(), &fx.index(), Duration::ZERO, &|_| {}).expect("reindex")
+    // Waits for the writer lock: a process another test starts between its
+    // fork and its exec holds a copy of every descriptor open in this test
+    // process, the lock file's of the run before this one too, and on a
+    // loaded machine that lasts long enough to find the index busy.
+    Index::reindex(&fx.corpus(), &fx.index(), Duration::from_secs(30), &|_| {}).expect("reindex")
 }
 
 /// Dates every file of the corpus written since the last call an hour back, so that `reindex` trusts
