@@ -17,19 +17,21 @@
 //! The file (little endian):
 //!
 //! ```text
-//! header     96 bytes: magic, format, ANALYZER_VERSION, the segment's id
-//!            (32 hex digits), its max_doc, the bucket bits b, the bytes of a
-//!            key's rest and of a document id, the number of (key, document)
-//!            pairs, then a BLAKE3 hash of those 64 bytes
-//! directory  2^b + 1 entries of 12 bytes: where bucket i's pairs start (a
-//!            pair number, u64) and a checksum of its pairs' bytes (u32);
-//!            the last entry holds the number of pairs
-//! pairs      each the key's low 64 - b bits, then the document, sorted by
-//!            key then document; a key's bucket is its top b bits
+//! header     104 bytes: magic, format, ANALYZER_VERSION, the segment's id
+//!            (32 hex digits), its max_doc, the bucket bits b, the number
+//!            of distinct keys and of bytes of keys, then a BLAKE3 hash of
+//!            those 72 bytes
+//! directory  2^b + 1 entries of 12 bytes: where bucket i's keys start (a
+//!            byte of the keys, u64) and a checksum of its bytes (u32); the
+//!            last entry holds the number of bytes of keys
+//! keys       in key order, each once: the key's low 64 - b bits (its top b
+//!            bits are its bucket), the length of its documents in bytes,
+//!            then its documents in order, the first as it is and each
+//!            next as the step from the one before (LEB128 varints)
 //! ```
 //!
 //! A search maps the file ([`SegmentKeys`]) and reads, for a key, one
-//! directory entry and one bucket (about eight pairs): a one-shot
+//! directory entry and one bucket (about eight keys): a one-shot
 //! `claimsearch query` touches a few pages of it, not the whole file. Every
 //! byte a lookup uses is checked: the header by its hash and the file's
 //! length when it is opened, a bucket by its checksum when it is read. A
@@ -54,15 +56,16 @@ use crate::echo::{keys, Claim};
 use crate::error::{Error, Result};
 use crate::schema::names;
 
-const MAGIC: &[u8; 8] = b"CSECHOK1";
+const MAGIC: &[u8; 8] = b"CSECHOK2";
 /// The layout's version, beside [`crate::analyzer::ANALYZER_VERSION`]
 /// (what the keys are).
-const FORMAT: u32 = 1;
-const HEADER: usize = 96;
+const FORMAT: u32 = 2;
+const HEADER: usize = 104;
 /// The part of the header its hash covers.
-const HASHED: usize = 64;
+const HASHED: usize = 72;
 const DIRECTORY_ENTRY: usize = 12;
-/// Pairs a bucket holds on average, about: one lookup reads one bucket.
+/// Distinct keys a bucket holds on average, about: one lookup reads one
+/// bucket.
 const PER_BUCKET: u64 = 8;
 const MAX_BITS: u32 = 24;
 const PREFIX: &str = "echo-keys-";
@@ -74,36 +77,29 @@ pub(crate) fn file_name(id: SegmentId) -> String {
     format!("{PREFIX}{}{SUFFIX}", id.uuid_string())
 }
 
-/// The sizes of a key file, all following from its number of pairs and its
-/// segment's number of documents.
+/// The sizes of a key file, following from its number of distinct keys and
+/// of bytes of keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     bits: u32,
     key_bytes: usize,
-    doc_bytes: usize,
-    pairs: u64,
+    keys: u64,
+    data: u64,
 }
 
 impl Layout {
-    fn new(pairs: u64, max_doc: DocId) -> Layout {
-        let wanted = pairs / PER_BUCKET;
-        let bits = (u64::BITS - wanted.leading_zeros()).clamp(1, MAX_BITS);
-        let largest_doc = max_doc.saturating_sub(1);
-        let doc_bits = (u32::BITS - largest_doc.leading_zeros()).max(1);
+    fn new(keys: u64, data: u64) -> Layout {
+        let bits = (u64::BITS - (keys / PER_BUCKET).leading_zeros()).clamp(1, MAX_BITS);
         Layout {
             bits,
             key_bytes: (64 - bits).div_ceil(8) as usize,
-            doc_bytes: doc_bits.div_ceil(8) as usize,
-            pairs,
+            keys,
+            data,
         }
     }
 
     fn buckets(&self) -> usize {
         1 << self.bits
-    }
-
-    fn entry(&self) -> usize {
-        self.key_bytes + self.doc_bytes
     }
 
     fn directory_len(&self) -> usize {
@@ -112,8 +108,9 @@ impl Layout {
 
     /// The file's length, if it can be held in memory.
     fn len(&self) -> Option<usize> {
-        let pairs = usize::try_from(self.pairs).ok()?;
-        (pairs.checked_mul(self.entry())?).checked_add(HEADER + self.directory_len())
+        usize::try_from(self.data)
+            .ok()?
+            .checked_add(HEADER + self.directory_len())
     }
 
     fn bucket(&self, key: u64) -> usize {
@@ -134,7 +131,7 @@ impl Layout {
 struct Table<'a> {
     layout: Layout,
     directory: &'a [u8],
-    pairs: &'a [u8],
+    data: &'a [u8],
     max_doc: DocId,
 }
 
@@ -148,73 +145,87 @@ impl<'a> Table<'a> {
         if blake3::hash(hashed).as_bytes() != hash {
             return None;
         }
-        let u32_at = |at: usize| u32::from_le_bytes(hashed[at..at + 4].try_into().unwrap());
-        let pairs = u64::from_le_bytes(hashed[56..64].try_into().unwrap());
-        let layout = Layout::new(pairs, max_doc);
+        let u32_at = |at: usize| little(&hashed[at..at + 4]) as u32;
+        let layout = Layout::new(little(&hashed[56..64]), little(&hashed[64..72]));
         let intact = &hashed[..8] == MAGIC
             && u32_at(8) == FORMAT
             && u32_at(12) == crate::analyzer::ANALYZER_VERSION
             && &hashed[16..48] == id.uuid_string().as_bytes()
             && u32_at(48) == max_doc
-            && u32::from(hashed[52]) == layout.bits
-            && usize::from(hashed[53]) == layout.key_bytes
-            && usize::from(hashed[54]) == layout.doc_bytes
-            && hashed[55] == 0
+            && u32_at(52) == layout.bits
             && layout.len() == Some(bytes.len());
         intact.then_some(layout)
     }
 
     /// The table in `bytes`, whose header gave `layout`.
     fn new(bytes: &'a [u8], layout: Layout, max_doc: DocId) -> Table<'a> {
-        let (directory, pairs) = bytes[HEADER..].split_at(layout.directory_len());
+        let (directory, data) = bytes[HEADER..].split_at(layout.directory_len());
         Table {
             layout,
             directory,
-            pairs,
+            data,
             max_doc,
         }
     }
 
-    /// The pairs of bucket `i`, if their checksum holds.
+    /// The bytes of bucket `i`, if their checksum holds.
     fn bucket(&self, i: usize) -> Option<&'a [u8]> {
         let at = i * DIRECTORY_ENTRY;
         let entry = self.directory.get(at..at + DIRECTORY_ENTRY + 8)?;
-        let start = u64::from_le_bytes(entry[..8].try_into().ok()?);
-        let check = u32::from_le_bytes(entry[8..12].try_into().ok()?);
-        let end = u64::from_le_bytes(entry[12..20].try_into().ok()?);
-        if start > end || end > self.layout.pairs {
+        let (start, check, end) = (
+            little(&entry[..8]),
+            little(&entry[8..12]),
+            little(&entry[12..]),
+        );
+        if start > end || end > self.layout.data {
             return None;
         }
-        let size = self.layout.entry();
-        let bytes = (self.pairs).get(start as usize * size..end as usize * size)?;
-        (checksum(i, bytes) == check).then_some(bytes)
+        let bytes = (self.data).get(start as usize..end as usize)?;
+        (u64::from(checksum(i, bytes)) == check).then_some(bytes)
     }
 
-    /// The (rest of the key, document) pairs in `bytes`, a bucket's.
-    fn entries(&self, bytes: &'a [u8]) -> impl Iterator<Item = (u64, DocId)> + 'a {
-        let Layout { key_bytes, .. } = self.layout;
-        (bytes.chunks_exact(self.layout.entry())).map(move |entry| {
-            (
-                little(&entry[..key_bytes]),
-                little(&entry[key_bytes..]) as DocId,
-            )
-        })
+    /// The next key of a bucket's `bytes` (its rest), with the bytes of
+    /// its documents; `None` when they are not whole.
+    fn next_key(&self, bytes: &mut &'a [u8]) -> Option<(u64, &'a [u8])> {
+        let rest = little(bytes.get(..self.layout.key_bytes)?);
+        *bytes = &bytes[self.layout.key_bytes..];
+        let len = usize::try_from(varint(bytes)?).ok()?;
+        let docs = bytes.get(..len)?;
+        *bytes = &bytes[len..];
+        Some((rest, docs))
+    }
+
+    /// `each(document)` for the documents in `bytes`, in order; `None`
+    /// when they are not whole or not documents of the segment.
+    fn documents(&self, mut bytes: &[u8], mut each: impl FnMut(DocId)) -> Option<()> {
+        let mut doc: Option<u64> = None;
+        while !bytes.is_empty() {
+            let step = varint(&mut bytes)?;
+            let next = match doc {
+                None => step,
+                Some(doc) => doc.checked_add(step).filter(|_| step > 0)?,
+            };
+            if next >= u64::from(self.max_doc) {
+                return None;
+            }
+            each(next as DocId);
+            doc = Some(next);
+        }
+        Some(())
     }
 
     /// Appends the documents holding `key` to `docs`, in order; `None`
     /// when what it read is damaged.
     fn docs(&self, key: u64, docs: &mut Vec<DocId>) -> Option<()> {
-        let bucket = self.bucket(self.layout.bucket(key))?;
+        let mut bytes = self.bucket(self.layout.bucket(key))?;
         let rest = self.layout.rest(key);
-        for (held, doc) in self.entries(bucket) {
+        while !bytes.is_empty() {
+            let (held, documents) = self.next_key(&mut bytes)?;
+            if held == rest {
+                return self.documents(documents, |doc| docs.push(doc));
+            }
             if held > rest {
                 break;
-            }
-            if held == rest {
-                if doc >= self.max_doc {
-                    return None;
-                }
-                docs.push(doc);
             }
         }
         Some(())
@@ -224,11 +235,11 @@ impl<'a> Table<'a> {
     /// `None` (part way through) when a bucket is damaged.
     fn each(&self, mut each: impl FnMut(u64, DocId)) -> Option<()> {
         for i in 0..self.layout.buckets() {
-            for (rest, doc) in self.entries(self.bucket(i)?) {
-                if doc >= self.max_doc {
-                    return None;
-                }
-                each(self.layout.key(i, rest), doc);
+            let mut bytes = self.bucket(i)?;
+            while !bytes.is_empty() {
+                let (rest, documents) = self.next_key(&mut bytes)?;
+                let key = self.layout.key(i, rest);
+                self.documents(documents, |doc| each(key, doc))?;
             }
         }
         Some(())
@@ -240,6 +251,28 @@ fn little(bytes: &[u8]) -> u64 {
     let mut eight = [0u8; 8];
     eight[..bytes.len()].copy_from_slice(bytes);
     u64::from_le_bytes(eight)
+}
+
+/// Reads a LEB128 varint from the front of `bytes`.
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Appends `value` as a LEB128 varint.
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 /// The checksum of bucket `i`'s bytes: any change to them, or reading
@@ -286,83 +319,61 @@ pub(crate) fn stored_words(column: &Column<u64>, doc: DocId, words: &mut Vec<u32
 /// word of a claim, the cut ones too (the mark aside), so their keys are
 /// the claim's own ([`keys::keys`]).
 fn build(id: SegmentId, max_doc: DocId, column: &Column<u64>) -> Vec<u8> {
-    // Every document's keys, in document order.
-    let (mut keys, mut ends) = (Vec::new(), Vec::with_capacity(max_doc as usize));
+    let mut pairs: Vec<(u64, DocId)> = Vec::new();
     let mut words = Vec::new();
     for doc in 0..max_doc {
         stored_words(column, doc, &mut words);
-        let mut of_doc = keys::keys_of_words(&words);
-        of_doc.sort_unstable();
-        of_doc.dedup();
-        keys.extend(of_doc);
-        ends.push(keys.len());
+        pairs.extend(keys::keys_of_words(&words).into_iter().map(|k| (k, doc)));
     }
-    let layout = Layout::new(keys.len() as u64, max_doc);
-    let len = layout.len().expect("the pairs of a segment held in memory");
-    let mut out = vec![0u8; len];
-    let (header, rest) = out.split_at_mut(HEADER);
-    let (directory, pairs) = rest.split_at_mut(layout.directory_len());
-    // Where each bucket starts, then each pair in its bucket, documents in
-    // order.
+    pairs.sort_unstable();
+    pairs.dedup();
+    let keys = pairs.chunk_by(|a, b| a.0 == b.0).count() as u64;
+    let layout = Layout::new(keys, 0);
+    // The keys in order, so bucket by bucket, and where each bucket starts.
+    let mut data = Vec::with_capacity(pairs.len() * 3);
     let mut starts = vec![0u64; layout.buckets() + 1];
-    for &key in &keys {
-        starts[layout.bucket(key) + 1] += 1;
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let mut next = starts.clone();
-    let size = layout.entry();
-    let mut from = 0;
-    for (doc, &end) in ends.iter().enumerate() {
-        for &key in &keys[from..end] {
-            let at = &mut next[layout.bucket(key)];
-            let entry = &mut pairs[*at as usize * size..][..size];
-            entry[..layout.key_bytes]
-                .copy_from_slice(&layout.rest(key).to_le_bytes()[..layout.key_bytes]);
-            entry[layout.key_bytes..]
-                .copy_from_slice(&(doc as u64).to_le_bytes()[..layout.doc_bytes]);
-            *at += 1;
+    let (mut next_bucket, mut documents) = (0, Vec::new());
+    for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let key = run[0].0;
+        let bucket = layout.bucket(key);
+        for start in &mut starts[next_bucket..=bucket] {
+            *start = data.len() as u64;
         }
-        from = end;
-    }
-    drop(keys);
-    // Each bucket sorted by key (a stable sort: documents stay in order),
-    // and its directory entry.
-    let mut bucket: Vec<(u64, u64)> = Vec::new();
-    for i in 0..layout.buckets() {
-        let bytes = &mut pairs[starts[i] as usize * size..starts[i + 1] as usize * size];
-        if bytes.len() > size {
-            bucket.clear();
-            bucket.extend(bytes.chunks_exact(size).map(|e| {
-                (
-                    little(&e[..layout.key_bytes]),
-                    little(&e[layout.key_bytes..]),
-                )
-            }));
-            bucket.sort_by_key(|&(rest, _)| rest);
-            for (entry, (rest, doc)) in bytes.chunks_exact_mut(size).zip(&bucket) {
-                entry[..layout.key_bytes].copy_from_slice(&rest.to_le_bytes()[..layout.key_bytes]);
-                entry[layout.key_bytes..].copy_from_slice(&doc.to_le_bytes()[..layout.doc_bytes]);
-            }
+        next_bucket = bucket + 1;
+        documents.clear();
+        let mut last = None;
+        for &(_, doc) in run {
+            put_varint(&mut documents, u64::from(doc - last.unwrap_or(0)));
+            last = Some(doc);
         }
-        let entry = &mut directory[i * DIRECTORY_ENTRY..][..DIRECTORY_ENTRY];
-        entry[..8].copy_from_slice(&starts[i].to_le_bytes());
-        entry[8..].copy_from_slice(&checksum(i, bytes).to_le_bytes());
+        data.extend_from_slice(&layout.rest(key).to_le_bytes()[..layout.key_bytes]);
+        put_varint(&mut data, documents.len() as u64);
+        data.extend_from_slice(&documents);
     }
-    let last = layout.buckets() * DIRECTORY_ENTRY;
-    directory[last..last + 8].copy_from_slice(&layout.pairs.to_le_bytes());
-    header[..8].copy_from_slice(MAGIC);
-    header[8..12].copy_from_slice(&FORMAT.to_le_bytes());
-    header[12..16].copy_from_slice(&crate::analyzer::ANALYZER_VERSION.to_le_bytes());
-    header[16..48].copy_from_slice(id.uuid_string().as_bytes());
-    header[48..52].copy_from_slice(&max_doc.to_le_bytes());
-    header[52] = layout.bits as u8;
-    header[53] = layout.key_bytes as u8;
-    header[54] = layout.doc_bytes as u8;
-    header[56..64].copy_from_slice(&layout.pairs.to_le_bytes());
-    let hash = blake3::hash(&header[..HASHED]);
-    header[HASHED..].copy_from_slice(hash.as_bytes());
+    drop(pairs);
+    for start in &mut starts[next_bucket..] {
+        *start = data.len() as u64;
+    }
+    let layout = Layout::new(keys, data.len() as u64);
+    let mut out = Vec::with_capacity(layout.len().unwrap_or(0));
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&crate::analyzer::ANALYZER_VERSION.to_le_bytes());
+    out.extend_from_slice(id.uuid_string().as_bytes());
+    out.extend_from_slice(&max_doc.to_le_bytes());
+    out.extend_from_slice(&layout.bits.to_le_bytes());
+    out.extend_from_slice(&layout.keys.to_le_bytes());
+    out.extend_from_slice(&layout.data.to_le_bytes());
+    let hash = blake3::hash(&out);
+    out.extend_from_slice(hash.as_bytes());
+    for (i, bounds) in starts.windows(2).enumerate() {
+        let bytes = &data[bounds[0] as usize..bounds[1] as usize];
+        out.extend_from_slice(&bounds[0].to_le_bytes());
+        out.extend_from_slice(&checksum(i, bytes).to_le_bytes());
+    }
+    out.extend_from_slice(&layout.data.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&data);
     out
 }
 
@@ -721,19 +732,33 @@ mod tests {
     }
 
     #[test]
-    fn layouts_fit_their_pairs_and_documents() {
+    fn varints_read_back_and_cut_ones_are_refused() {
+        let values = [0, 1, 127, 128, 300, 1 << 21, u64::from(u32::MAX), u64::MAX];
+        let mut bytes = Vec::new();
+        values.iter().for_each(|&v| put_varint(&mut bytes, v));
+        let mut input = bytes.as_slice();
+        for &v in &values {
+            assert_eq!(varint(&mut input), Some(v));
+        }
+        assert!(input.is_empty());
+        let mut cut = &bytes[bytes.len() - 3..bytes.len() - 1];
+        assert_eq!(varint(&mut cut), None);
+    }
+
+    #[test]
+    fn layouts_fit_their_keys() {
         let small = Layout::new(0, 0);
-        assert_eq!((small.bits, small.key_bytes, small.doc_bytes), (1, 8, 1));
-        let large = Layout::new(4_000_000, 400_000);
-        assert_eq!((large.bits, large.key_bytes, large.doc_bytes), (19, 6, 3));
-        let huge = Layout::new(1 << 40, u32::MAX);
-        assert_eq!((huge.bits, huge.key_bytes, huge.doc_bytes), (24, 5, 4));
+        assert_eq!((small.bits, small.key_bytes), (1, 8));
+        let large = Layout::new(4_000_000, 0);
+        assert_eq!((large.bits, large.key_bytes), (19, 6));
+        let huge = Layout::new(1 << 40, 0);
+        assert_eq!((huge.bits, huge.key_bytes), (24, 5));
         for layout in [small, large, huge] {
             for key in [1, 0x8000_0000_0000_0000, u64::MAX, 0x1234_5678_9abc_def0] {
                 let (bucket, rest) = (layout.bucket(key), layout.rest(key));
                 assert!(bucket < layout.buckets());
                 assert_eq!(layout.key(bucket, rest), key);
-                assert!(rest < 1 << (8 * layout.key_bytes as u32).min(63) || layout.key_bytes == 8);
+                assert_eq!(little(&rest.to_le_bytes()[..layout.key_bytes]), rest);
             }
         }
     }
