@@ -263,8 +263,14 @@ impl Reader {
 
         let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
         generator.set_max_num_chars(SNIPPET_CHARS);
-        let shown = (found.top.into_iter())
-            .map(|(score, address)| Ok((score, address, self.record(&searcher, address)?)))
+        // The page's records, read on the search threads: each is a block
+        // of the store decompressed, most of the time a block of its own.
+        let read = (searcher.index().search_executor()).map(
+            |(score, address)| Ok((score, address, self.record(&searcher, address))),
+            found.top.into_iter(),
+        )?;
+        let shown = (read.into_iter())
+            .map(|(score, address, record)| Ok((score, address, record?)))
             .collect::<Result<Vec<_>>>()?;
         let echoes = echoes::of_hits(
             &searcher,
