@@ -13,7 +13,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use tantivy::directory::Directory;
 use tantivy::{Searcher, SegmentReader};
 
 /// `contents`, made for `searcher`'s commit, written to `dir/name` (the
@@ -39,13 +38,24 @@ pub(crate) fn save(
         .map_err(|e| crate::error::Error::io(&path, e))
 }
 
-/// The contents of the index's file `name`, if it was made for exactly
-/// `searcher`'s commit and is intact.
-pub(crate) fn read(name: &str, magic: &[u8; 8], searcher: &Searcher) -> Option<Vec<u8>> {
-    let bytes = (searcher.index().directory())
-        .atomic_read(Path::new(name))
-        .ok()?;
-    decode(magic, &bytes, searcher).map(<[u8]>::to_vec)
+/// `take` of the contents of the file `dir/name` (the index folder), if it
+/// was made for exactly `searcher`'s commit and is intact. The file is
+/// mapped, not copied: a one-shot query reads it once, through its hash.
+/// Read beside Tantivy's files, as written: its directory would look for
+/// the footer it gives its own files.
+pub(crate) fn read<T>(
+    dir: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    searcher: &Searcher,
+    take: impl FnOnce(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let file = File::open(dir.join(name)).ok()?;
+    // SAFETY: the file is never written in place: it is written whole under
+    // another name and renamed over this one ([`save`]), which leaves a
+    // mapping as it was.
+    let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    take(decode(magic, &bytes, searcher)?)
 }
 
 /// What a segment is for a file: its id, its deletions and its size.

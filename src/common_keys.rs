@@ -100,13 +100,12 @@ pub(crate) struct Lookup {
 /// for this commit, found from the keys of its segments (`keys()`, in the
 /// searcher's order) otherwise.
 pub(crate) fn of_commit(
+    dir: &Path,
     searcher: &Searcher,
     keys: impl FnOnce() -> tantivy::Result<Vec<Arc<SegmentKeys>>>,
 ) -> tantivy::Result<CommonKeys> {
-    if let Some(contents) = commit_file::read(FILE, MAGIC, searcher) {
-        if let Some(kept) = decode(&contents) {
-            return Ok(kept);
-        }
+    if let Some(kept) = commit_file::read(dir, FILE, MAGIC, searcher, decode) {
+        return Ok(kept);
     }
     Ok(find(searcher, &keys()?, LIMIT))
 }
@@ -319,8 +318,13 @@ mod tests {
         // Another commit's file is not read: its keys are found again.
         let all = segment_keys(&searcher);
         save(dir.path(), &searcher, &all).unwrap();
-        let with = |searcher: &Searcher| of_commit(searcher, || Ok(segment_keys(searcher)));
+        let with =
+            |searcher: &Searcher| of_commit(dir.path(), searcher, || Ok(segment_keys(searcher)));
         assert_eq!(with(&searcher).unwrap(), find(&searcher, &all, LIMIT));
+        // The file, not the index, is what a search reads for its commit.
+        let made_up = CommonKeys(vec![(7, 1_001)]);
+        commit_file::save(dir.path(), FILE, MAGIC, &searcher, &encode(&made_up)).unwrap();
+        assert_eq!(with(&searcher).unwrap(), made_up);
         let fields = Fields::new(&index.schema()).unwrap();
         writer.delete_term(schema::path_term(&fields, "c"));
         writer.commit().unwrap();

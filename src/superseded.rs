@@ -60,13 +60,11 @@ pub(crate) type Superseded = HashMap<SegmentId, Arc<DocBits>>;
 
 /// The superseded records of `searcher`'s commit: from [`FILE`] when it was
 /// made for this commit, found from the index otherwise.
-pub(crate) fn of_commit(searcher: &Searcher) -> tantivy::Result<Superseded> {
-    if let Some(contents) = commit_file::read(FILE, MAGIC, searcher) {
-        if let Some(kept) = decode(&contents, searcher) {
-            return Ok(kept);
-        }
+pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> tantivy::Result<Superseded> {
+    match commit_file::read(dir, FILE, MAGIC, searcher, |c| decode(c, searcher)) {
+        Some(kept) => Ok(kept),
+        None => find(searcher),
     }
-    find(searcher)
 }
 
 /// Finds the superseded records of `searcher`'s commit, the commit of the
@@ -176,9 +174,9 @@ fn decode(contents: &[u8], searcher: &Searcher) -> Option<Superseded> {
         if words > (segment.max_doc() as usize).div_ceil(64) {
             return None;
         }
-        let bits = (0..words)
-            .map(|_| input.u64())
-            .collect::<Option<Vec<u64>>>()?;
+        let bits = (input.take(words * 8)?.chunks_exact(8))
+            .map(|word| u64::from_le_bytes(word.try_into().expect("eight bytes")))
+            .collect();
         kept.insert(segment.segment_id(), Arc::new(DocBits(bits)));
     }
     input.0.is_empty().then_some(kept)
@@ -266,14 +264,36 @@ mod tests {
         save(dir.path(), &searcher).unwrap();
         let bytes = std::fs::read(dir.path().join(FILE)).unwrap();
         assert_eq!(kept(&bytes, &searcher), Some(find(&searcher).unwrap()));
-        assert_eq!(of_commit(&searcher).unwrap(), find(&searcher).unwrap());
+        assert_eq!(
+            of_commit(dir.path(), &searcher).unwrap(),
+            find(&searcher).unwrap()
+        );
+        // The file, not the index, is what a search reads for its commit.
+        let none = encode(&Superseded::new(), &searcher);
+        commit_file::save(dir.path(), FILE, MAGIC, &searcher, &none).unwrap();
+        assert_eq!(
+            listed(&index, &of_commit(dir.path(), &searcher).unwrap()),
+            []
+        );
+        assert_ne!(found(&index), []);
+        commit_file::save(
+            dir.path(),
+            FILE,
+            MAGIC,
+            &searcher,
+            &encode(&find(&searcher).unwrap(), &searcher),
+        )
+        .unwrap();
 
         // Deletions or a new segment make it another commit's file.
         writer.delete_term(Term::from_field_u64(field, key("T", 2)));
         writer.commit().unwrap();
         let deleted = index.reader().unwrap().searcher();
         assert_eq!(kept(&bytes, &deleted), None);
-        assert_eq!(listed(&index, &of_commit(&deleted).unwrap()), []);
+        assert_eq!(
+            listed(&index, &of_commit(dir.path(), &deleted).unwrap()),
+            []
+        );
         writer.add_document(doc!(field => key("T", 3))).unwrap();
         writer.commit().unwrap();
         assert_eq!(kept(&bytes, &index.reader().unwrap().searcher()), None);

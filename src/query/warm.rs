@@ -119,7 +119,7 @@ impl CommitState {
             );
         }
         Ok(CommitState {
-            hidden: superseded::of_commit(searcher)?,
+            hidden: superseded::of_commit(dir, searcher)?,
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
@@ -162,7 +162,7 @@ impl CommitState {
                     })
                     .collect()
             };
-            common_keys::of_commit(searcher, keys).map(Arc::new)
+            common_keys::of_commit(&self.dir, searcher, keys).map(Arc::new)
         })
     }
 
