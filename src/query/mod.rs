@@ -263,10 +263,18 @@ impl Reader {
 
         let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
         generator.set_max_num_chars(SNIPPET_CHARS);
-        // The page's records, read on the search threads: each is a block
-        // of the store decompressed, most of the time a block of its own.
+        // The page's records and their snippets, on the search threads:
+        // each record is a block of the store decompressed, most of the
+        // time a block of its own, and its text tokenized for the snippet.
         let read = (searcher.index().search_executor()).map(
-            |(score, address)| Ok((score, address, self.record(&searcher, address))),
+            |(score, address)| {
+                let record = self.record(&searcher, address).map(|record| {
+                    let snippet = generator.snippet(&record.text);
+                    let snippet = Snippet::new(snippet, &record.text, SNIPPET_CHARS);
+                    (record, snippet)
+                });
+                Ok((score, address, record))
+            },
             found.top.into_iter(),
         )?;
         let shown = (read.into_iter())
@@ -276,21 +284,17 @@ impl Reader {
             &searcher,
             &state,
             &(shown.iter())
-                .map(|(_, address, record)| (record, *address))
+                .map(|(_, address, (record, _))| (record, *address))
                 .collect::<Vec<_>>(),
             request.all_versions,
             |other| self.record(&searcher, other),
         )?;
         let hits = (shown.into_iter().zip(echoes))
-            .map(|((score, _, record), echoes)| {
-                let snippet =
-                    Snippet::new(generator.snippet(&record.text), &record.text, SNIPPET_CHARS);
-                Hit {
-                    record,
-                    score: parse::without_tier(score),
-                    snippet,
-                    echoes,
-                }
+            .map(|((score, _, (record, snippet)), echoes)| Hit {
+                record,
+                score: parse::without_tier(score),
+                snippet,
+                echoes,
             })
             .collect();
         Ok(SearchResponse {
