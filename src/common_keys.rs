@@ -147,6 +147,7 @@ pub(crate) fn find(searcher: &Searcher, keys: &[Arc<SegmentKeys>], limit: u32) -
                 .filter(|&&doc| !segment.is_deleted(doc))
                 .count() as u64;
         }
+        keys.release();
         totals
     };
     let totals = (segments.par_iter().zip(keys)).map(count).reduce(

@@ -492,7 +492,21 @@ impl SegmentKeys {
         if held > floor {
             found.push(last);
         }
+        self.release();
         found
+    }
+
+    /// Gives back the pages of the file mapped so far: a write run walks
+    /// every segment's file once ([`SegmentKeys::frequent`]) and looks keys
+    /// up in each ([`crate::common_keys::find`]), and at 1,000,000 pages the
+    /// files add up to hundreds of megabytes.
+    pub(crate) fn release(&self) {
+        if let Some((map, _)) = &self.file {
+            // SAFETY: the mapping is shared, read only and of a file never
+            // written in place (`write`): pages given back are read again
+            // from the file, the same bytes, when next used.
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
     }
 }
 
@@ -529,17 +543,37 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 /// run left half-written. Returns the keys of each segment, in order.
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKeys>>> {
     let segments = searcher.segment_readers();
-    let keys = (segments.par_iter())
-        .map(|segment| {
-            let keys = SegmentKeys::open(dir, segment)?;
-            if keys.file.is_some() {
-                return Ok(Arc::new(keys));
-            }
-            let bytes = build(keys.id, keys.max_doc, &keys.column);
-            write(dir, &file_name(keys.id), &bytes)?;
-            drop(bytes);
-            Ok(Arc::new(SegmentKeys::open(dir, segment)?))
+    let missing: Vec<&SegmentReader> = (segments.iter())
+        .filter(|s| {
+            map(
+                &dir.join(file_name(s.segment_id())),
+                s.segment_id(),
+                s.max_doc(),
+            )
+            .is_none()
         })
+        .collect();
+    if !missing.is_empty() {
+        // Each segment's words are read through a reader of its own, closed
+        // once its file is written: read through `searcher`, every
+        // segment's words column would stay mapped to the end of the run
+        // (about 700 MB at 1,000,000 pages, all of it in the peak memory).
+        let index = tantivy::Index::open_in_dir(dir)?;
+        let metas = index.searchable_segment_metas()?;
+        (missing.par_iter()).try_for_each(|segment| -> Result<()> {
+            let (id, max_doc) = (segment.segment_id(), segment.max_doc());
+            let bytes = match metas.iter().find(|meta| meta.id() == id) {
+                Some(meta) => {
+                    let own = SegmentReader::open(&index.segment(meta.clone()))?;
+                    build(id, max_doc, &own.fast_fields().u64(names::CLAIM_WORDS)?)
+                }
+                None => build(id, max_doc, &segment.fast_fields().u64(names::CLAIM_WORDS)?),
+            };
+            write(dir, &file_name(id), &bytes)
+        })?;
+    }
+    let keys = (segments.iter())
+        .map(|segment| Ok(Arc::new(SegmentKeys::open(dir, segment)?)))
         .collect::<Result<Vec<_>>>()?;
     let live: Vec<String> = (segments.iter())
         .map(|s| file_name(s.segment_id()))
