@@ -543,15 +543,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 /// run left half-written. Returns the keys of each segment, in order.
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKeys>>> {
     let segments = searcher.segment_readers();
-    let missing: Vec<&SegmentReader> = (segments.iter())
-        .filter(|s| {
-            map(
-                &dir.join(file_name(s.segment_id())),
-                s.segment_id(),
-                s.max_doc(),
-            )
-            .is_none()
-        })
+    let mut keys = (segments.iter())
+        .map(|segment| SegmentKeys::open(dir, segment))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let missing: Vec<usize> = (0..keys.len())
+        .filter(|&i| keys[i].file.is_none())
         .collect();
     if !missing.is_empty() {
         // Each segment's words are read through a reader of its own, closed
@@ -560,8 +556,8 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKey
         // (about 700 MB at 1,000,000 pages, all of it in the peak memory).
         let index = tantivy::Index::open_in_dir(dir)?;
         let metas = index.searchable_segment_metas()?;
-        (missing.par_iter()).try_for_each(|segment| -> Result<()> {
-            let (id, max_doc) = (segment.segment_id(), segment.max_doc());
+        (missing.par_iter()).try_for_each(|&i| -> Result<()> {
+            let (segment, id, max_doc) = (&segments[i], keys[i].id, keys[i].max_doc);
             let bytes = match metas.iter().find(|meta| meta.id() == id) {
                 Some(meta) => {
                     let own = SegmentReader::open(&index.segment(meta.clone()))?;
@@ -571,10 +567,11 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKey
             };
             write(dir, &file_name(id), &bytes)
         })?;
+        for i in missing {
+            keys[i] = SegmentKeys::open(dir, &segments[i])?;
+        }
     }
-    let keys = (segments.iter())
-        .map(|segment| Ok(Arc::new(SegmentKeys::open(dir, segment)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let keys: Vec<Arc<SegmentKeys>> = keys.into_iter().map(Arc::new).collect();
     let live: Vec<String> = (segments.iter())
         .map(|s| file_name(s.segment_id()))
         .collect();
