@@ -151,10 +151,12 @@ impl Collector for FacetCounter {
         // Segments of another commit get labels for this search only.
         let labels = (self.labels.get(&reader.segment_id()).cloned()).unwrap_or_default();
         // Each column opened once, for its labels and its counts.
-        let columns = [names::SOURCE, names::TOPIC, names::KIND, names::AUTHOR_NAME]
-            .map(|name| fast.str(name));
-        let [source, topic, kind, author] = columns;
-        let columns = [source?, topic?, kind?, author?];
+        let columns = [
+            fast.str(names::SOURCE)?,
+            fast.str(names::TOPIC)?,
+            fast.str(names::KIND)?,
+            fast.str(names::AUTHOR_NAME)?,
+        ];
         labels.get_or_find(|| Labels::read(&columns))?;
         let [source, topic, kind, author] = columns;
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
