@@ -237,6 +237,7 @@ fn open_writer(
     index_dir: &Path,
     wait: Duration,
 ) -> Result<(tantivy::Index, IndexWriter<TantivyDocument>)> {
+    map_large_allocations();
     let index = open_for_writing(index_dir)?;
     let deadline = Instant::now() + wait;
     loop {
@@ -262,6 +263,30 @@ fn open_writer(
                 return Ok((index, writer));
             }
         }
+    }
+}
+
+/// Makes every allocation of 1 MiB or more a mapping of its own, given
+/// back to the system when freed.
+///
+/// glibc does that from 128 KiB on, but raises the bar, up to 32 MiB, each
+/// time such a mapping is freed. After the first few, the writer's 1 MiB
+/// arena pages and the large buffers of a segment's serialisation came from
+/// the heap of the thread that asked and went back there, free but
+/// resident, where another thread's heap could not use them: at 100,000
+/// pages the allocator held about 150 MB free at the build's peak
+/// (BENCHMARKS.md, "Peak memory at 1,000,000 pages: what holds it"). A fixed
+/// bar also fixes the free memory a heap keeps at its top before giving it
+/// back at 128 KiB, which gave back and faulted in again the pages of
+/// every small burst; it is set back to 16 MiB.
+fn map_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes where the allocator takes memory for
+    // later allocations and when it gives free memory back; it has no
+    // preconditions and touches no memory in use.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
     }
 }
 
