@@ -32,14 +32,16 @@ pub struct FoundIn {
 ///
 /// The index has a slot for each value of a shingle hash's top
 /// 20 bits (`SLOT_BITS`), and keeps, slot after slot, the texts holding a
-/// shingle of that slot (4 bytes a shingle, the text's number; each slot's
-/// texts in the order they were added). A lookup reads one slot: a few
+/// shingle of that slot, in the order they were added, as the steps from
+/// one text's number to the next (`push_step`: 2 bytes a shingle, but for
+/// the rare step of 65,535 texts or more). A lookup reads one slot: a few
 /// texts, some holding another shingle of the slot, so a quote is compared
 /// only with the texts found in the slots of every one of its shingles.
 /// Texts are added in batches and [`RawCorpus::seal`] moves each batch in,
-/// in place. (Pairs of a 32-bit hash and a text took twice the memory:
-/// 124 MiB for the 20,000 raw pages of 1,000,000 generated pages; and a
-/// directory that grew with them could not be refined without the hashes.)
+/// in place. (Pairs of a 32-bit hash and a text took four times the memory:
+/// 124 MiB for the 20,000 raw pages of 1,000,000 generated pages, and each
+/// text's number whole, 62 MiB; a directory that grew with them could not be
+/// refined without the hashes.)
 ///
 /// The texts themselves are needed only to compare a quote with the few
 /// texts that hold all its shingles, so where they are kept is the caller's
@@ -49,11 +51,11 @@ pub struct FoundIn {
 pub struct RawCorpus<T = Vec<Haystack>> {
     places: Vec<FoundIn>,
     texts: T,
-    /// The texts of each slot, slot after slot.
-    by_slot: Vec<u32>,
+    /// The texts of each slot, slot after slot, as steps (`push_step`).
+    by_slot: Vec<u16>,
     /// (slot, text) of the texts added since the last seal.
     unsealed: Vec<(u32, u32)>,
-    /// Where each slot's texts start in `by_slot` (one more entry at the
+    /// Where each slot's steps start in `by_slot` (one more entry at the
     /// end: the length); empty before the first seal.
     directory: Vec<u32>,
 }
@@ -65,6 +67,42 @@ const SLOT_BITS: u32 = 20;
 /// The slot of a shingle.
 fn slot(shingle: u64) -> u32 {
     (shingle >> (64 - SLOT_BITS)) as u32
+}
+
+/// The unit that says a step is written whole in the next two units.
+const WIDE: u16 = u16::MAX;
+
+/// Writes the step from a slot's last text number to its next (from 0 for
+/// its first): one unit, or for a step of [`WIDE`] or more, `WIDE` and the
+/// step in two units, high half first. With 780 shingles a text, as in the
+/// generated raw pages, a slot gets a text about every 1,300, whatever the
+/// number of texts: a step almost always fits in one unit.
+fn push_step(units: &mut Vec<u16>, step: u32) {
+    if step < u32::from(WIDE) {
+        units.push(step as u16);
+    } else {
+        units.extend([WIDE, (step >> 16) as u16, step as u16]);
+    }
+}
+
+/// The text numbers that a slot's steps spell, in order.
+fn texts_of(units: &[u16]) -> impl Iterator<Item = u32> + '_ {
+    let mut at = 0;
+    let mut text = 0u32;
+    std::iter::from_fn(move || {
+        let step = match *units.get(at)? {
+            WIDE => {
+                at += 3;
+                (u32::from(units[at - 2]) << 16) | u32::from(units[at - 1])
+            }
+            unit => {
+                at += 1;
+                u32::from(unit)
+            }
+        };
+        text += step;
+        Some(text)
+    })
 }
 
 /// Where a [`RawCorpus`] keeps its texts, by the order they were added.
@@ -183,26 +221,37 @@ impl<T: Texts> RawCorpus<T> {
         let mut new = std::mem::take(&mut self.unsealed);
         new.sort_unstable();
         new.dedup();
-        // From the last slot back: each slot's texts move up by the number
-        // of new ones in the slots before it, and its new texts (added
-        // after every old one) go after them. Nothing is moved over what
-        // has yet to move.
-        let mut end = self.by_slot.len() + new.len();
-        self.by_slot.reserve_exact(new.len());
+        // The new texts of a slot are numbered after its old ones: their
+        // steps go after the old steps, from its last old text on.
+        let steps_of = |old: &[u16], group: &[(u32, u32)], steps: &mut Vec<u16>| {
+            steps.clear();
+            let mut last = texts_of(old).last().unwrap_or(0);
+            for &(_, text) in group {
+                push_step(steps, text - last);
+                last = text;
+            }
+        };
+        let mut steps = Vec::new();
+        let mut added = 0;
+        for group in new.chunk_by(|a, b| a.0 == b.0) {
+            steps_of(self.holding_slot(group[0].0 as usize), group, &mut steps);
+            added += steps.len();
+        }
+        // From the last slot back: each slot's steps move up by the number
+        // of new ones in the slots before it, and its new steps go after
+        // them. Nothing is moved over what has yet to move.
+        let mut end = self.by_slot.len() + added;
+        self.by_slot.reserve_exact(added);
         self.by_slot.resize(end, 0);
-        let mut j = new.len();
+        let mut groups = new.chunk_by(|a, b| a.0 == b.0).rev().peekable();
         for at in (0..slots).rev() {
             let (from, to) = (self.directory[at] as usize, self.directory[at + 1] as usize);
             self.directory[at + 1] = end as u32;
-            let mut first_new = j;
-            while first_new > 0 && new[first_new - 1].0 as usize == at {
-                first_new -= 1;
+            if let Some(group) = groups.next_if(|group| group[0].0 as usize == at) {
+                steps_of(&self.by_slot[from..to], group, &mut steps);
+                self.by_slot[end - steps.len()..end].copy_from_slice(&steps);
+                end -= steps.len();
             }
-            for (k, (_, text)) in new[first_new..j].iter().enumerate() {
-                self.by_slot[end - (j - first_new) + k] = *text;
-            }
-            end -= j - first_new;
-            j = first_new;
             self.by_slot.copy_within(from..to, end - (to - from));
             end -= to - from;
         }
@@ -211,13 +260,17 @@ impl<T: Texts> RawCorpus<T> {
         Ok(())
     }
 
-    /// The texts in the slot of `shingle` (sealed texts only): those holding
-    /// it among others, each once, in the order added.
-    fn holding(&self, shingle: u64) -> &[u32] {
+    /// The steps of the texts in the slot of `shingle` (sealed texts only):
+    /// those holding it among others, each once, in the order added.
+    fn holding(&self, shingle: u64) -> &[u16] {
+        self.holding_slot(slot(shingle) as usize)
+    }
+
+    /// The steps of slot `at` ([`RawCorpus::holding`]).
+    fn holding_slot(&self, at: usize) -> &[u16] {
         if self.directory.is_empty() {
             return &[];
         }
-        let at = slot(shingle) as usize;
         let (from, to) = (self.directory[at] as usize, self.directory[at + 1] as usize);
         &self.by_slot[from..to]
     }
@@ -243,9 +296,13 @@ impl<T: Texts> RawCorpus<T> {
             return Ok(Vec::new());
         };
         // Each slot's texts are in the order added, by number.
-        let mut candidates: Vec<u32> = rarest.to_vec();
+        let mut candidates: Vec<u32> = texts_of(rarest).collect();
         for list in others {
-            candidates.retain(|id| list.binary_search(id).is_ok());
+            let mut texts = texts_of(list).peekable();
+            candidates.retain(|id| {
+                while texts.next_if(|text| text < id).is_some() {}
+                texts.peek() == Some(id)
+            });
             if candidates.is_empty() {
                 return Ok(Vec::new());
             }
@@ -389,6 +446,40 @@ mod tests {
         let held = (0..300).filter(|i| text(*i).ends_with("in wind 3")).count();
         assert_eq!(corpus.find(&needle).len(), held);
         assert!(held > 10);
+    }
+
+    /// Steps of 65,535 texts or more are written whole and read back.
+    #[test]
+    fn a_slots_steps_spell_its_texts_back_whatever_their_gaps() {
+        let texts = [0, 1, 5, 65_534, 65_535 + 65_534, 200_000, 200_001, u32::MAX];
+        let mut units = Vec::new();
+        let mut last = 0;
+        for text in texts {
+            push_step(&mut units, text - last);
+            last = text;
+        }
+        assert_eq!(texts_of(&units).collect::<Vec<_>>(), texts);
+        assert_eq!(units.len(), texts.len() + 2 * 3);
+    }
+
+    /// A text added 70,000 texts after another in the same slots is found
+    /// with it, over several seals.
+    #[test]
+    fn texts_far_apart_in_number_are_both_found() {
+        let mut corpus = RawCorpus::new();
+        corpus.add(at("first.txt"), &["shared kite words"]);
+        for i in 0..70_000 {
+            corpus.add(at("filler.txt"), &[format!("w{i} x{i} y{i}")]);
+            if i % 30_000 == 0 {
+                corpus.seal();
+            }
+        }
+        corpus.add(at("last.txt"), &["shared kite words"]);
+        corpus.seal();
+        let needle = Needle::new("shared kite words").unwrap();
+        assert_eq!(corpus.find(&needle), [at("first.txt"), at("last.txt")]);
+        let needle = Needle::new("w69999 x69999 y69999").unwrap();
+        assert_eq!(corpus.find(&needle), [at("filler.txt")]);
     }
 
     #[test]
