@@ -231,6 +231,9 @@ impl<T: Texts> RawCorpus<T> {
                 last = text;
             }
         };
+        // Each slot's steps are made twice, here to count them and below
+        // to write them, rather than kept: kept, they and their slots would
+        // take about as much memory again as `new` at the seal's peak.
         let mut steps = Vec::new();
         let mut added = 0;
         for group in new.chunk_by(|a, b| a.0 == b.0) {
