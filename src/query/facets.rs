@@ -162,7 +162,12 @@ impl Collector for FacetCounter {
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
         Ok(SegmentCounter {
             block: Vec::with_capacity(BLOCK),
+            heads: Vec::with_capacity(2 * BLOCK),
+            weights: Vec::with_capacity(2 * BLOCK),
+            run: None,
+            keys: Vec::with_capacity(BLOCK),
             scratch: Scratch::default(),
+            facet_run: fast.column_opt::<u64>(names::FACET_RUN)?,
             source: Ordinals::open(source),
             topic: Ordinals::open(topic),
             kind: Ordinals::open(kind),
@@ -194,10 +199,25 @@ impl Collector for FacetCounter {
 const BLOCK: usize = 64;
 
 /// The counts of one segment.
+///
+/// Matches come in document order, and the records of one item sit next to
+/// each other with the same source, topics, authors and date. So the kind
+/// is read for every match, but those four only for the first match of each
+/// run of matches with the same `facet_run` key, and counted as many times
+/// as the run is long: at 100,000 generated pages a run of matches is 2 to 3
+/// records long for the bench queries.
 pub(crate) struct SegmentCounter {
     /// Matches not yet counted (fewer than [`BLOCK`]), in document order.
     block: Vec<DocId>,
+    /// The runs' first matches, and how many matches each run has.
+    heads: Vec<DocId>,
+    weights: Vec<u64>,
+    /// The run being read: its key and its length so far (the head is the
+    /// last of `heads`, whose weight is not final yet).
+    run: Option<u64>,
+    keys: Vec<u64>,
     scratch: Scratch,
+    facet_run: Option<Column<u64>>,
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
     kind: Option<Ordinals>,
@@ -221,6 +241,7 @@ impl SegmentCollector for SegmentCounter {
 
     fn harvest(mut self) -> Counts {
         self.count_block();
+        self.count_runs(0);
         let none = Labels::default();
         let labels = self.labels.get().unwrap_or(&none);
         let text = |o: Option<Ordinals>, labels: &Values| {
@@ -240,26 +261,72 @@ impl SegmentCollector for SegmentCounter {
 }
 
 impl SegmentCounter {
-    /// Counts the matches of [`SegmentCounter::block`] and empties it.
+    /// Counts the kinds of the matches of [`SegmentCounter::block`], adds
+    /// them to the runs, and empties it.
     fn count_block(&mut self) {
-        let (docs, scratch, missing) = (&self.block, &mut self.scratch, &mut self.missing);
+        let (docs, scratch) = (&self.block, &mut self.scratch);
         let all = docs.len() as u64;
+        self.missing.kind += match &mut self.kind {
+            Some(kind) => all - kind.count(docs, None, scratch),
+            None => all,
+        };
+        self.keys.clear();
+        match &self.facet_run {
+            Some(column) => {
+                self.keys.resize(docs.len(), 0);
+                column.values.get_vals(docs, &mut self.keys);
+            }
+            None => self.run = None,
+        }
+        for (i, &doc) in docs.iter().enumerate() {
+            let key = self.keys.get(i).copied();
+            match self.weights.last_mut() {
+                Some(weight) if key.is_some() && key == self.run => *weight += 1,
+                _ => {
+                    self.heads.push(doc);
+                    self.weights.push(1);
+                    self.run = key;
+                }
+            }
+        }
+        self.block.clear();
+        // The last run may go on in the next block.
+        self.count_runs(BLOCK);
+    }
+
+    /// Counts the runs but the last `keep` (all of them when `keep` is 0)
+    /// once there are more than `keep`; the last run stays open unless
+    /// every run is counted.
+    fn count_runs(&mut self, keep: usize) {
+        if self.heads.len() <= keep {
+            return;
+        }
+        let done = match keep {
+            0 => self.heads.len(),
+            _ => self.heads.len() - 1,
+        };
+        let (docs, weights) = (&self.heads[..done], &self.weights[..done]);
+        let scratch = &mut self.scratch;
+        let all: u64 = weights.iter().sum();
         for (ordinals, missing) in [
-            (&mut self.source, &mut missing.source),
-            (&mut self.topic, &mut missing.topic),
-            (&mut self.kind, &mut missing.kind),
-            (&mut self.author, &mut missing.author),
+            (&mut self.source, &mut self.missing.source),
+            (&mut self.topic, &mut self.missing.topic),
+            (&mut self.author, &mut self.missing.author),
         ] {
             *missing += match ordinals {
-                Some(ordinals) => all - ordinals.count(docs, scratch),
+                Some(ordinals) => all - ordinals.count(docs, Some(weights), scratch),
                 None => all,
             };
         }
-        missing.date += match &mut self.dates {
-            Some(dates) => all - dates.count(docs, scratch),
+        self.missing.date += match &mut self.dates {
+            Some(dates) => all - dates.count(docs, weights, scratch),
             None => all,
         };
-        self.block.clear();
+        self.heads.drain(..done);
+        self.weights.drain(..done);
+        if keep == 0 {
+            self.run = None;
+        }
     }
 }
 
@@ -270,6 +337,8 @@ struct Scratch {
     docs: Vec<DocId>,
     /// Where each of those values is in the column.
     rows: Vec<u32>,
+    /// How many times each of those values counts.
+    row_weights: Vec<u64>,
     /// A multi-valued column: the ranks of the documents with values, the
     /// ranks after them, and where their values start and end.
     ranks: Vec<u32>,
@@ -282,14 +351,27 @@ struct Scratch {
 
 impl Scratch {
     /// The rows of the values of `docs` (sorted) in `column`, into
-    /// [`Scratch::rows`]; returns how many of `docs` have a value.
-    fn rows<T>(&mut self, column: &Column<T>, docs: &[DocId]) -> u64 {
+    /// [`Scratch::rows`], with the weight of each row's document (1 when
+    /// `weights` is `None`) in [`Scratch::row_weights`]; returns the weight
+    /// of the documents of `docs` that have a value.
+    fn rows<T>(&mut self, column: &Column<T>, docs: &[DocId], weights: Option<&[u64]>) -> u64 {
+        let weight = |i: usize| weights.map_or(1, |w| w[i]);
         self.docs.clear();
         self.rows.clear();
+        self.row_weights.clear();
         match &column.index {
             ColumnIndex::Full => {
                 self.rows.extend_from_slice(docs);
-                docs.len() as u64
+                match weights {
+                    Some(weights) => {
+                        self.row_weights.extend_from_slice(weights);
+                        weights.iter().sum()
+                    }
+                    None => {
+                        self.row_weights.resize(docs.len(), 1);
+                        docs.len() as u64
+                    }
+                }
             }
             ColumnIndex::Multivalued(MultiValueIndex::MultiValueIndexV2(index)) => {
                 // Where each document's values start and end, a block at a
@@ -306,17 +388,37 @@ impl Scratch {
                     bounds.resize(ranks.len(), 0);
                     index.start_index_column.get_vals(ranks, bounds);
                 }
+                // `self.docs` is the documents of `docs` with values, in order.
                 let mut with_value = 0;
-                for (&start, &end) in self.starts.iter().zip(&self.ends) {
+                let mut at = 0;
+                for ((&doc, &start), &end) in self.docs.iter().zip(&self.starts).zip(&self.ends) {
+                    while docs[at] != doc {
+                        at += 1;
+                    }
                     self.rows.extend(start..end);
-                    with_value += u64::from(start < end);
+                    self.row_weights.extend((start..end).map(|_| weight(at)));
+                    if start < end {
+                        with_value += weight(at);
+                    }
                 }
                 with_value
             }
             index => {
                 index.docids_to_rowids(docs, &mut self.docs, &mut self.rows);
-                // One entry a value: the documents with one are the runs.
-                self.docs.chunk_by(|a, b| a == b).count() as u64
+                // One entry a value, with its document: the documents with
+                // one are the runs.
+                let mut with_value = 0;
+                let mut at = 0;
+                for (n, &doc) in self.docs.iter().enumerate() {
+                    while docs[at] != doc {
+                        at += 1;
+                    }
+                    self.row_weights.push(weight(at));
+                    if n == 0 || self.docs[n - 1] != doc {
+                        with_value += weight(at);
+                    }
+                }
+                with_value
             }
         }
     }
@@ -338,16 +440,18 @@ impl Ordinals {
         })
     }
 
-    /// Counts the values of `docs` (sorted); returns how many have one.
-    fn count(&mut self, docs: &[DocId], scratch: &mut Scratch) -> u64 {
-        let with_value = scratch.rows(&self.ords, docs);
+    /// Counts the values of `docs` (sorted), each as many times as its
+    /// weight (once when `weights` is `None`); returns the weight of those
+    /// that have one.
+    fn count(&mut self, docs: &[DocId], weights: Option<&[u64]>, scratch: &mut Scratch) -> u64 {
+        let with_value = scratch.rows(&self.ords, docs, weights);
         scratch.values.clear();
         scratch.values.resize(scratch.rows.len(), 0);
         self.ords
             .values
             .get_vals(&scratch.rows, &mut scratch.values);
-        for &ord in &scratch.values {
-            self.counts[ord as usize] += 1;
+        for (&ord, &weight) in scratch.values.iter().zip(&scratch.row_weights) {
+            self.counts[ord as usize] += weight;
         }
         with_value
     }
@@ -396,19 +500,20 @@ impl DayCounts {
         }
     }
 
-    /// Counts the dates of `docs` (sorted); returns how many have one.
-    fn count(&mut self, docs: &[DocId], scratch: &mut Scratch) -> u64 {
-        let with_value = scratch.rows(&self.column, docs);
+    /// Counts the dates of `docs` (sorted), each as many times as its
+    /// weight; returns the weight of those that have one.
+    fn count(&mut self, docs: &[DocId], weights: &[u64], scratch: &mut Scratch) -> u64 {
+        let with_value = scratch.rows(&self.column, docs, Some(weights));
         scratch.dates.clear();
         scratch.dates.resize(scratch.rows.len(), DateTime::MIN);
         self.column
             .values
             .get_vals(&scratch.rows, &mut scratch.dates);
-        for &date in &scratch.dates {
+        for (&date, &weight) in scratch.dates.iter().zip(&scratch.row_weights) {
             let day = day_of(date);
             match self.dense.get_mut((day - self.first) as usize) {
-                Some(slot) => *slot += 1,
-                None => *self.sparse.entry(day).or_insert(0) += 1,
+                Some(slot) => *slot += weight,
+                None => *self.sparse.entry(day).or_insert(0) += weight,
             }
         }
         with_value
