@@ -36,6 +36,7 @@ pub(crate) fn collect(reader: &Reader, pages: usize, dir: &std::path::Path) -> R
     let counter = FacetCounter {
         bucket: DateBucket::Day,
         labels: Arc::clone(&reader.state(&searcher)?.labels),
+        top: None,
     };
     let counts = searcher.search(&AllQuery, &counter)?;
     let mut days: Vec<&String> = counts.date.keys().collect();

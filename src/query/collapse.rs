@@ -64,6 +64,7 @@ pub(super) fn matches(
     let counter = FacetCounter {
         bucket: request.date_bucket,
         labels: Arc::clone(&state.labels),
+        top: Some(super::FACET_VALUES),
     };
     // `*` (every record) lists the newest first, as without collapse.
     let newest_first = request.lists_everything();

@@ -44,27 +44,6 @@ pub(crate) struct Missing {
     pub date: u64,
 }
 
-impl Counts {
-    fn add(&mut self, other: Counts) {
-        for (mine, theirs) in [
-            (&mut self.source, other.source),
-            (&mut self.topic, other.topic),
-            (&mut self.kind, other.kind),
-            (&mut self.author, other.author),
-            (&mut self.date, other.date),
-        ] {
-            for (value, count) in theirs {
-                *mine.entry(value).or_insert(0) += count;
-            }
-        }
-        self.missing.source += other.missing.source;
-        self.missing.topic += other.missing.topic;
-        self.missing.kind += other.missing.kind;
-        self.missing.author += other.missing.author;
-        self.missing.date += other.missing.date;
-    }
-}
-
 /// The values of one segment's `source`, `topic`, `kind` and `author_name` columns, by
 /// term ordinal. Read once per segment, the first time a search counts its
 /// facets, and kept with the commit ([`super::warm`]): reading a value back
@@ -136,6 +115,10 @@ pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Lazy<Labels>>>;
 pub(crate) struct FacetCounter {
     pub bucket: DateBucket,
     pub labels: Arc<SegmentLabels>,
+    /// Keep only the `top` most frequent sources, topics and authors (ties
+    /// by value, as [`super::most_frequent`] orders them); `None` keeps
+    /// every value. Every kind and date bucket is kept.
+    pub top: Option<usize>,
 }
 
 impl Collector for FacetCounter {
@@ -183,14 +166,68 @@ impl Collector for FacetCounter {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Counts>) -> tantivy::Result<Counts> {
-        let mut fruits = fruits.into_iter();
-        let mut all = fruits.next().unwrap_or_default();
+    fn merge_fruits(&self, fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
+        let none = Labels::default();
+        let labels: Vec<&Labels> = (fruits.iter())
+            .map(|f| f.labels.get().unwrap_or(&none))
+            .collect();
+        // Each dimension's values summed over the segments by their text,
+        // borrowed from the segments' labels: only the values kept become
+        // strings of their own.
+        let merge = |dimension: fn(&SegmentCounts) -> &[(u32, u64)],
+                     values: fn(&Labels) -> &Values,
+                     top: Option<usize>| {
+            let mut all: FxHashMap<&str, u64> = FxHashMap::default();
+            for (fruit, labels) in fruits.iter().zip(&labels) {
+                for &(ordinal, count) in dimension(fruit) {
+                    if let Some(label) = values(labels).get(ordinal as usize) {
+                        *all.entry(label).or_insert(0) += count;
+                    }
+                }
+            }
+            let mut all: Vec<(&str, u64)> = all.into_iter().collect();
+            if let Some(top) = top.filter(|&top| all.len() > top) {
+                let order = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
+                all.select_nth_unstable_by(top, order);
+                all.truncate(top);
+            }
+            (all.into_iter())
+                .map(|(label, count)| (label.to_string(), count))
+                .collect::<FxHashMap<String, u64>>()
+        };
+        let mut counts = Counts {
+            source: merge(|f| &f.source, |l| &l.source, self.top),
+            topic: merge(|f| &f.topic, |l| &l.topic, self.top),
+            kind: merge(|f| &f.kind, |l| &l.kind, None),
+            author: merge(|f| &f.author, |l| &l.author, self.top),
+            ..Counts::default()
+        };
         for fruit in fruits {
-            all.add(fruit);
+            for (bucket, count) in fruit.date {
+                *counts.date.entry(bucket).or_insert(0) += count;
+            }
+            let (all, one) = (&mut counts.missing, fruit.missing);
+            all.source += one.source;
+            all.topic += one.topic;
+            all.kind += one.kind;
+            all.author += one.author;
+            all.date += one.date;
         }
-        Ok(all)
+        Ok(counts)
     }
+}
+
+/// What one segment counted: each dimension's term ordinals with their
+/// counts (those counted at least once), the labels to read them by, and
+/// the date buckets.
+pub(crate) struct SegmentCounts {
+    labels: Arc<Lazy<Labels>>,
+    source: Vec<(u32, u64)>,
+    topic: Vec<(u32, u64)>,
+    kind: Vec<(u32, u64)>,
+    author: Vec<(u32, u64)>,
+    date: FxHashMap<String, u64>,
+    missing: Missing,
 }
 
 /// How many matches are counted at once: reading a block of documents'
@@ -230,7 +267,7 @@ pub(crate) struct SegmentCounter {
 }
 
 impl SegmentCollector for SegmentCounter {
-    type Fruit = Counts;
+    type Fruit = SegmentCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         self.block.push(doc);
@@ -239,19 +276,16 @@ impl SegmentCollector for SegmentCounter {
         }
     }
 
-    fn harvest(mut self) -> Counts {
+    fn harvest(mut self) -> SegmentCounts {
         self.count_block();
         self.count_runs(0);
-        let none = Labels::default();
-        let labels = self.labels.get().unwrap_or(&none);
-        let text = |o: Option<Ordinals>, labels: &Values| {
-            o.map(|o| o.into_values(labels)).unwrap_or_default()
-        };
-        Counts {
-            source: text(self.source, &labels.source),
-            topic: text(self.topic, &labels.topic),
-            kind: text(self.kind, &labels.kind),
-            author: text(self.author, &labels.author),
+        let counted = |o: Option<Ordinals>| o.map(Ordinals::counted).unwrap_or_default();
+        SegmentCounts {
+            labels: self.labels,
+            source: counted(self.source),
+            topic: counted(self.topic),
+            kind: counted(self.kind),
+            author: counted(self.author),
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
@@ -456,18 +490,12 @@ impl Ordinals {
         with_value
     }
 
-    /// The label of every ordinal counted at least once, with its count.
-    fn into_values(self, labels: &Values) -> FxHashMap<String, u64> {
-        let counted = self.counts.iter().filter(|&&count| count > 0).count();
-        let mut values = FxHashMap::with_capacity_and_hasher(counted, Default::default());
-        for (ordinal, &count) in self.counts.iter().enumerate() {
-            if count > 0 {
-                if let Some(label) = labels.get(ordinal) {
-                    values.insert(label.to_string(), count);
-                }
-            }
-        }
-        values
+    /// Every ordinal counted at least once, with its count.
+    fn counted(self) -> Vec<(u32, u64)> {
+        (self.counts.iter().enumerate())
+            .filter(|&(_, &count)| count > 0)
+            .map(|(ordinal, &count)| (ordinal as u32, count))
+            .collect()
     }
 }
 

@@ -335,6 +335,7 @@ fn matches(
     let counter = FacetCounter {
         bucket: request.date_bucket,
         labels: Arc::clone(&state.labels),
+        top: Some(FACET_VALUES),
     };
     if request.lists_everything() {
         let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);

@@ -321,6 +321,41 @@ fn every_facet_count_is_the_count_of_the_matches_listed() {
 }
 
 #[test]
+fn a_facet_shows_its_twenty_most_frequent_values_ties_by_value() {
+    // 30 sources: the first five with three pages each, the others with
+    // one. Counted per segment and merged: the five come first, then the
+    // first fifteen of the others by name, with the right counts.
+    let fx = Fixture::new();
+    let mut want: Vec<(String, u64)> = Vec::new();
+    for s in 0..30usize {
+        let source = format!("Source {:02}", 29 - s);
+        let pages = if s < 5 { 3 } else { 1 };
+        for p in 0..pages {
+            fx.write(
+                &format!("items/s{s:02}-{p}.txt"),
+                extraction(
+                    &format!("Tally notes {s} {p}"),
+                    &format!("{source} · Ada Quill · 2020-01-0{}", 1 + p),
+                    "tallies",
+                    &[&format!("Tally {s} {p} counts sheep.")],
+                    &[],
+                ),
+            );
+        }
+        want.push((source, pages));
+    }
+    fx.ok(&["index"]);
+    want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    want.truncate(20);
+    let got = query(&fx, &["tally"]);
+    assert_eq!(got.total, 40);
+    let got: Vec<(String, u64)> = (got.facets.source.iter())
+        .map(|f| (f.value.clone().unwrap(), f.count))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn facets_count_every_match_not_only_the_page_shown() {
     let fx = indexed();
     let all = query(&fx, &["uniform", "--limit", "100"]);
