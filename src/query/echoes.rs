@@ -161,6 +161,16 @@ impl EchoColumns {
         )
     }
 
+    /// The candidate at `address` (a document of this segment).
+    fn candidate(&self, address: DocAddress, verdict: Verdict) -> Candidate {
+        Candidate {
+            address,
+            item: self.item(address.doc_id),
+            day: self.day(address.doc_id),
+            verdict,
+        }
+    }
+
     /// Days since 1970 of `doc`'s date, if it has one.
     fn day(&self, doc: DocId) -> Option<i64> {
         let date = self.date.as_ref()?.first(doc)?;
@@ -254,21 +264,71 @@ fn each_candidate(
     let nears: Vec<decide::Near> = (claims.iter())
         .map(|(claim, _)| decide::Near::new(&claim.words, &PARAMS))
         .collect();
-    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+    let asked = Asked {
+        claims,
+        lookups: &lookups,
+        askers: &askers,
+        nears: &nears,
+        common,
+        // Read here: in tests it is this thread's setting.
+        prefilter: use_stored_words(),
+        all_versions,
+        distant,
+    };
+    // Each segment on the search threads (a phrase's hits have thousands
+    // of candidates to read and decide), then told in segment order.
+    let found = (searcher.index().search_executor()).map(
+        |(ordinal, segment)| Ok(asked.in_segment(state, ordinal, segment)),
+        searcher.segment_readers().iter().enumerate(),
+    )?;
+    for candidates in found {
+        for (i, candidate) in candidates? {
+            each(i, candidate);
+        }
+    }
+    Ok(())
+}
+
+/// What [`each_candidate`] looks up, and how.
+struct Asked<'a> {
+    claims: &'a [(&'a Claim, Option<DocAddress>)],
+    /// The keys each claim looks up by.
+    lookups: &'a [Lookup],
+    /// Each key with the claims that look up by it, in key order.
+    askers: &'a [(u64, usize)],
+    nears: &'a [decide::Near<'a>],
+    common: &'a crate::common_keys::CommonKeys,
+    /// Whether the stored words rule candidates out ([`use_stored_words`]).
+    prefilter: bool,
+    all_versions: bool,
+    distant: bool,
+}
+
+impl Asked<'_> {
+    /// The candidates of segment `ordinal` as (claim, candidate), in the
+    /// order [`each_candidate`] tells them.
+    fn in_segment(
+        &self,
+        state: &CommitState,
+        ordinal: usize,
+        segment: &SegmentReader,
+    ) -> Result<Vec<(usize, Candidate)>> {
+        let (claims, lookups, common) = (self.claims, self.lookups, self.common);
+        let mut found = Vec::new();
         let Some(columns) = state.echo_columns(segment)? else {
-            continue;
+            return Ok(found);
         };
-        let hidden = (!all_versions)
+        let hidden = (!self.all_versions)
             .then(|| state.hidden.get(&segment.segment_id()))
             .flatten();
         let Some(keys_held) = state.segment_keys(segment)? else {
-            continue;
+            return Ok(found);
         };
         let alive = segment.alive_bitset();
         // (document, claim) pairs to decide, each once.
         let mut pairs: Vec<(DocId, usize)> = Vec::new();
         let mut holders = Vec::new();
-        for same_key in askers.chunk_by(|a, b| a.0 == b.0) {
+        for same_key in self.askers.chunk_by(|a, b| a.0 == b.0) {
             holders.clear();
             keys_held.docs(same_key[0].0, &mut holders);
             for &doc in &holders {
@@ -293,7 +353,7 @@ fn each_candidate(
         // are all common takes only records whose keys all are and that
         // look up by the same key (`CommonKeys::lookup`): the others are
         // no candidates at all.
-        let prefilter = use_stored_words();
+        let prefilter = self.prefilter;
         let (mut words, mut cut, mut last) = (Vec::new(), false, None);
         let mut rarest: Option<Option<u64>> = None;
         // The claims of the documents decided, each read once, from the
@@ -318,7 +378,7 @@ fn each_candidate(
                     });
                     if like_it && its != Some(lookups[i].keys.first().copied()) {
                         Step::Skip
-                    } else if !prefilter || cut || nears[i].close(&words, &PARAMS) {
+                    } else if !prefilter || cut || self.nears[i].close(&words, &PARAMS) {
                         Step::Decide
                     } else {
                         Step::Distant
@@ -339,17 +399,11 @@ fn each_candidate(
             if step == Step::Skip {
                 continue;
             }
+            let address = DocAddress::new(ordinal as u32, doc);
             if step == Step::Distant {
-                if distant {
-                    each(
-                        i,
-                        Candidate {
-                            address: DocAddress::new(ordinal as u32, doc),
-                            item: columns.item(doc),
-                            day: columns.day(doc),
-                            verdict: Verdict::Distant,
-                        },
-                    );
+                if self.distant {
+                    let verdict = Verdict::Distant;
+                    found.push((i, columns.candidate(address, verdict)));
                 }
                 continue;
             }
@@ -359,18 +413,11 @@ fn each_candidate(
             let Some(other) = &others[at] else {
                 continue;
             };
-            each(
-                i,
-                Candidate {
-                    address: DocAddress::new(ordinal as u32, doc),
-                    item: columns.item(doc),
-                    day: columns.day(doc),
-                    verdict: decide::verdict(claims[i].0, other, &PARAMS),
-                },
-            );
+            let verdict = decide::verdict(claims[i].0, other, &PARAMS);
+            found.push((i, columns.candidate(address, verdict)));
         }
+        Ok(found)
     }
-    Ok(())
 }
 
 /// What becomes of a record found by a claim's key.
