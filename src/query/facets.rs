@@ -133,15 +133,14 @@ impl Collector for FacetCounter {
         let fast = reader.fast_fields();
         // Segments of another commit get labels for this search only.
         let labels = (self.labels.get(&reader.segment_id()).cloned()).unwrap_or_default();
-        // Each column opened once, for its labels and its counts.
-        let columns = [
+        // Each column opened once, for its counts and, if it counts
+        // anything, its labels.
+        let [source, topic, kind, author] = [
             fast.str(names::SOURCE)?,
             fast.str(names::TOPIC)?,
             fast.str(names::KIND)?,
             fast.str(names::AUTHOR_NAME)?,
         ];
-        labels.get_or_find(|| Labels::read(&columns))?;
-        let [source, topic, kind, author] = columns;
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
         Ok(SegmentCounter {
             block: Vec::with_capacity(BLOCK),
@@ -166,7 +165,10 @@ impl Collector for FacetCounter {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
+    fn merge_fruits(&self, mut fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
+        if let Some(error) = fruits.iter_mut().find_map(|f| f.error.take()) {
+            return Err(error);
+        }
         let none = Labels::default();
         let labels: Vec<&Labels> = (fruits.iter())
             .map(|f| f.labels.get().unwrap_or(&none))
@@ -222,6 +224,8 @@ impl Collector for FacetCounter {
 /// the date buckets.
 pub(crate) struct SegmentCounts {
     labels: Arc<Lazy<Labels>>,
+    /// Why the labels could not be read, if they could not.
+    error: Option<tantivy::TantivyError>,
     source: Vec<(u32, u64)>,
     topic: Vec<(u32, u64)>,
     kind: Vec<(u32, u64)>,
@@ -279,9 +283,23 @@ impl SegmentCollector for SegmentCounter {
     fn harvest(mut self) -> SegmentCounts {
         self.count_block();
         self.count_runs(0);
+        // The labels are read (all of them, for the searches after) the
+        // first time a segment counts anything.
+        let ordinals = [&self.source, &self.topic, &self.kind, &self.author];
+        let error = match ordinals
+            .iter()
+            .any(|o| o.as_ref().is_some_and(Ordinals::any))
+        {
+            true => {
+                let columns = ordinals.map(|o| o.as_ref().map(|o| o.column.clone()));
+                (self.labels.get_or_find(|| Labels::read(&columns))).err()
+            }
+            false => None,
+        };
         let counted = |o: Option<Ordinals>| o.map(Ordinals::counted).unwrap_or_default();
         SegmentCounts {
             labels: self.labels,
+            error,
             source: counted(self.source),
             topic: counted(self.topic),
             kind: counted(self.kind),
@@ -460,18 +478,25 @@ impl Scratch {
 
 /// A string column's term ordinals, counted.
 struct Ordinals {
+    column: StrColumn,
     ords: Column<u64>,
+    /// One count a term, once a value is counted (empty before).
     counts: Vec<u64>,
 }
 
 impl Ordinals {
     fn open(column: Option<StrColumn>) -> Option<Ordinals> {
         let column = column?;
-        let ords = column.ords().clone();
         Some(Ordinals {
-            counts: vec![0; column.num_terms()],
-            ords,
+            ords: column.ords().clone(),
+            column,
+            counts: Vec::new(),
         })
+    }
+
+    /// Whether any value was counted.
+    fn any(&self) -> bool {
+        !self.counts.is_empty()
     }
 
     /// Counts the values of `docs` (sorted), each as many times as its
@@ -484,6 +509,9 @@ impl Ordinals {
         self.ords
             .values
             .get_vals(&scratch.rows, &mut scratch.values);
+        if self.counts.is_empty() && !scratch.values.is_empty() {
+            self.counts = vec![0; self.column.num_terms()];
+        }
         for (&ord, &weight) in scratch.values.iter().zip(&scratch.row_weights) {
             self.counts[ord as usize] += weight;
         }
@@ -507,6 +535,10 @@ const DENSE_DAYS: i64 = 50_000;
 struct DayCounts {
     column: Column<DateTime>,
     first: i64,
+    /// Days from the first date to the last.
+    span: i64,
+    /// One count a day of the span, once a date is counted (empty before,
+    /// and for a span wider than [`DENSE_DAYS`]).
     dense: Vec<u64>,
     sparse: HashMap<i64, u64>,
 }
@@ -515,15 +547,11 @@ impl DayCounts {
     fn new(column: Column<DateTime>) -> DayCounts {
         let first = day_of(column.min_value());
         let span = day_of(column.max_value()) - first + 1;
-        let dense = if span <= DENSE_DAYS {
-            vec![0; span as usize]
-        } else {
-            Vec::new()
-        };
         DayCounts {
             column,
             first,
-            dense,
+            span,
+            dense: Vec::new(),
             sparse: HashMap::new(),
         }
     }
@@ -537,6 +565,9 @@ impl DayCounts {
         self.column
             .values
             .get_vals(&scratch.rows, &mut scratch.dates);
+        if self.dense.is_empty() && !scratch.dates.is_empty() && self.span <= DENSE_DAYS {
+            self.dense = vec![0; self.span as usize];
+        }
         for (&date, &weight) in scratch.dates.iter().zip(&scratch.row_weights) {
             let day = day_of(date);
             match self.dense.get_mut((day - self.first) as usize) {
@@ -597,4 +628,38 @@ fn label(date: Date, bucket: DateBucket) -> String {
 
 fn day_of(date: DateTime) -> i64 {
     date.into_timestamp_secs().div_euclid(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Kind;
+    use crate::{Index, SearchRequest};
+
+    #[test]
+    fn facets_are_the_same_whatever_the_searches_before() {
+        // The labels of a segment are read by the first search that counts
+        // anything in it, and kept for the searches after: a first search
+        // that counts few values must leave all of them for the next.
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let dir = tempfile::tempdir().unwrap();
+        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        let every = SearchRequest::new("*");
+        let fresh = Index::open(dir.path()).unwrap().search(&every).unwrap();
+        assert!(fresh.facets.author.len() > 5 && fresh.facets.topic.len() > 5);
+        let index = Index::open(dir.path()).unwrap();
+        for first in [
+            // Thread records: a kind, a date, no source, topic or author.
+            SearchRequest {
+                kinds: vec![Kind::Tension],
+                ..SearchRequest::new("*")
+            },
+            SearchRequest::new("zzzqqq"),
+            SearchRequest::new("grokking"),
+        ] {
+            index.search(&first).unwrap();
+            let after = index.search(&every).unwrap();
+            assert_eq!(after.facets, fresh.facets, "after {}", first.query);
+            assert_eq!(after.total, fresh.total);
+        }
+    }
 }
