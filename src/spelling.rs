@@ -45,7 +45,12 @@ impl Variants {
     /// Reads a list in the format of `spelling-variants.txt`; an unknown
     /// class or a line missing its words is an error naming the line.
     pub(crate) fn parse(list: &str) -> Result<Variants, String> {
-        let mut variants = Variants::default();
+        // Made once at start-up by every process that reads text: sized
+        // once, each word made in one allocation.
+        let mut variants = Variants {
+            words: FxHashMap::with_capacity_and_hasher(expected_words(list), Default::default()),
+            prefixes: Vec::new(),
+        };
         for (n, line) in list.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             let mut fields = line.split_whitespace();
@@ -74,24 +79,21 @@ impl Variants {
                     };
                     for root in &words {
                         for ending in endings {
-                            add(
-                                format!("{root}{from}{ending}"),
-                                format!("{root}{to}{ending}"),
-                            );
+                            add(join(root, from, ending), join(root, to, ending));
                         }
                     }
                 }
                 "re" => {
                     for root in &words {
                         for (british, american) in RE_ENDINGS {
-                            add(format!("{root}{british}"), format!("{root}{american}"));
+                            add(join(root, british, ""), join(root, american, ""));
                         }
                     }
                 }
                 "ll" => {
                     for word in &words {
                         for ending in LL_ENDINGS {
-                            add(format!("{word}l{ending}"), format!("{word}{ending}"));
+                            add(join(word, "l", ending), join(word, ending, ""));
                         }
                     }
                 }
@@ -127,6 +129,33 @@ impl Variants {
         let (british, american) = (self.prefixes.iter()).find(|(b, _)| word.starts_with(&**b))?;
         Some(format!("{american}{}", &word[british.len()..]))
     }
+}
+
+/// How many whole words `list` gives, for the map's size (lines in error
+/// are counted too; they fail the parse anyway).
+fn expected_words(list: &str) -> usize {
+    let lines = list
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""));
+    (lines.map(|line| line.split_whitespace().collect::<Vec<_>>()))
+        .map(|fields| match fields.first().copied() {
+            Some("ise") => (fields.len() - 1) * ISE_ENDINGS.len(),
+            Some("yse") => (fields.len() - 1) * YSE_ENDINGS.len(),
+            Some("re") => (fields.len() - 1) * RE_ENDINGS.len(),
+            Some("ll") => (fields.len() - 1) * LL_ENDINGS.len(),
+            Some("word") => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `a`, `b` and `c` written one after the other.
+fn join(a: &str, b: &str, c: &str) -> String {
+    let mut joined = String::with_capacity(a.len() + b.len() + c.len());
+    joined.push_str(a);
+    joined.push_str(b);
+    joined.push_str(c);
+    joined
 }
 
 /// The committed list, parsed once. It is part of the binary and a test
