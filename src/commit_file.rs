@@ -11,7 +11,11 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
+
+use memmap2::Mmap;
 
 use tantivy::{Searcher, SegmentReader};
 
@@ -38,8 +42,9 @@ pub(crate) fn save(
         .map_err(|e| crate::error::Error::io(&path, e))
 }
 
-/// `take` of the contents of the file `dir/name` (the index folder), if it
-/// was made for exactly `searcher`'s commit and is intact. The file is
+/// `take` of the contents of the file `dir/name` (the index folder), given
+/// as the mapped file and where they are in it, if it was made for exactly
+/// `searcher`'s commit and is intact. The file is
 /// mapped, not copied: a one-shot query reads it once, through its hash.
 /// Read beside Tantivy's files, as written: its directory would look for
 /// the footer it gives its own files.
@@ -48,14 +53,16 @@ pub(crate) fn read<T>(
     name: &str,
     magic: &[u8; 8],
     searcher: &Searcher,
-    take: impl FnOnce(&[u8]) -> Option<T>,
+    take: impl FnOnce(&Arc<Mmap>, Range<usize>) -> Option<T>,
 ) -> Option<T> {
     let file = File::open(dir.join(name)).ok()?;
     // SAFETY: the file is never written in place: it is written whole under
     // another name and renamed over this one ([`save`]), which leaves a
     // mapping as it was.
-    let bytes = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-    take(decode(magic, &bytes, searcher)?)
+    let bytes = Arc::new(unsafe { Mmap::map(&file) }.ok()?);
+    let contents = decode(magic, &bytes, searcher)?;
+    let start = contents.as_ptr() as usize - bytes.as_ptr() as usize;
+    take(&bytes, start..start + contents.len())
 }
 
 /// What a segment is for a file: its id, its deletions and its size.

@@ -104,7 +104,8 @@ pub(crate) fn of_commit(
     searcher: &Searcher,
     keys: impl FnOnce() -> tantivy::Result<Vec<Arc<SegmentKeys>>>,
 ) -> tantivy::Result<CommonKeys> {
-    if let Some(kept) = commit_file::read(dir, FILE, MAGIC, searcher, decode) {
+    if let Some(kept) = commit_file::read(dir, FILE, MAGIC, searcher, |file, at| decode(&file[at]))
+    {
         return Ok(kept);
     }
     Ok(find(searcher, &keys()?, LIMIT))

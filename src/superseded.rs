@@ -12,8 +12,11 @@
 //! index) or is damaged, they are found from the index again.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+
+use memmap2::Mmap;
 
 use rustc_hash::FxHashMap;
 use tantivy::index::{InvertedIndexReader, SegmentId};
@@ -31,27 +34,88 @@ pub(crate) const FILE: &str = "superseded.bin";
 const MAGIC: &[u8; 8] = b"CSSUPER2";
 
 /// A set of document ids of one segment, one bit each.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct DocBits(Vec<u64>);
+#[derive(Default)]
+pub(crate) struct DocBits(Words);
+
+/// The 64-bit words of a [`DocBits`].
+enum Words {
+    /// Made by this process.
+    Made(Vec<u64>),
+    /// `len` little-endian words from `start` in a file kept beside the
+    /// index, mapped: a process that opens the commit for one search reads
+    /// only the pages its matches fall on, and copies none (at 1,000,000
+    /// pages the file is 1.9 MB).
+    Kept {
+        file: Arc<Mmap>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words::Made(Vec::new())
+    }
+}
 
 impl DocBits {
-    /// An empty set of the documents of a segment of `max_doc` documents.
-    fn new(max_doc: DocId) -> DocBits {
-        DocBits(vec![0; (max_doc as usize).div_ceil(64)])
+    /// The set of `docs`, of a segment of `max_doc` documents.
+    fn of(docs: impl IntoIterator<Item = DocId>, max_doc: DocId) -> DocBits {
+        let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+        for doc in docs {
+            let (word, bit) = (doc as usize / 64, doc % 64);
+            if words.len() <= word {
+                words.resize(word + 1, 0);
+            }
+            words[word] |= 1 << bit;
+        }
+        DocBits(Words::Made(words))
     }
 
-    fn insert(&mut self, doc: DocId) {
-        let (word, bit) = (doc as usize / 64, doc % 64);
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
+    /// How many words the set has.
+    fn len(&self) -> usize {
+        match &self.0 {
+            Words::Made(words) => words.len(),
+            Words::Kept { len, .. } => *len,
         }
-        self.0[word] |= 1 << bit;
+    }
+
+    /// Word `i` of the set, if it has one.
+    fn word(&self, i: usize) -> Option<u64> {
+        match &self.0 {
+            Words::Made(words) => words.get(i).copied(),
+            Words::Kept { file, start, len } => {
+                let at = start + i * 8;
+                let bytes = file.get(at..at + 8).filter(|_| i < *len)?;
+                Some(u64::from_le_bytes(bytes.try_into().ok()?))
+            }
+        }
     }
 
     /// Whether `doc` is in the set.
     pub(crate) fn contains(&self, doc: DocId) -> bool {
         let (word, bit) = (doc as usize / 64, doc % 64);
-        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+        self.word(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
+impl PartialEq for DocBits {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.word(i) == other.word(i))
+    }
+}
+
+impl Eq for DocBits {}
+
+impl std::fmt::Debug for DocBits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let members = (0..self.len()).map(|i| self.word(i).unwrap_or(0).count_ones());
+        write!(
+            f,
+            "DocBits({} of {})",
+            members.sum::<u32>(),
+            self.len() * 64
+        )
     }
 }
 
@@ -61,7 +125,9 @@ pub(crate) type Superseded = HashMap<SegmentId, Arc<DocBits>>;
 /// The superseded records of `searcher`'s commit: from [`FILE`] when it was
 /// made for this commit, found from the index otherwise.
 pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> tantivy::Result<Superseded> {
-    match commit_file::read(dir, FILE, MAGIC, searcher, |c| decode(c, searcher)) {
+    match commit_file::read(dir, FILE, MAGIC, searcher, |file, at| {
+        decode(file, at, searcher)
+    }) {
         Some(kept) => Ok(kept),
         None => find(searcher),
     }
@@ -93,18 +159,19 @@ pub(crate) fn find(searcher: &Searcher) -> tantivy::Result<Superseded> {
     }
     let mut found = HashMap::new();
     for (segment, inverted, keys) in versions {
-        let mut older = DocBits::new(segment.max_doc());
+        let mut older = Vec::new();
         for (key, info) in keys {
             if newest.get(&schema::thread_of_key(key)) != Some(&key) {
                 let mut postings =
                     inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    older.insert(doc);
+                    older.push(doc);
                     doc = postings.advance();
                 }
             }
         }
+        let older = DocBits::of(older, segment.max_doc());
         found.insert(segment.segment_id(), Arc::new(older));
     }
     Ok(found)
@@ -157,16 +224,18 @@ fn encode(found: &Superseded, searcher: &Searcher) -> Vec<u8> {
     for segment in searcher.segment_readers() {
         let empty = DocBits::default();
         let bits = found.get(&segment.segment_id()).map_or(&empty, |b| b);
-        out.extend_from_slice(&(bits.0.len() as u32).to_le_bytes());
-        for word in &bits.0 {
-            out.extend_from_slice(&word.to_le_bytes());
+        out.extend_from_slice(&(bits.len() as u32).to_le_bytes());
+        for i in 0..bits.len() {
+            out.extend_from_slice(&bits.word(i).unwrap_or(0).to_le_bytes());
         }
     }
     out
 }
 
-/// The sets kept in `contents` (made for `searcher`'s commit), if whole.
-fn decode(contents: &[u8], searcher: &Searcher) -> Option<Superseded> {
+/// The sets kept in `file` at `at` (made for `searcher`'s commit), if
+/// whole: each a view of the file, not a copy.
+fn decode(file: &Arc<Mmap>, at: Range<usize>, searcher: &Searcher) -> Option<Superseded> {
+    let contents = file.get(at.clone())?;
     let mut input = Input(contents);
     let mut kept = HashMap::new();
     for segment in searcher.segment_readers() {
@@ -174,9 +243,13 @@ fn decode(contents: &[u8], searcher: &Searcher) -> Option<Superseded> {
         if words > (segment.max_doc() as usize).div_ceil(64) {
             return None;
         }
-        let bits = (input.take(words * 8)?.chunks_exact(8))
-            .map(|word| u64::from_le_bytes(word.try_into().expect("eight bytes")))
-            .collect();
+        let start = at.start + (contents.len() - input.0.len());
+        input.take(words * 8)?;
+        let bits = Words::Kept {
+            file: Arc::clone(file),
+            start,
+            len: words,
+        };
         kept.insert(segment.segment_id(), Arc::new(DocBits(bits)));
     }
     input.0.is_empty().then_some(kept)
@@ -209,7 +282,12 @@ mod tests {
 
     /// The sets a whole file `bytes` keeps for `searcher`'s commit.
     fn kept(bytes: &[u8], searcher: &Searcher) -> Option<Superseded> {
-        decode(commit_file::decode(MAGIC, bytes, searcher)?, searcher)
+        let contents = commit_file::decode(MAGIC, bytes, searcher)?;
+        let start = contents.as_ptr() as usize - bytes.as_ptr() as usize;
+        let mut map = memmap2::MmapMut::map_anon(bytes.len().max(1)).unwrap();
+        map[..bytes.len()].copy_from_slice(bytes);
+        let file = Arc::new(map.make_read_only().unwrap());
+        decode(&file, start..start + contents.len(), searcher)
     }
 
     fn found(index: &Index) -> Vec<(u64, DocId)> {
