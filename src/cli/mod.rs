@@ -321,6 +321,7 @@ fn reindex(args: ReindexArgs, out: &mut impl Write) -> Result<()> {
     let wait = std::time::Duration::try_from_secs_f64(args.wait)
         .map_err(|_| Error::BadRequest("--wait takes a number of seconds".into()))?;
     let bar = progress_bar(args.quiet);
+    claimsearch::ingest::map_large_allocations();
     let report = Index::reindex(&paths.corpus, &paths.index, wait, &bar.callback())
         .with_context(|| format!("reindexing {}", paths.corpus.display()))?;
     bar.0.finish_and_clear();
@@ -453,6 +454,7 @@ fn export(args: ExportArgs, out: &mut impl Write) -> Result<()> {
 
 /// Full rebuild with a progress bar on a terminal and problems on stderr.
 fn build_index(paths: &Paths) -> Result<IndexReport> {
+    claimsearch::ingest::map_large_allocations();
     let bar = progress_bar(false);
     let report = Index::ingest(&paths.corpus, &paths.index, &bar.callback())
         .with_context(|| format!("indexing {}", paths.corpus.display()))?;

@@ -241,7 +241,6 @@ fn open_writer(
     index_dir: &Path,
     wait: Duration,
 ) -> Result<(tantivy::Index, IndexWriter<TantivyDocument>)> {
-    map_large_allocations();
     let index = open_for_writing(index_dir)?;
     let deadline = Instant::now() + wait;
     loop {
@@ -271,7 +270,10 @@ fn open_writer(
 }
 
 /// Makes every allocation of 1 MiB or more a mapping of its own, given
-/// back to the system when freed.
+/// back to the system when freed: for a process whose work is a write run
+/// (`claimsearch index` and `reindex` call it first). It changes the
+/// allocator of the whole process, so the library leaves it to the program
+/// that embeds it.
 ///
 /// glibc does that from 128 KiB on, but raises the bar, up to 32 MiB, each
 /// time such a mapping is freed. After the first few, the writer's 1 MiB
@@ -283,7 +285,7 @@ fn open_writer(
 /// bar also fixes the free memory a heap keeps at its top before giving it
 /// back at 128 KiB, which gave back and faulted in again the pages of
 /// every small burst; it is set back to 16 MiB.
-fn map_large_allocations() {
+pub fn map_large_allocations() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt` only changes where the allocator takes memory for
     // later allocations and when it gives free memory back; it has no
