@@ -1,7 +1,5 @@
 //! What the index holds: records by kind, pages, sources, date range, size.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use tantivy::query::AllQuery;
 
@@ -33,11 +31,8 @@ pub struct Stats {
 /// commit's page count and the index folder.
 pub(crate) fn collect(reader: &Reader, pages: usize, dir: &std::path::Path) -> Result<Stats> {
     let searcher = reader.searcher();
-    let counter = FacetCounter {
-        bucket: DateBucket::Day,
-        labels: Arc::clone(&reader.state(&searcher)?.labels),
-        top: None,
-    };
+    let state = reader.state(&searcher)?;
+    let counter = FacetCounter::new(&state, DateBucket::Day, None);
     let counts = searcher.search(&AllQuery, &counter)?;
     let mut days: Vec<&String> = counts.date.keys().collect();
     days.sort();

@@ -61,11 +61,7 @@ pub(super) fn matches(
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
 ) -> Result<Found> {
-    let counter = FacetCounter {
-        bucket: request.date_bucket,
-        labels: Arc::clone(&state.labels),
-        top: Some(super::FACET_VALUES),
-    };
+    let counter = FacetCounter::new(state, request.date_bucket, Some(super::FACET_VALUES));
     // `*` (every record) lists the newest first, as without collapse.
     let newest_first = request.lists_everything();
     let collector = Shown {

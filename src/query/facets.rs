@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::cmp::Ordering;
+
 use rustc_hash::FxHashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -15,8 +17,9 @@ use tantivy::columnar::{Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::warm::Lazy;
+use super::warm::{CommitState, Lazy};
 use super::DateBucket;
+use crate::facet_values::CommitValues;
 use crate::model::Date;
 use crate::schema::names;
 
@@ -76,6 +79,12 @@ impl Values {
 }
 
 impl Labels {
+    /// The values of column `column` (in the order of
+    /// [`crate::facet_values::COLUMNS`]).
+    fn column(&self, column: usize) -> &Values {
+        [&self.source, &self.topic, &self.kind, &self.author][column]
+    }
+
     /// The labels of a segment whose `source`, `topic`, `kind` and
     /// `author_name` columns are `columns`.
     fn read(columns: &[Option<StrColumn>; 4]) -> tantivy::Result<Labels> {
@@ -114,11 +123,26 @@ pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Lazy<Labels>>>;
 /// Counts the facets of the documents it is given.
 pub(crate) struct FacetCounter {
     pub bucket: DateBucket,
+    /// The facet values of the commit, when its write run kept them: then
+    /// no segment's labels are read.
+    pub values: Option<Arc<CommitValues>>,
     pub labels: Arc<SegmentLabels>,
     /// Keep only the `top` most frequent sources, topics and authors (ties
     /// by value, as [`super::most_frequent`] orders them); `None` keeps
     /// every value. Every kind and date bucket is kept.
     pub top: Option<usize>,
+}
+
+impl FacetCounter {
+    /// A counter for the searches of `state`'s commit.
+    pub(crate) fn new(state: &CommitState, bucket: DateBucket, top: Option<usize>) -> FacetCounter {
+        FacetCounter {
+            bucket,
+            values: state.values.clone(),
+            labels: Arc::clone(&state.labels),
+            top,
+        }
+    }
 }
 
 impl Collector for FacetCounter {
@@ -142,7 +166,18 @@ impl Collector for FacetCounter {
             fast.str(names::AUTHOR_NAME)?,
         ];
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
+        // The commit's values serve a segment whose columns they were made
+        // from (another commit's segment reads its own labels).
+        let global = (self.values.as_ref()).and_then(|values| {
+            let segment = values.segment(reader.segment_id())?;
+            let columns = [&source, &topic, &kind, &author];
+            let made_from = (columns.iter().enumerate()).all(|(c, column)| {
+                column.as_ref().map_or(0, |column| column.num_terms()) == values.terms(c, segment)
+            });
+            made_from.then(|| (Arc::clone(values), segment))
+        });
         Ok(SegmentCounter {
+            global,
             block: Vec::with_capacity(BLOCK),
             heads: Vec::with_capacity(2 * BLOCK),
             weights: Vec::with_capacity(2 * BLOCK),
@@ -169,39 +204,22 @@ impl Collector for FacetCounter {
         if let Some(error) = fruits.iter_mut().find_map(|f| f.error.take()) {
             return Err(error);
         }
-        let none = Labels::default();
-        let labels: Vec<&Labels> = (fruits.iter())
-            .map(|f| f.labels.get().unwrap_or(&none))
-            .collect();
-        // Each dimension's values summed over the segments by their text,
-        // borrowed from the segments' labels: only the values kept become
-        // strings of their own.
-        let merge = |dimension: fn(&SegmentCounts) -> &[(u32, u64)],
-                     values: fn(&Labels) -> &Values,
-                     top: Option<usize>| {
-            let mut all: FxHashMap<&str, u64> = FxHashMap::default();
-            for (fruit, labels) in fruits.iter().zip(&labels) {
-                for &(ordinal, count) in dimension(fruit) {
-                    if let Some(label) = values(labels).get(ordinal as usize) {
-                        *all.entry(label).or_insert(0) += count;
-                    }
-                }
-            }
-            let mut all: Vec<(&str, u64)> = all.into_iter().collect();
-            if let Some(top) = top.filter(|&top| all.len() > top) {
-                let order = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then(a.0.cmp(b.0));
-                all.select_nth_unstable_by(top, order);
-                all.truncate(top);
-            }
-            (all.into_iter())
-                .map(|(label, count)| (label.to_string(), count))
-                .collect::<FxHashMap<String, u64>>()
-        };
+        // Only the values kept become strings of their own.
+        let tops = [self.top, self.top, None, self.top];
+        let shared = (fruits.first())
+            .and_then(|f| f.global.clone())
+            .filter(|values| {
+                (fruits.iter()).all(|f| f.global.as_ref().is_some_and(|v| Arc::ptr_eq(v, values)))
+            });
+        let [source, topic, kind, author] = [0, 1, 2, 3].map(|column| match &shared {
+            Some(values) => by_place(&fruits, values, column, tops[column]),
+            None => by_label(&fruits, column, tops[column]),
+        });
         let mut counts = Counts {
-            source: merge(|f| &f.source, |l| &l.source, self.top),
-            topic: merge(|f| &f.topic, |l| &l.topic, self.top),
-            kind: merge(|f| &f.kind, |l| &l.kind, None),
-            author: merge(|f| &f.author, |l| &l.author, self.top),
+            source,
+            topic,
+            kind,
+            author,
             ..Counts::default()
         };
         for fruit in fruits {
@@ -219,17 +237,71 @@ impl Collector for FacetCounter {
     }
 }
 
-/// What one segment counted: each dimension's term ordinals with their
-/// counts (those counted at least once), the labels to read them by, and
-/// the date buckets.
+/// Column `column`'s counts summed over the segments by place in the
+/// commit's list (`values`), the `top` most frequent kept (places are in
+/// the values' order, so ties go by value).
+fn by_place(
+    fruits: &[SegmentCounts],
+    values: &CommitValues,
+    column: usize,
+    top: Option<usize>,
+) -> FxHashMap<String, u64> {
+    let mut sums: FxHashMap<u32, u64> = FxHashMap::default();
+    for fruit in fruits {
+        for &(place, count) in &fruit.counted[column] {
+            *sums.entry(place).or_insert(0) += count;
+        }
+    }
+    let mut all: Vec<(u32, u64)> = sums.into_iter().collect();
+    keep_top(&mut all, top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    (all.into_iter())
+        .filter_map(|(place, count)| Some((values.value(column, place)?.to_string(), count)))
+        .collect()
+}
+
+/// Column `column`'s counts summed over the segments by their text, read
+/// from each segment's labels (or the commit's values), the `top` most
+/// frequent kept (ties by value).
+fn by_label(fruits: &[SegmentCounts], column: usize, top: Option<usize>) -> FxHashMap<String, u64> {
+    let none = Labels::default();
+    let mut sums: FxHashMap<&str, u64> = FxHashMap::default();
+    for fruit in fruits {
+        let labels = fruit.labels.get().unwrap_or(&none).column(column);
+        for &(n, count) in &fruit.counted[column] {
+            let text = match &fruit.global {
+                Some(values) => values.value(column, n),
+                None => labels.get(n as usize),
+            };
+            if let Some(text) = text {
+                *sums.entry(text).or_insert(0) += count;
+            }
+        }
+    }
+    let mut all: Vec<(&str, u64)> = sums.into_iter().collect();
+    keep_top(&mut all, top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    (all.into_iter())
+        .map(|(text, count)| (text.to_string(), count))
+        .collect()
+}
+
+/// Keeps the first `top` of `all` in `order` (all of them when `None`).
+fn keep_top<T>(all: &mut Vec<T>, top: Option<usize>, order: impl FnMut(&T, &T) -> Ordering) {
+    if let Some(top) = top.filter(|&top| all.len() > top) {
+        all.select_nth_unstable_by(top, order);
+        all.truncate(top);
+    }
+}
+
+/// What one segment counted: each column's values counted at least once,
+/// with their counts, as places in the commit's list (`global`) or as term
+/// ordinals read by the segment's `labels`, and the date buckets.
 pub(crate) struct SegmentCounts {
+    global: Option<Arc<CommitValues>>,
     labels: Arc<Lazy<Labels>>,
     /// Why the labels could not be read, if they could not.
     error: Option<tantivy::TantivyError>,
-    source: Vec<(u32, u64)>,
-    topic: Vec<(u32, u64)>,
-    kind: Vec<(u32, u64)>,
-    author: Vec<(u32, u64)>,
+    /// Source, topic, kind and author (as [`crate::facet_values::COLUMNS`]).
+    counted: [Vec<(u32, u64)>; 4],
     date: FxHashMap<String, u64>,
     missing: Missing,
 }
@@ -248,6 +320,9 @@ const BLOCK: usize = 64;
 /// as the run is long: at 100,000 generated pages a run of matches is 2 to 3
 /// records long for the bench queries.
 pub(crate) struct SegmentCounter {
+    /// The commit's values and this segment's number among its segments,
+    /// when they serve it.
+    global: Option<(Arc<CommitValues>, usize)>,
     /// Matches not yet counted (fewer than [`BLOCK`]), in document order.
     block: Vec<DocId>,
     /// The runs' first matches, and how many matches each run has.
@@ -283,27 +358,36 @@ impl SegmentCollector for SegmentCounter {
     fn harvest(mut self) -> SegmentCounts {
         self.count_block();
         self.count_runs(0);
-        // The labels are read (all of them, for the searches after) the
-        // first time a segment counts anything.
-        let ordinals = [&self.source, &self.topic, &self.kind, &self.author];
-        let error = match ordinals
+        let ordinals = [self.source, self.topic, self.kind, self.author];
+        let any = ordinals
             .iter()
-            .any(|o| o.as_ref().is_some_and(Ordinals::any))
-        {
-            true => {
-                let columns = ordinals.map(|o| o.as_ref().map(|o| o.column.clone()));
+            .any(|o| o.as_ref().is_some_and(Ordinals::any));
+        // Without the commit's values, the labels are read (all of them,
+        // for the searches after) the first time a segment counts anything.
+        let error = match (&self.global, any) {
+            (None, true) => {
+                let columns = (ordinals.each_ref()).map(|o| o.as_ref().map(|o| o.column.clone()));
                 (self.labels.get_or_find(|| Labels::read(&columns))).err()
             }
-            false => None,
+            _ => None,
         };
-        let counted = |o: Option<Ordinals>| o.map(Ordinals::counted).unwrap_or_default();
+        let mut column = 0;
+        let counted = ordinals.map(|o| {
+            let counted = o.map(Ordinals::counted).unwrap_or_default();
+            let c = column;
+            column += 1;
+            match &self.global {
+                Some((values, segment)) => (counted.into_iter())
+                    .filter_map(|(ordinal, n)| Some((values.place(c, *segment, ordinal)?, n)))
+                    .collect(),
+                None => counted,
+            }
+        });
         SegmentCounts {
+            global: self.global.map(|(values, _)| values),
             labels: self.labels,
             error,
-            source: counted(self.source),
-            topic: counted(self.topic),
-            kind: counted(self.kind),
-            author: counted(self.author),
+            counted,
             date: (self.dates)
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
@@ -643,6 +727,8 @@ mod tests {
         let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
         let dir = tempfile::tempdir().unwrap();
         crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        // Without the commit's list of values, each segment reads its own.
+        std::fs::remove_file(dir.path().join(crate::facet_values::FILE)).unwrap();
         let every = SearchRequest::new("*");
         let fresh = Index::open(dir.path()).unwrap().search(&every).unwrap();
         assert!(fresh.facets.author.len() > 5 && fresh.facets.topic.len() > 5);
@@ -661,5 +747,40 @@ mod tests {
             assert_eq!(after.facets, fresh.facets, "after {}", first.query);
             assert_eq!(after.total, fresh.total);
         }
+    }
+
+    #[test]
+    fn facets_are_the_same_with_the_commits_values_and_without() {
+        // With the list the write run keeps, counts are added up by place
+        // in it; without, by each segment's own labels.
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let dir = tempfile::tempdir().unwrap();
+        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        let requests = [
+            SearchRequest::new("*"),
+            SearchRequest::new("grokking"),
+            SearchRequest::new("double descent"),
+            SearchRequest {
+                kinds: vec![Kind::Quote],
+                ..SearchRequest::new("training")
+            },
+            SearchRequest {
+                collapse: true,
+                ..SearchRequest::new("memorization")
+            },
+        ];
+        let answer = || {
+            let index = Index::open(dir.path()).unwrap();
+            let facets: Vec<_> = (requests.iter())
+                .map(|r| index.search(r).unwrap().facets)
+                .collect();
+            let stats = index.stats().unwrap();
+            (facets, stats.kinds, stats.sources, stats.first_date)
+        };
+        let with = answer();
+        let file = dir.path().join(crate::facet_values::FILE);
+        std::fs::remove_file(file).unwrap();
+        assert_eq!(answer(), with);
+        assert!(with.0[0].author.len() > 5 && with.0[0].topic.len() > 5);
     }
 }

@@ -332,11 +332,7 @@ fn matches(
     hidden: Option<Arc<CommitState>>,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-    let counter = FacetCounter {
-        bucket: request.date_bucket,
-        labels: Arc::clone(&state.labels),
-        top: Some(FACET_VALUES),
-    };
+    let counter = FacetCounter::new(state, request.date_bucket, Some(FACET_VALUES));
     if request.lists_everything() {
         let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
         let collector = Shown {

@@ -25,6 +25,7 @@ use super::echoes::EchoColumns;
 use super::facets::SegmentLabels;
 use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
+use crate::facet_values::{self, CommitValues};
 use crate::history;
 use crate::key_index::{self, SegmentKeys};
 use crate::model::Record;
@@ -81,8 +82,10 @@ pub(crate) struct CommitState {
     /// For each same-record key ([`crate::history::same_record_key`]), the
     /// earliest version of its thread that holds the record.
     first_versions: Lazy<FxHashMap<u64, u32>>,
+    /// The facet values of the commit, when the write run kept them.
+    pub values: Option<Arc<CommitValues>>,
     /// The facet labels of each segment, each read when a search first
-    /// counts that segment's facets.
+    /// counts that segment's facets (not needed with `values`).
     pub labels: Arc<SegmentLabels>,
     /// The echo columns of each segment, each opened when a search first
     /// looks for echoes there.
@@ -120,6 +123,7 @@ impl CommitState {
         }
         Ok(CommitState {
             hidden: superseded::of_commit(dir, searcher)?,
+            values: facet_values::of_commit(dir, searcher).map(Arc::new),
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
             echoes,
