@@ -71,6 +71,11 @@ impl CommitValues {
         self.segments.get(&segment).copied()
     }
 
+    /// How many values column `column` has in all.
+    pub(crate) fn len(&self, column: usize) -> usize {
+        self.columns[column].len
+    }
+
     /// How many term ordinals segment `segment` has in column `column`.
     pub(crate) fn terms(&self, column: usize, segment: usize) -> usize {
         self.columns[column].places[segment].1

@@ -246,13 +246,19 @@ fn by_place(
     column: usize,
     top: Option<usize>,
 ) -> FxHashMap<String, u64> {
-    let mut sums: FxHashMap<u32, u64> = FxHashMap::default();
+    // One sum a value of the list: places index it, no hashing.
+    let mut sums = vec![0u64; values.len(column)];
     for fruit in fruits {
         for &(place, count) in &fruit.counted[column] {
-            *sums.entry(place).or_insert(0) += count;
+            if let Some(sum) = sums.get_mut(place as usize) {
+                *sum += count;
+            }
         }
     }
-    let mut all: Vec<(u32, u64)> = sums.into_iter().collect();
+    let mut all: Vec<(u32, u64)> = (sums.into_iter().enumerate())
+        .filter(|&(_, sum)| sum > 0)
+        .map(|(place, sum)| (place as u32, sum))
+        .collect();
     keep_top(&mut all, top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     (all.into_iter())
         .filter_map(|(place, count)| Some((values.value(column, place)?.to_string(), count)))
