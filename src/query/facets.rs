@@ -377,18 +377,17 @@ impl SegmentCollector for SegmentCounter {
             }
             _ => None,
         };
-        let mut column = 0;
-        let counted = ordinals.map(|o| {
-            let counted = o.map(Ordinals::counted).unwrap_or_default();
-            let c = column;
-            column += 1;
-            match &self.global {
-                Some((values, segment)) => (counted.into_iter())
-                    .filter_map(|(ordinal, n)| Some((values.place(c, *segment, ordinal)?, n)))
+        // Term ordinals, or their places in the commit's values.
+        let mut counted: [Vec<(u32, u64)>; 4] = Default::default();
+        for (column, o) in ordinals.into_iter().enumerate() {
+            let local = o.map(Ordinals::counted).unwrap_or_default();
+            counted[column] = match &self.global {
+                Some((values, segment)) => (local.into_iter())
+                    .filter_map(|(ordinal, n)| Some((values.place(column, *segment, ordinal)?, n)))
                     .collect(),
-                None => counted,
-            }
-        });
+                None => local,
+            };
+        }
         SegmentCounts {
             global: self.global.map(|(values, _)| values),
             labels: self.labels,
