@@ -338,11 +338,11 @@ impl Fields {
     }
 }
 
-/// A hash of what the facet columns hold for `record`: its source, topics,
-/// authors and date, each value with its length. Two records with the same
-/// key have the same values in those columns (a different pair sharing a
-/// key is a 64-bit hash collision), so facet counting may read one of them
-/// and count it twice.
+/// A hash of what the facet columns hold for `record`: its source, topics
+/// and authors (each with its length) and its date (as a day number). Two
+/// records with the same key have the same values in those columns (a
+/// different pair sharing a key is a 64-bit hash collision), so facet
+/// counting may read one of them and count it twice.
 pub(crate) fn facet_run_key(record: &Record) -> u64 {
     let mut hasher = blake3::Hasher::new();
     let mut add = |tag: u8, value: &str| {
@@ -360,7 +360,8 @@ pub(crate) fn facet_run_key(record: &Record) -> u64 {
         add(b'a', author);
     }
     if let Some(date) = record.date {
-        add(b'd', &date.to_string());
+        hasher.update(b"d");
+        hasher.update(&date.days_since_epoch().to_le_bytes());
     }
     let mut first = [0; 8];
     first.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
