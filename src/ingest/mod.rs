@@ -319,8 +319,8 @@ fn commit(
 /// After a commit: merges segments as [`layout`] says, then keeps for the
 /// processes that will open the result the echo lookup keys of each of its
 /// segments that has none kept yet (and removes those of segments gone),
-/// its superseded records, its facet values and its common echo keys; a key file a full read
-/// finds damaged is written again.
+/// its superseded records, its facet values and its common echo keys; a
+/// key file a full read finds damaged is written again.
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,

@@ -4,10 +4,9 @@
 //! then grouped into years, months or days. No facet terms are indexed: the
 //! columns the filters and the date range need anyway are all it takes.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
 
@@ -334,9 +333,10 @@ pub(crate) struct SegmentCounter {
     /// The runs' first matches, and how many matches each run has.
     heads: Vec<DocId>,
     weights: Vec<u64>,
-    /// The run being read: its key and its length so far (the head is the
-    /// last of `heads`, whose weight is not final yet).
+    /// The key of the run being read (its first match is the last of
+    /// `heads`, whose weight is not final yet).
     run: Option<u64>,
+    /// The `facet_run` keys of the block being counted.
     keys: Vec<u64>,
     scratch: Scratch,
     facet_run: Option<Column<u64>>,
