@@ -2,8 +2,8 @@
 //! indexed, fast or stored, and how a [`Record`] becomes a document.
 
 use tantivy::schema::{
-    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
-    Value, STORED,
+    BytesOptions, DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
+    TextOptions, Value, STORED,
 };
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DateTime, IndexSettings, TantivyDocument};
@@ -97,10 +97,13 @@ pub struct Fields {
     /// computes from them each segment's keys, which it keeps beside the
     /// index in a file of the segment's own rather than in an indexed field.
     pub claim_words: Field,
-    /// A hash of the record's facet values (source, topics, authors, date):
-    /// fast, so that facet counting reads the values of a run of matches
-    /// with the same facets (the records of one item, most of the time)
-    /// once, weighted by the run's length ([`facet_run_key`]).
+    /// A hash of the record's facet values (source, topics, authors, date),
+    /// as 8 bytes in a fast column: facet counting reads the values of a run
+    /// of matches with the same facets (the records of one item, most of
+    /// the time) once, weighted by the run's length ([`facet_run_key`]). A
+    /// bytes column stores each document's value as its place in the
+    /// segment's sorted list of values, so a search reads about 2 bytes a
+    /// match rather than the 8 of the hash.
     pub facet_run: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
@@ -218,7 +221,7 @@ pub fn build() -> Schema {
     b.add_u64_field(names::CLAIM, NumericOptions::default().set_fast());
     b.add_u64_field(names::ITEM, NumericOptions::default().set_fast());
     b.add_u64_field(names::CLAIM_WORDS, NumericOptions::default().set_fast());
-    b.add_u64_field(names::FACET_RUN, NumericOptions::default().set_fast());
+    b.add_bytes_field(names::FACET_RUN, BytesOptions::default().set_fast());
     b.build()
 }
 
@@ -331,7 +334,7 @@ impl Fields {
                 doc.add_u64(self.claim_words, word);
             }
         }
-        doc.add_u64(self.facet_run, facet_run_key(record));
+        doc.add_bytes(self.facet_run, &facet_run_key(record).to_be_bytes());
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);
         doc

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::column_index::MultiValueIndex;
-use tantivy::columnar::{Column, ColumnIndex, StrColumn};
+use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
@@ -183,7 +183,7 @@ impl Collector for FacetCounter {
             run: None,
             keys: Vec::with_capacity(BLOCK),
             scratch: Scratch::default(),
-            facet_run: fast.column_opt::<u64>(names::FACET_RUN)?,
+            facet_run: run_keys(fast.bytes(names::FACET_RUN)?),
             source: Ordinals::open(source),
             topic: Ordinals::open(topic),
             kind: Ordinals::open(kind),
@@ -339,6 +339,7 @@ pub(crate) struct SegmentCounter {
     /// The `facet_run` keys of the block being counted.
     keys: Vec<u64>,
     scratch: Scratch,
+    /// Each document's `facet_run` key, as its place among the segment's.
     facet_run: Option<Column<u64>>,
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
@@ -571,6 +572,15 @@ struct Ordinals {
     ords: Column<u64>,
     /// One count a term, once a value is counted (empty before).
     counts: Vec<u64>,
+}
+
+/// The `facet_run` column as one key a document: the place of each
+/// document's hash among the segment's (equal places, equal hashes). `None`
+/// when some document has no key, which only an index built by hand could
+/// hold: then every match starts a run of its own.
+fn run_keys(column: Option<BytesColumn>) -> Option<Column<u64>> {
+    let ords = column?.ords().clone();
+    matches!(ords.index, ColumnIndex::Full).then_some(ords)
 }
 
 impl Ordinals {
