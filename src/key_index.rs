@@ -41,7 +41,6 @@
 //! answers are the same.
 
 use std::fs::File;
-use std::io::{ErrorKind, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -53,8 +52,9 @@ use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SegmentReader};
 
 use crate::echo::{keys, Claim};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::names;
+use crate::segment_file;
 
 const MAGIC: &[u8; 8] = b"CSECHOK2";
 /// The layout's version, beside [`crate::analyzer::ANALYZER_VERSION`]
@@ -70,11 +70,10 @@ const PER_BUCKET: u64 = 8;
 const MAX_BITS: u32 = 24;
 const PREFIX: &str = "echo-keys-";
 const SUFFIX: &str = ".bin";
-const TEMPORARY: &str = ".tmp";
 
 /// The name of the key file of segment `id`, in the index folder.
 pub(crate) fn file_name(id: SegmentId) -> String {
-    format!("{PREFIX}{}{SUFFIX}", id.uuid_string())
+    segment_file::name(PREFIX, id, SUFFIX)
 }
 
 /// The sizes of a key file, following from its number of distinct keys and
@@ -278,19 +277,11 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
 /// The checksum of bucket `i`'s bytes: any change to them, or reading
 /// another bucket's, tells (but for one chance in 2^32).
 fn checksum(i: usize, bytes: &[u8]) -> u32 {
-    let mut h = mix(0x6b65_7973 ^ (i as u64) << 20 ^ (bytes.len() as u64) << 44);
+    let mut h = segment_file::mix(0x6b65_7973 ^ (i as u64) << 20 ^ (bytes.len() as u64) << 44);
     for chunk in bytes.chunks(8) {
-        h = mix(h ^ little(chunk));
+        h = segment_file::mix(h ^ little(chunk));
     }
     (h ^ h >> 32) as u32
-}
-
-/// splitmix64's finalizer.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The content words of `doc`'s claim as the `claim_words` column stores
@@ -522,21 +513,6 @@ fn map(path: &Path, id: SegmentId, max_doc: DocId) -> Option<(Mmap, Layout)> {
     Some((map, layout))
 }
 
-/// Writes `bytes` to `dir/name`: to a temporary file first, synced, then
-/// renamed over any other, so that a reader finds the whole file or none.
-/// Written beside Tantivy's files, not through its directory, whose garbage
-/// collection would delete it as one of its own.
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let (path, temporary) = (dir.join(name), dir.join(format!("{name}{TEMPORARY}")));
-    let written = File::create(&temporary).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    written
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|e| Error::io(&path, e))
-}
-
 /// Writes the key file of every segment of `searcher` (the commit of the
 /// index in `dir`) that has no usable one, segments in parallel, and
 /// removes the key files of segments no longer in the index and those a
@@ -565,30 +541,15 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKey
                 }
                 None => build(id, max_doc, &segment.fast_fields().u64(names::CLAIM_WORDS)?),
             };
-            write(dir, &file_name(id), &bytes)
+            segment_file::write(dir, &file_name(id), &bytes)
         })?;
         for i in missing {
             keys[i] = SegmentKeys::open(dir, &segments[i])?;
         }
     }
     let keys: Vec<Arc<SegmentKeys>> = keys.into_iter().map(Arc::new).collect();
-    let live: Vec<String> = (segments.iter())
-        .map(|s| file_name(s.segment_id()))
-        .collect();
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = name.starts_with(PREFIX)
-            && (name.ends_with(SUFFIX) || name.ends_with(&format!("{SUFFIX}{TEMPORARY}")));
-        if ours && !live.contains(&name) {
-            match std::fs::remove_file(entry.path()) {
-                Err(e) if e.kind() != ErrorKind::NotFound => {
-                    return Err(Error::io(entry.path(), e))
-                }
-                _ => {}
-            }
-        }
-    }
+    let live: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
+    segment_file::remove_others(dir, PREFIX, SUFFIX, &live)?;
     Ok(keys)
 }
 
@@ -597,7 +558,7 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKey
 pub(crate) fn repair(dir: &Path, keys: &[Arc<SegmentKeys>]) -> Result<()> {
     for keys in keys {
         if keys.file.is_some() && !keys.reads_file() {
-            write(dir, &file_name(keys.id), &keys.computed().0)?;
+            segment_file::write(dir, &file_name(keys.id), &keys.computed().0)?;
         }
     }
     Ok(())

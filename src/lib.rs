@@ -110,6 +110,7 @@ pub mod render;
 pub mod schema;
 #[cfg(test)]
 mod seeds;
+mod segment_file;
 #[cfg(feature = "server")]
 pub mod serve;
 mod spelling;

@@ -1,0 +1,71 @@
+//! Files kept beside the index for one segment, named by the segment's id:
+//! what a write run computed once from a segment, for every process that
+//! searches it ([`crate::key_index`], [`crate::facet_rows`]). A segment's
+//! documents never change, so such a file stays right for as long as its
+//! segment lives; a write run writes the files its new segments lack and
+//! removes those of segments gone.
+
+use std::fs::File;
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+
+use tantivy::index::SegmentId;
+
+use crate::error::{Error, Result};
+
+/// What a file being written is named until it is whole.
+const TEMPORARY: &str = ".tmp";
+
+/// The name of segment `id`'s file of the kind `prefix`…`suffix`.
+pub(crate) fn name(prefix: &str, id: SegmentId, suffix: &str) -> String {
+    format!("{prefix}{}{suffix}", id.uuid_string())
+}
+
+/// Writes `bytes` to `dir/name`: to a temporary file first, synced, then
+/// renamed over any other, so that a reader finds the whole file or none.
+/// Written beside Tantivy's files, not through its directory, whose garbage
+/// collection would delete it as one of its own.
+pub(crate) fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let (path, temporary) = (dir.join(name), dir.join(format!("{name}{TEMPORARY}")));
+    let written = File::create(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    written
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|e| Error::io(&path, e))
+}
+
+/// Removes from `dir` the files of the kind `prefix`…`suffix` whose
+/// segment is not one of `live`, and those a run left half-written.
+pub(crate) fn remove_others(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+    live: &[SegmentId],
+) -> Result<()> {
+    let live: Vec<String> = live.iter().map(|&id| name(prefix, id, suffix)).collect();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with(prefix)
+            && (name.ends_with(suffix) || name.ends_with(&format!("{suffix}{TEMPORARY}")));
+        if ours && !live.contains(&name) {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(Error::io(entry.path(), e))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// splitmix64's finalizer: the mixing step of the files' checksums.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
