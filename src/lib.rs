@@ -97,6 +97,7 @@ pub mod config;
 pub mod echo;
 pub mod error;
 pub mod export;
+mod facet_rows;
 mod facet_values;
 pub mod history;
 pub mod index;

@@ -319,7 +319,8 @@ fn commit(
 /// After a commit: merges segments as [`layout`] says, then keeps for the
 /// processes that will open the result the echo lookup keys of each of its
 /// segments that has none kept yet (and removes those of segments gone),
-/// its superseded records, its facet values and its common echo keys; a
+/// its superseded records, its facet values, each segment's facet rows
+/// and its common echo keys; a
 /// key file a full read finds damaged is written again.
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
@@ -334,6 +335,7 @@ fn settle(
     let keys = crate::key_index::save(index_dir, &searcher)?;
     crate::superseded::save(index_dir, &searcher)?;
     crate::facet_values::save(index_dir, &searcher)?;
+    crate::facet_rows::save(index_dir, &searcher)?;
     crate::common_keys::save(index_dir, &searcher, &keys)?;
     crate::key_index::repair(index_dir, &keys)
 }

@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -18,6 +19,7 @@ use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::warm::{CommitState, Lazy};
 use super::DateBucket;
+use crate::facet_rows::{FacetRows, Row, Shape};
 use crate::facet_values::CommitValues;
 use crate::model::Date;
 use crate::schema::names;
@@ -119,6 +121,10 @@ impl Labels {
 /// Labels of every segment of a commit, each read on first use.
 pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Lazy<Labels>>>;
 
+/// Facet rows of every segment of a commit, each opened on first use
+/// (`None` when its file is missing or damaged).
+pub(crate) type SegmentRows = HashMap<SegmentId, Arc<Lazy<Option<FacetRows>>>>;
+
 /// Counts the facets of the documents it is given.
 pub(crate) struct FacetCounter {
     pub bucket: DateBucket,
@@ -126,6 +132,10 @@ pub(crate) struct FacetCounter {
     /// no segment's labels are read.
     pub values: Option<Arc<CommitValues>>,
     pub labels: Arc<SegmentLabels>,
+    /// The facet rows of every segment of the commit, each opened when a
+    /// search first counts runs there, and the index folder they are in.
+    pub rows: Arc<SegmentRows>,
+    pub dir: PathBuf,
     /// Keep only the `top` most frequent sources, topics and authors (ties
     /// by value, as [`super::most_frequent`] orders them); `None` keeps
     /// every value. Every kind and date bucket is kept.
@@ -139,6 +149,8 @@ impl FacetCounter {
             bucket,
             values: state.values.clone(),
             labels: Arc::clone(&state.labels),
+            rows: Arc::clone(&state.rows),
+            dir: state.dir().to_path_buf(),
             top,
         }
     }
@@ -165,6 +177,29 @@ impl Collector for FacetCounter {
             fast.str(names::AUTHOR_NAME)?,
         ];
         let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
+        let runs = fast.bytes(names::FACET_RUN)?;
+        let keys = runs.as_ref().map_or(0, |r| r.num_terms());
+        let facet_run = run_keys(runs);
+        // The rows serve a segment that finds its runs by key.
+        let rows = (facet_run.as_ref()).map(|_| {
+            let terms = |c: &Option<StrColumn>| c.as_ref().map_or(0, |c| c.num_terms() as u32);
+            let days = (dates.as_ref()).map_or((0, 0), |d| (d.first, d.first + d.span - 1));
+            let shape = Shape {
+                max_doc: reader.max_doc(),
+                keys: keys as u32,
+                sources: terms(&source),
+                topics: terms(&topic),
+                authors: terms(&author),
+                days,
+            };
+            let lazy = (self.rows.get(&reader.segment_id()).cloned()).unwrap_or_default();
+            RowsToOpen {
+                lazy,
+                dir: self.dir.clone(),
+                id: reader.segment_id(),
+                shape,
+            }
+        });
         // The commit's values serve a segment whose columns they were made
         // from (another commit's segment reads its own labels).
         let global = (self.values.as_ref()).and_then(|values| {
@@ -183,7 +218,9 @@ impl Collector for FacetCounter {
             run: None,
             keys: Vec::with_capacity(BLOCK),
             scratch: Scratch::default(),
-            facet_run: run_keys(fast.bytes(names::FACET_RUN)?),
+            facet_run,
+            head_keys: Vec::with_capacity(2 * BLOCK),
+            rows,
             source: Ordinals::open(source),
             topic: Ordinals::open(topic),
             kind: Ordinals::open(kind),
@@ -341,6 +378,10 @@ pub(crate) struct SegmentCounter {
     scratch: Scratch,
     /// Each document's `facet_run` key, as its place among the segment's.
     facet_run: Option<Column<u64>>,
+    /// The keys of `heads`, when found by key.
+    head_keys: Vec<u64>,
+    /// The segment's facet rows, when its runs are found by key.
+    rows: Option<RowsToOpen>,
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
     kind: Option<Ordinals>,
@@ -427,6 +468,7 @@ impl SegmentCounter {
                 _ => {
                     self.heads.push(doc);
                     self.weights.push(1);
+                    self.head_keys.extend(key);
                     self.run = key;
                 }
             }
@@ -447,9 +489,79 @@ impl SegmentCounter {
             0 => self.heads.len(),
             _ => self.heads.len() - 1,
         };
-        let (docs, weights) = (&self.heads[..done], &self.weights[..done]);
-        let scratch = &mut self.scratch;
+        // Opened by the first count of the commit's searches in the segment.
+        let lazy = (self.rows.as_ref()).map(|r| Arc::clone(&r.lazy));
+        let rows = match (&self.rows, &lazy) {
+            (Some(to_open), Some(lazy)) => lazy
+                .get_or_find(|| Ok::<_, std::convert::Infallible>(to_open.open()))
+                .ok()
+                .and_then(Option::as_ref),
+            _ => None,
+        };
+        let (heads, weights) = (
+            std::mem::take(&mut self.heads),
+            std::mem::take(&mut self.weights),
+        );
+        let keys = std::mem::take(&mut self.head_keys);
+        let (docs, counts) = (&heads[..done], &weights[..done]);
+        match rows.filter(|_| keys.len() == heads.len()) {
+            Some(rows) => {
+                // Runs whose entry does not read (a damaged file) are
+                // counted from the columns.
+                let (mut docs_left, mut counts_left) = (Vec::new(), Vec::new());
+                for ((&doc, &weight), &key) in docs.iter().zip(counts).zip(&keys) {
+                    match rows.row(key) {
+                        Some(row) => self.count_row(&row, weight),
+                        None => {
+                            docs_left.push(doc);
+                            counts_left.push(weight);
+                        }
+                    }
+                }
+                if !docs_left.is_empty() {
+                    self.count_columns(&docs_left, &counts_left);
+                }
+            }
+            None => self.count_columns(docs, counts),
+        }
+        (self.heads, self.weights, self.head_keys) = (heads, weights, keys);
+        self.heads.drain(..done);
+        self.weights.drain(..done);
+        self.head_keys.drain(..done.min(self.head_keys.len()));
+        if keep == 0 {
+            self.run = None;
+        }
+    }
+
+    /// Counts a run of `weight` matches whose values are `row`'s.
+    fn count_row(&mut self, row: &Row, weight: u64) {
+        let missing = &mut self.missing;
+        match (row.source, &mut self.source) {
+            (Some(source), Some(ordinals)) => ordinals.add(source, weight),
+            _ => missing.source += weight,
+        }
+        for (values, ordinals, missing) in [
+            (row.topics, &mut self.topic, &mut missing.topic),
+            (row.authors, &mut self.author, &mut missing.author),
+        ] {
+            match ordinals {
+                Some(ordinals) if !values.is_empty() => {
+                    values.iter().for_each(|v| ordinals.add(v, weight));
+                }
+                _ => *missing += weight,
+            }
+        }
+        match (row.day, &mut self.dates) {
+            (Some(day), Some(dates)) => dates.add(day, weight),
+            _ => missing.date += weight,
+        }
+    }
+
+    /// Counts the runs whose first matches are `docs` (sorted), of `weights`
+    /// matches, from the segment's columns.
+    fn count_columns(&mut self, docs: &[DocId], weights: &[u64]) {
         let all: u64 = weights.iter().sum();
+        let scratch = &mut self.scratch;
         for (ordinals, missing) in [
             (&mut self.source, &mut self.missing.source),
             (&mut self.topic, &mut self.missing.topic),
@@ -464,11 +576,21 @@ impl SegmentCounter {
             Some(dates) => all - dates.count(docs, weights, scratch),
             None => all,
         };
-        self.heads.drain(..done);
-        self.weights.drain(..done);
-        if keep == 0 {
-            self.run = None;
-        }
+    }
+}
+
+/// Where a segment's facet rows are, to open them on first use.
+struct RowsToOpen {
+    /// Shared by the searches of a commit.
+    lazy: Arc<Lazy<Option<FacetRows>>>,
+    dir: PathBuf,
+    id: SegmentId,
+    shape: Shape,
+}
+
+impl RowsToOpen {
+    fn open(&self) -> Option<FacetRows> {
+        FacetRows::open(&self.dir, self.id, self.shape)
     }
 }
 
@@ -598,6 +720,14 @@ impl Ordinals {
         !self.counts.is_empty()
     }
 
+    /// Counts term `ordinal` `weight` times.
+    fn add(&mut self, ordinal: u32, weight: u64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; self.column.num_terms()];
+        }
+        self.counts[ordinal as usize] += weight;
+    }
+
     /// Counts the values of `docs` (sorted), each as many times as its
     /// weight (once when `weights` is `None`); returns the weight of those
     /// that have one.
@@ -664,17 +794,21 @@ impl DayCounts {
         self.column
             .values
             .get_vals(&scratch.rows, &mut scratch.dates);
-        if self.dense.is_empty() && !scratch.dates.is_empty() && self.span <= DENSE_DAYS {
-            self.dense = vec![0; self.span as usize];
-        }
-        for (&date, &weight) in scratch.dates.iter().zip(&scratch.row_weights) {
-            let day = day_of(date);
-            match self.dense.get_mut((day - self.first) as usize) {
-                Some(slot) => *slot += weight,
-                None => *self.sparse.entry(day).or_insert(0) += weight,
-            }
+        for i in 0..scratch.dates.len() {
+            self.add(day_of(scratch.dates[i]), scratch.row_weights[i]);
         }
         with_value
+    }
+
+    /// Counts day `day` `weight` times.
+    fn add(&mut self, day: i64, weight: u64) {
+        if self.dense.is_empty() && self.span <= DENSE_DAYS {
+            self.dense = vec![0; self.span as usize];
+        }
+        match self.dense.get_mut((day - self.first) as usize) {
+            Some(slot) => *slot += weight,
+            None => *self.sparse.entry(day).or_insert(0) += weight,
+        }
     }
 
     /// The counts summed per bucket: each run of days in one bucket is
@@ -797,5 +931,27 @@ mod tests {
         std::fs::remove_file(file).unwrap();
         assert_eq!(answer(), with);
         assert!(with.0[0].author.len() > 5 && with.0[0].topic.len() > 5);
+        // Without the segments' facet rows, each run's values are read
+        // from the columns; with damaged rows, those of the runs whose
+        // entries do not read.
+        let rows: Vec<_> = (std::fs::read_dir(dir.path()).unwrap())
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.to_string_lossy().contains("facet-rows-"))
+            .collect();
+        assert!(!rows.is_empty());
+        for path in &rows {
+            let mut bytes = std::fs::read(path).unwrap();
+            // Whole words set to a value no entry can hold, in the second
+            // half of the file (a start, a count, a term or a day).
+            let end = bytes.len();
+            for at in (end / 8 * 4..end - 4).step_by(28) {
+                bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            }
+            std::fs::write(path, bytes).unwrap();
+        }
+        assert_eq!(answer(), with);
+        rows.iter()
+            .for_each(|path| std::fs::remove_file(path).unwrap());
+        assert_eq!(answer(), with);
     }
 }

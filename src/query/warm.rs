@@ -22,7 +22,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
 use super::echoes::EchoColumns;
-use super::facets::SegmentLabels;
+use super::facets::{SegmentLabels, SegmentRows};
 use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
 use crate::facet_values::{self, CommitValues};
@@ -87,6 +87,9 @@ pub(crate) struct CommitState {
     /// The facet labels of each segment, each read when a search first
     /// counts that segment's facets (not needed with `values`).
     pub labels: Arc<SegmentLabels>,
+    /// The facet rows of each segment, each opened when a search first
+    /// counts runs of matches there.
+    pub rows: Arc<SegmentRows>,
     /// The echo columns of each segment, each opened when a search first
     /// looks for echoes there.
     echoes: HashMap<SegmentId, Lazy<Arc<EchoColumns>>>,
@@ -108,11 +111,13 @@ impl CommitState {
     /// the file is there (a write run writes it after its commit).
     fn find(searcher: &Searcher, dir: &Path, known: &Known) -> tantivy::Result<CommitState> {
         let mut labels = SegmentLabels::new();
+        let mut rows = SegmentRows::new();
         let (mut echoes, mut keys) = (HashMap::new(), HashMap::new());
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
             let segment_labels = known.labels.get(&id).cloned().unwrap_or_default();
             labels.insert(id, segment_labels);
+            rows.insert(id, known.rows.get(&id).cloned().unwrap_or_default());
             echoes.insert(id, Lazy::default());
             let reused = (known.keys.get(&id))
                 .filter(|k| k.reads_file() || !dir.join(key_index::file_name(id)).exists());
@@ -126,11 +131,17 @@ impl CommitState {
             values: facet_values::of_commit(dir, searcher).map(Arc::new),
             first_versions: Lazy::default(),
             labels: Arc::new(labels),
+            rows: Arc::new(rows),
             echoes,
             keys,
             dir: dir.to_path_buf(),
             common_keys: Lazy::default(),
         })
+    }
+
+    /// The index folder.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The earliest version of its thread that holds `record` (itself, when no
@@ -208,6 +219,7 @@ pub(crate) struct Warm {
 #[derive(Default)]
 struct Known {
     labels: SegmentLabels,
+    rows: SegmentRows,
     keys: HashMap<SegmentId, Arc<SegmentKeys>>,
 }
 
@@ -253,6 +265,13 @@ impl Warm {
                     .labels
                     .entry(*id)
                     .or_insert_with(|| Arc::clone(labels));
+            }
+            // Rows found missing are looked for again: a write run writes
+            // them after its commit.
+            for (id, rows) in state.rows.iter() {
+                if rows.get().is_none_or(Option::is_some) {
+                    (known.rows.entry(*id)).or_insert_with(|| Arc::clone(rows));
+                }
             }
             for (id, keys) in &state.keys {
                 if let Some(keys) = keys.get() {

@@ -1,0 +1,474 @@
+//! The facet values of each distinct `facet_run` key of a segment, in one
+//! file a segment beside the index ([`crate::segment_file`]).
+//!
+//! Facet counting reads the source, topics, authors and date of the first
+//! match of each run of matches with the same `facet_run` key
+//! ([`crate::query::facets`]). Read from the columns, that is nine places
+//! in seven column regions for each run (an optional and two multi-valued
+//! indexes, their values, the dates), and it was most of a query's
+//! counting. Here a write run reads them once per key and writes them one
+//! after the other: a run's values are then one entry of this file, found
+//! by the key's place (the `facet_run` column holds places, not hashes).
+//!
+//! The file (little endian, 32-bit words but the header):
+//!
+//! ```text
+//! header   88 bytes: magic, a checksum of every byte after it, the
+//!          segment's id (32 hex digits), its max_doc, the number of keys
+//!          K and of words of entries W, then the number of terms of the
+//!          source, topic and author columns and the first and last day of
+//!          the date column, as the segment has them
+//! starts   K + 1 words: where key k's entry starts among the entries, the
+//!          last being W
+//! entries  for each key: the source's term ordinal + 1 (0: none), the
+//!          date's day + 1 (0: none; days from the column's first), the
+//!          number of topics and their term ordinals, the number of authors
+//!          and theirs
+//! ```
+//!
+//! A search maps the file, checks its header and length against the
+//! segment, and checks each entry it reads against the segment's columns
+//! (its terms exist, its date is in the column's span): a file that is
+//! missing, of another segment or of another layout is not used, nor an
+//! entry that does not fit; the values are then read from the columns, and
+//! the counts are the same. The checksum is checked by write runs, which
+//! write a damaged file again, not by searches: checking the whole file
+//! took a one-shot query longer than reading the columns (the files of
+//! 100,000 pages hold 8.6 MB), and Tantivy's own columns are not checked
+//! on read either.
+
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::Mmap;
+use rayon::prelude::*;
+use tantivy::columnar::{Column, ColumnIndex, StrColumn};
+use tantivy::index::SegmentId;
+use tantivy::{DateTime, DocId, Searcher, SegmentReader};
+
+use crate::error::Result;
+use crate::schema::names;
+use crate::segment_file::{self, mix};
+
+const MAGIC: &[u8; 8] = b"CSFROWS1";
+const HEADER: usize = 88;
+const PREFIX: &str = "facet-rows-";
+const SUFFIX: &str = ".bin";
+
+/// The name of the facet rows file of segment `id`, in the index folder.
+pub(crate) fn file_name(id: SegmentId) -> String {
+    segment_file::name(PREFIX, id, SUFFIX)
+}
+
+/// What a segment's file must agree with: its id, size and columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub max_doc: u32,
+    /// Distinct `facet_run` keys.
+    pub keys: u32,
+    /// Terms of the source, topic and author columns.
+    pub sources: u32,
+    pub topics: u32,
+    pub authors: u32,
+    /// The first and last day of the date column (both 0 without one).
+    pub days: (i64, i64),
+}
+
+/// The columns a segment's entries are made from, and its shape.
+struct Columns {
+    keys: Column<u64>,
+    source: Option<StrColumn>,
+    topic: Option<StrColumn>,
+    author: Option<StrColumn>,
+    date: Option<Column<DateTime>>,
+    shape: Shape,
+}
+
+impl Columns {
+    /// The columns of `segment`; `None` when it has no `facet_run` key for
+    /// every document (then runs are not found by key).
+    fn of(segment: &SegmentReader) -> tantivy::Result<Option<Columns>> {
+        let fast = segment.fast_fields();
+        let Some(runs) = fast.bytes(names::FACET_RUN)? else {
+            return Ok(None);
+        };
+        let keys = runs.ords().clone();
+        if !matches!(keys.index, ColumnIndex::Full) {
+            return Ok(None);
+        }
+        let [source, topic, author] = [
+            fast.str(names::SOURCE)?,
+            fast.str(names::TOPIC)?,
+            fast.str(names::AUTHOR_NAME)?,
+        ];
+        let date = fast.column_opt::<DateTime>(names::DATE)?;
+        let terms = |c: &Option<StrColumn>| c.as_ref().map_or(0, |c| c.num_terms() as u32);
+        let shape = Shape {
+            max_doc: segment.max_doc(),
+            keys: runs.num_terms() as u32,
+            sources: terms(&source),
+            topics: terms(&topic),
+            authors: terms(&author),
+            days: date
+                .as_ref()
+                .map_or((0, 0), |d| (day_of(d.min_value()), day_of(d.max_value()))),
+        };
+        Ok(Some(Columns {
+            keys,
+            source,
+            topic,
+            author,
+            date,
+            shape,
+        }))
+    }
+}
+
+/// The shape `segment`'s file must have; `None` when its runs are not
+/// found by key.
+pub(crate) fn shape(segment: &SegmentReader) -> tantivy::Result<Option<Shape>> {
+    Ok(Columns::of(segment)?.map(|c| c.shape))
+}
+
+/// One segment's facet rows, mapped.
+#[derive(Debug)]
+pub(crate) struct FacetRows {
+    file: Mmap,
+    shape: Shape,
+    /// Words of entries.
+    words: usize,
+}
+
+/// One key's facet values.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Row<'a> {
+    pub source: Option<u32>,
+    pub day: Option<i64>,
+    pub topics: Words<'a>,
+    pub authors: Words<'a>,
+}
+
+/// 32-bit words of the mapped file.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Words<'a>(&'a [u8]);
+
+impl<'a> Words<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn get(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.0[4 * i..4 * i + 4].try_into().expect("4 bytes"))
+    }
+
+    pub(crate) fn iter(self) -> impl Iterator<Item = u32> + 'a {
+        (self.0.chunks_exact(4)).map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")))
+    }
+}
+
+impl FacetRows {
+    /// The rows of segment `id`, whose shape is `shape`, kept in `dir`, if
+    /// its file is there, of the right length and made for it. Its entries
+    /// are checked as they are read ([`FacetRows::row`]).
+    pub(crate) fn open(dir: &Path, id: SegmentId, shape: Shape) -> Option<FacetRows> {
+        let file = File::open(dir.join(file_name(id))).ok()?;
+        // SAFETY: the file is never written in place: it is written whole
+        // under another name and renamed over this one.
+        let file = unsafe { Mmap::map(&file) }.ok()?;
+        let expected = header(id, shape, 0);
+        let bytes = &file[..];
+        let words = (bytes.len() >= HEADER).then(|| u32_at(bytes, 56) as usize)?;
+        let whole = &bytes[..8] == MAGIC
+            && bytes[16..56] == expected[16..56]
+            && bytes[60..HEADER] == expected[60..HEADER]
+            && bytes.len() == HEADER + 4 * (shape.keys as usize + 1 + words);
+        whole.then_some(FacetRows { file, shape, words })
+    }
+
+    /// Whether the whole file is intact (its checksum) and every entry
+    /// reads: what a write run checks before it keeps a file.
+    fn intact(&self) -> bool {
+        checksum(&self.file[16..]) == u64_at(&self.file, 8)
+            && (0..u64::from(self.shape.keys)).all(|key| self.row(key).is_some())
+    }
+
+    /// The facet values of key `key` (a place in the `facet_run` column);
+    /// `None` when the file's entry for it is not one the segment can have
+    /// (a damaged file).
+    pub(crate) fn row(&self, key: u64) -> Option<Row<'_>> {
+        let keys = self.shape.keys as usize;
+        let key = usize::try_from(key).ok().filter(|&k| k < keys)?;
+        let starts = Words(&self.file[HEADER..HEADER + 4 * (keys + 1)]);
+        let entries = &self.file[HEADER + 4 * (keys + 1)..];
+        let (start, end) = (starts.get(key) as usize, starts.get(key + 1) as usize);
+        if start + 4 > end || end > self.words {
+            return None;
+        }
+        let entry = Words(&entries[4 * start..4 * end]);
+        let topics = entry.get(2) as usize;
+        let authors = (3 + topics < entry.len()).then(|| entry.get(3 + topics) as usize)?;
+        let (source, day) = (entry.get(0), entry.get(1));
+        let (first, last) = self.shape.days;
+        let row = Row {
+            source: source.checked_sub(1),
+            day: day.checked_sub(1).map(|d| first + i64::from(d)),
+            topics: Words(&entry.0[12..12 + 4 * topics]),
+            authors: Words(&entry.0[16 + 4 * topics..]),
+        };
+        let fits = |words: Words, terms: u32| words.iter().all(|w| w < terms);
+        let ok = entry.len() == 4 + topics + authors
+            && source <= self.shape.sources
+            && row.day.is_none_or(|d| d <= last)
+            && fits(row.topics, self.shape.topics)
+            && fits(row.authors, self.shape.authors);
+        ok.then_some(row)
+    }
+}
+
+/// The file of a segment with `columns`.
+fn build(id: SegmentId, columns: &Columns) -> Vec<u8> {
+    let shape = columns.shape;
+    // The first document of each key.
+    let mut first = vec![DocId::MAX; shape.keys as usize];
+    let mut keys = Vec::new();
+    let docs: Vec<DocId> = (0..shape.max_doc).collect();
+    for block in docs.chunks(4096) {
+        keys.resize(block.len(), 0);
+        columns.keys.values.get_vals(block, &mut keys);
+        for (&doc, &key) in block.iter().zip(&keys) {
+            let slot = &mut first[key as usize];
+            *slot = (*slot).min(doc);
+        }
+    }
+    let mut starts: Vec<u32> = Vec::with_capacity(first.len() + 1);
+    let mut entries: Vec<u32> = Vec::new();
+    for &doc in &first {
+        starts.push(entries.len() as u32);
+        let ords = |column: &Option<StrColumn>| -> Vec<u32> {
+            match (column, doc) {
+                (Some(column), doc) if doc != DocId::MAX => column
+                    .ords()
+                    .values_for_doc(doc)
+                    .map(|o| o as u32)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let source = ords(&columns.source);
+        entries.push(source.first().map_or(0, |s| s + 1));
+        let day = (columns.date.as_ref())
+            .filter(|_| doc != DocId::MAX)
+            .and_then(|d| d.first(doc));
+        entries.push(day.map_or(0, |d| (day_of(d) - shape.days.0 + 1) as u32));
+        for list in [ords(&columns.topic), ords(&columns.author)] {
+            entries.push(list.len() as u32);
+            entries.extend(list);
+        }
+    }
+    starts.push(entries.len() as u32);
+    let mut out = header(id, shape, entries.len() as u32);
+    for word in starts.iter().chain(&entries) {
+        out.extend_from_slice(&word.to_le_bytes());
+    }
+    let sum = checksum(&out[16..]);
+    out[8..16].copy_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// The header of a file for segment `id` of shape `shape` with `words`
+/// words of entries, its checksum left 0.
+fn header(id: SegmentId, shape: Shape, words: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(id.uuid_string().as_bytes());
+    for n in [
+        shape.max_doc,
+        shape.keys,
+        words,
+        shape.sources,
+        shape.topics,
+        shape.authors,
+    ] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.extend_from_slice(&shape.days.0.to_le_bytes());
+    out.extend_from_slice(&shape.days.1.to_le_bytes());
+    out
+}
+
+/// A checksum of `bytes`: any change to them tells (but for one chance in
+/// 2^64).
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h = mix(0x726f_7773 ^ (bytes.len() as u64) << 16);
+    for chunk in bytes.chunks(8) {
+        let mut word = [0; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(word));
+    }
+    h
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn day_of(date: DateTime) -> i64 {
+    date.into_timestamp_secs().div_euclid(86_400)
+}
+
+/// Writes the facet rows file of every segment of `searcher` (the commit
+/// of the index in `dir`) that has no usable one, segments in parallel, and
+/// removes those of segments no longer in the index.
+pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
+    let segments = searcher.segment_readers();
+    let mut missing = Vec::new();
+    for segment in segments {
+        if let Some(shape) = shape(segment)? {
+            let kept = FacetRows::open(dir, segment.segment_id(), shape);
+            if !kept.is_some_and(|rows| rows.intact()) {
+                missing.push(segment.segment_id());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        // Each segment's columns are read through a reader of its own,
+        // closed once its file is written: read through `searcher`, the
+        // pages read would stay mapped, in the run's memory, to its end.
+        let index = tantivy::Index::open_in_dir(dir)?;
+        let metas = index.searchable_segment_metas()?;
+        (missing.par_iter()).try_for_each(|&id| -> Result<()> {
+            let Some(meta) = metas.iter().find(|meta| meta.id() == id) else {
+                return Ok(());
+            };
+            let own = SegmentReader::open(&index.segment(meta.clone()))?;
+            if let Some(columns) = Columns::of(&own)? {
+                segment_file::write(dir, &file_name(id), &build(id, &columns))?;
+            }
+            Ok(())
+        })?;
+    }
+    let live: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
+    segment_file::remove_others(dir, PREFIX, SUFFIX, &live)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default corpus indexed in a folder of its own, and a searcher of
+    /// its last commit.
+    fn default_corpus() -> (tempfile::TempDir, Searcher) {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let dir = tempfile::tempdir().unwrap();
+        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        let index = crate::storage::open_for_reading(dir.path()).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        (dir, searcher)
+    }
+
+    fn rows_of(dir: &Path, segment: &SegmentReader) -> Option<FacetRows> {
+        FacetRows::open(dir, segment.segment_id(), shape(segment).unwrap()?)
+    }
+
+    #[test]
+    fn each_documents_row_holds_its_facet_values() {
+        let (dir, searcher) = default_corpus();
+        let mut checked = [0; 4];
+        for segment in searcher.segment_readers() {
+            let rows = rows_of(dir.path(), segment).expect("the write run kept them");
+            assert!(rows.intact());
+            let columns = Columns::of(segment).unwrap().unwrap();
+            let ords = |column: &Option<StrColumn>, doc| -> Vec<u32> {
+                let column = column.as_ref().unwrap();
+                column
+                    .ords()
+                    .values_for_doc(doc)
+                    .map(|o| o as u32)
+                    .collect()
+            };
+            for doc in 0..segment.max_doc() {
+                let key = columns.keys.first(doc).unwrap();
+                let row = rows.row(key).unwrap();
+                let source = ords(&columns.source, doc).first().copied();
+                let day = (columns.date.as_ref().unwrap().first(doc)).map(day_of);
+                assert_eq!(row.source, source, "doc {doc}");
+                assert_eq!(row.day, day, "doc {doc}");
+                assert_eq!(
+                    row.topics.iter().collect::<Vec<_>>(),
+                    ords(&columns.topic, doc)
+                );
+                assert_eq!(
+                    row.authors.iter().collect::<Vec<_>>(),
+                    ords(&columns.author, doc)
+                );
+                let values = [source.is_some(), day.is_some(), !row.topics.is_empty()];
+                for (n, has) in values.into_iter().enumerate() {
+                    checked[n] += usize::from(has);
+                }
+                checked[3] += usize::from(!row.authors.is_empty());
+            }
+        }
+        // Records with and without each value were compared.
+        let records: usize = (searcher.segment_readers().iter())
+            .map(|s| s.max_doc() as usize)
+            .sum();
+        assert!(
+            checked.iter().all(|&n| n > 100 && n < records),
+            "{checked:?}"
+        );
+    }
+
+    #[test]
+    fn a_damaged_or_missing_file_is_not_used_and_written_again() {
+        let (dir, searcher) = default_corpus();
+        let segment = &searcher.segment_readers()[0];
+        let path = dir.path().join(file_name(segment.segment_id()));
+        let bytes = std::fs::read(&path).unwrap();
+        // The header and the length are checked when the file is opened.
+        for at in [0, 20, 50, 70, 85] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 1;
+            std::fs::write(&path, &damaged).unwrap();
+            assert!(rows_of(dir.path(), segment).is_none(), "byte {at}");
+        }
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+        assert!(rows_of(dir.path(), segment).is_none());
+        // An entry naming a term the segment lacks is not read, and the
+        // checksum tells any change.
+        let rows = {
+            std::fs::write(&path, &bytes).unwrap();
+            rows_of(dir.path(), segment).unwrap()
+        };
+        let keys = rows.shape.keys as usize;
+        let entries = HEADER + 4 * (keys + 1);
+        let first = (0..keys as u64).find(|&k| rows.row(k).unwrap().source.is_some());
+        let key = first.expect("a record with a source") as usize;
+        let start = u32_at(&bytes, HEADER + 4 * key) as usize;
+        let mut damaged = bytes.clone();
+        damaged[entries + 4 * start..entries + 4 * start + 4]
+            .copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&path, &damaged).unwrap();
+        let rows = rows_of(dir.path(), segment).unwrap();
+        assert!(rows.row(key as u64).is_none());
+        assert!(!rows.intact());
+        // A write run writes it again, and removes the files of segments gone.
+        let stray = dir.path().join(file_name(SegmentId::generate_random()));
+        std::fs::write(&stray, b"old").unwrap();
+        save(dir.path(), &searcher).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert!(!stray.exists());
+        std::fs::remove_file(&path).unwrap();
+        assert!(rows_of(dir.path(), segment).is_none());
+        save(dir.path(), &searcher).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+}
