@@ -274,8 +274,14 @@ impl Fields {
     }
 
     /// Turns a record, with the threads it belongs to and its version's date,
-    /// into its index document.
+    /// into its index document (as [`Fields::page_document`] of page 0).
     pub fn document(&self, indexable: &Indexable) -> TantivyDocument {
+        self.page_document(indexable, 0)
+    }
+
+    /// [`Fields::document`] for a record of the write run's page number
+    /// `page`, which orders the `facet_run` keys ([`facet_run_key`]).
+    pub(crate) fn page_document(&self, indexable: &Indexable, page: u32) -> TantivyDocument {
         let Indexable {
             record,
             threads,
@@ -334,19 +340,24 @@ impl Fields {
                 doc.add_u64(self.claim_words, word);
             }
         }
-        doc.add_bytes(self.facet_run, &facet_run_key(record).to_be_bytes());
+        doc.add_bytes(self.facet_run, &facet_run_key(page, record));
         let json = serde_json::to_string(record).expect("a record always serializes");
         doc.add_text(self.record, json);
         doc
     }
 }
 
-/// A hash of what the facet columns hold for `record`: its source, topics
-/// and authors (each with its length) and its date (as a day number). Two
-/// records with the same key have the same values in those columns (a
-/// different pair sharing a key is a 64-bit hash collision), so facet
-/// counting may read one of them and count it twice.
-pub(crate) fn facet_run_key(record: &Record) -> u64 {
+/// The `facet_run` key of `record`, of the write run's page number `page`:
+/// the page number (big endian), then a hash of what the facet columns hold
+/// for the record, its source, topics and authors (each with its length)
+/// and its date (as a day number). Two records with the same key have the
+/// same values in those columns (a different pair sharing a key is a 64-bit
+/// hash collision), so facet counting may read one of them and count it
+/// twice. The page number first makes a segment's keys, sorted, follow its
+/// documents, which come in about the order of the pages: the facet rows of
+/// the runs of a search's matches are then read from nearby places
+/// ([`crate::facet_rows`]), and the column's places grow with the documents.
+pub(crate) fn facet_run_key(page: u32, record: &Record) -> [u8; 12] {
     let mut hasher = blake3::Hasher::new();
     let mut add = |tag: u8, value: &str| {
         hasher.update(&[tag]);
@@ -366,9 +377,10 @@ pub(crate) fn facet_run_key(record: &Record) -> u64 {
         hasher.update(b"d");
         hasher.update(&date.days_since_epoch().to_le_bytes());
     }
-    let mut first = [0; 8];
-    first.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
-    u64::from_le_bytes(first)
+    let mut key = [0; 12];
+    key[..4].copy_from_slice(&page.to_be_bytes());
+    key[4..].copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+    key
 }
 
 /// The term of the page path `rel` in the `path` field, as the keyword
@@ -465,6 +477,7 @@ fn thread_hash(thread: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Kind;
 
     #[test]
     fn thread_keys_separate_threads_and_order_versions() {
@@ -475,6 +488,32 @@ mod tests {
         assert_eq!(thread_of_key(a1), thread_of_key(a2));
         assert_ne!(thread_of_key(a1), thread_of_key(b1));
         assert!(a2 > a1);
+    }
+
+    #[test]
+    fn facet_run_keys_are_equal_for_equal_facets_of_a_page_and_follow_pages() {
+        let mut record = Record::plain("p#claim-1".into(), Kind::Claim, "text", "Title", "p");
+        record.source = Some("arXiv".into());
+        record.topics = vec!["grokking".into()];
+        record.authors = vec!["Ada Lovelace".into()];
+        let mut other = record.clone();
+        other.kind = Kind::Quote;
+        other.text = "another text".into();
+        // The facet values decide, not the record's own text or kind.
+        assert_eq!(facet_run_key(7, &record), facet_run_key(7, &other));
+        other.date = Date::parse("2024-01-02");
+        assert_ne!(facet_run_key(7, &record), facet_run_key(7, &other));
+        // A topic moved to the authors is not the same key.
+        let mut moved = record.clone();
+        moved.authors.push(moved.topics.remove(0));
+        assert_ne!(facet_run_key(7, &record), facet_run_key(7, &moved));
+        // Sorted, keys follow the pages.
+        let mut keys = [9, 300, 2, 70_000].map(|page| facet_run_key(page, &record));
+        keys.sort();
+        assert_eq!(
+            keys.map(|k| u32::from_be_bytes(k[..4].try_into().unwrap())),
+            [2, 9, 300, 70_000]
+        );
     }
 
     #[test]

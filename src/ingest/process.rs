@@ -257,8 +257,10 @@ pub(crate) fn run_each(
         let verifier = tracer.verifier();
         let outcomes: Vec<Result<Done>> = batch
             .par_iter()
-            .map(|job| {
-                let outcome = process_file(job, writer, fields, recent_mtime, verifier);
+            .enumerate()
+            .map(|(i, job)| {
+                let number = (start + i) as u32;
+                let outcome = process_file(job, number, writer, fields, recent_mtime, verifier);
                 progress(Progress::Parsed(done.fetch_add(1, Ordering::Relaxed) + 1));
                 outcome
             })
@@ -275,9 +277,11 @@ pub(crate) fn run_each(
     })
 }
 
-/// Reads, hashes and parses one file and writes its documents.
+/// Reads, hashes and parses one file, the run's page number `number`, and
+/// writes its documents.
 fn process_file(
     job: &Job,
+    number: u32,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
     recent_mtime: u128,
@@ -321,7 +325,16 @@ fn process_file(
     let mut traced = Traced::default();
     let (skipped, warnings) = match page::parse_bytes(&file.name(), &bytes) {
         Ok(Parsed { page, warnings }) => {
-            entry.records = write_page(&page, &file.rel, writer, fields, verifier, &mut traced)?;
+            let written = write_page(
+                &page,
+                number,
+                &file.rel,
+                writer,
+                fields,
+                verifier,
+                &mut traced,
+            );
+            entry.records = written?;
             (None, warnings)
         }
         Err(reason) => {
@@ -354,6 +367,7 @@ fn process_file(
 /// (its raw texts, its quotes' fingerprints) goes to `traced`.
 fn write_page(
     page: &Page,
+    number: u32,
     rel: &str,
     writer: &IndexWriter<TantivyDocument>,
     fields: &Fields,
@@ -396,7 +410,7 @@ fn write_page(
             trace.raw_text = Some(&sparse[next_source]);
             next_source += 1;
         }
-        let mut doc = fields.document(indexable);
+        let mut doc = fields.page_document(indexable, number);
         fields.add_trace(&mut doc, trace);
         doc.add_u64(fields.place, i as u64);
         // One by one: Tantivy shares them out among its indexing threads,
