@@ -265,19 +265,33 @@ fn the_files_kept_for_a_commit_stay_across_runs() {
 /// The echo lookup key files in the index folder, and the files the
 /// segments of its last commit would have.
 fn key_files(fx: &Fixture) -> (BTreeSet<String>, BTreeSet<String>) {
+    segment_files(fx, "echo-keys-")
+}
+
+/// The files `PREFIX<segment>.bin` in the index folder, and those its
+/// segments should have.
+fn segment_files(fx: &Fixture, prefix: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let kept = (std::fs::read_dir(fx.index()).unwrap())
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("echo-keys-"))
+        .filter(|name| name.starts_with(prefix))
         .collect();
     let index = tantivy::Index::open_in_dir(fx.index()).unwrap();
     let segments = (index.searchable_segment_ids().unwrap().into_iter())
-        .map(|id| format!("echo-keys-{}.bin", id.uuid_string()))
+        .map(|id| format!("{prefix}{}.bin", id.uuid_string()))
         .collect();
     (kept, segments)
 }
 
-/// Every write run leaves one key file per segment of its commit: files
-/// for the segments it made, none for those merged away.
+/// Every write run leaves one facet rows file per segment of its commit.
+fn assert_facet_rows(fx: &Fixture, when: &str) {
+    let (kept, segments) = segment_files(fx, "facet-rows-");
+    assert!(!kept.is_empty());
+    assert_eq!(kept, segments, "facet rows {when}");
+}
+
+/// Every write run leaves one key file (and one facet rows file) per
+/// segment of its commit: files for the segments it made, none for those
+/// merged away.
 #[test]
 fn every_segment_has_its_key_file_and_gone_segments_none() {
     let fx = base();
@@ -285,6 +299,7 @@ fn every_segment_has_its_key_file_and_gone_segments_none() {
     let (kept, segments) = key_files(&fx);
     assert!(!kept.is_empty());
     assert_eq!(kept, segments, "after index");
+    assert_facet_rows(&fx, "after index");
     let mut seen = kept;
     for round in 0..4 {
         fx.write(
@@ -294,6 +309,7 @@ fn every_segment_has_its_key_file_and_gone_segments_none() {
         reindex(&fx);
         let (kept, segments) = key_files(&fx);
         assert_eq!(kept, segments, "after reindex {round}");
+        assert_facet_rows(&fx, &format!("after reindex {round}"));
         assert!(
             !kept.is_subset(&seen),
             "a new segment's file, round {round}"
@@ -322,6 +338,7 @@ fn every_segment_has_its_key_file_and_gone_segments_none() {
     reindex(&fx);
     let (kept, segments) = key_files(&fx);
     assert_eq!(kept, segments);
+    assert_facet_rows(&fx, "after the last reindex");
     assert_converged(&fx);
 }
 
