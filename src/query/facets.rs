@@ -941,8 +941,8 @@ mod tests {
         assert!(!rows.is_empty());
         for path in &rows {
             let mut bytes = std::fs::read(path).unwrap();
-            // Whole words set to a value no entry can hold, in the second
-            // half of the file (a start, a count, a term or a day).
+            // Runs of four 0xff bytes in the second half of the file: no
+            // entry can hold a varint of 2^28 or more, nor end inside one.
             let end = bytes.len();
             for at in (end / 8 * 4..end - 4).step_by(28) {
                 bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
