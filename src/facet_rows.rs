@@ -51,7 +51,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Searcher, SegmentReader};
 
 use crate::error::Result;
-use crate::schema::names;
+use crate::schema::{day_of, names};
 use crate::segment_file::{self, mix};
 
 const MAGIC: &[u8; 8] = b"CSFROWS2";
@@ -76,6 +76,28 @@ pub(crate) struct Shape {
     pub authors: u32,
     /// The first and last day of the date column (both 0 without one).
     pub days: (i64, i64),
+}
+
+impl Shape {
+    /// The shape of a segment of `max_doc` documents and `keys` distinct
+    /// `facet_run` keys, with these source, topic and author columns and
+    /// this date column.
+    pub(crate) fn of(
+        max_doc: u32,
+        keys: usize,
+        [source, topic, author]: [&Option<StrColumn>; 3],
+        date: Option<&Column<DateTime>>,
+    ) -> Shape {
+        let terms = |c: &Option<StrColumn>| c.as_ref().map_or(0, |c| c.num_terms() as u32);
+        Shape {
+            max_doc,
+            keys: keys as u32,
+            sources: terms(source),
+            topics: terms(topic),
+            authors: terms(author),
+            days: date.map_or((0, 0), |d| (day_of(d.min_value()), day_of(d.max_value()))),
+        }
+    }
 }
 
 /// The columns a segment's entries are made from, and its shape.
@@ -106,17 +128,12 @@ impl Columns {
             fast.str(names::AUTHOR_NAME)?,
         ];
         let date = fast.column_opt::<DateTime>(names::DATE)?;
-        let terms = |c: &Option<StrColumn>| c.as_ref().map_or(0, |c| c.num_terms() as u32);
-        let shape = Shape {
-            max_doc: segment.max_doc(),
-            keys: runs.num_terms() as u32,
-            sources: terms(&source),
-            topics: terms(&topic),
-            authors: terms(&author),
-            days: date
-                .as_ref()
-                .map_or((0, 0), |d| (day_of(d.min_value()), day_of(d.max_value()))),
-        };
+        let shape = Shape::of(
+            segment.max_doc(),
+            runs.num_terms(),
+            [&source, &topic, &author],
+            date.as_ref(),
+        );
         Ok(Some(Columns {
             keys,
             source,
@@ -356,10 +373,6 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 
 fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
-}
-
-fn day_of(date: DateTime) -> i64 {
-    date.into_timestamp_secs().div_euclid(86_400)
 }
 
 /// Writes the facet rows file of every segment of `searcher` (the commit

@@ -446,6 +446,11 @@ pub fn to_datetime(date: Date) -> DateTime {
     DateTime::from_timestamp_secs(days * 86_400)
 }
 
+/// The day (since the epoch) of a date the index holds.
+pub(crate) fn day_of(date: DateTime) -> i64 {
+    date.into_timestamp_secs().div_euclid(86_400)
+}
+
 /// Packs a thread's identity and a version into one u64: the top 48 bits are a
 /// stable hash of the thread title, the low 16 bits the version (saturated).
 /// Never 0, so 0 can mean "not a thread record".

@@ -22,7 +22,7 @@ use super::DateBucket;
 use crate::facet_rows::{FacetRows, Row, Shape};
 use crate::facet_values::CommitValues;
 use crate::model::Date;
-use crate::schema::names;
+use crate::schema::{day_of, names};
 
 /// Every value of each dimension with its count, in no particular order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -176,22 +176,14 @@ impl Collector for FacetCounter {
             fast.str(names::KIND)?,
             fast.str(names::AUTHOR_NAME)?,
         ];
-        let dates = (fast.column_opt::<DateTime>(names::DATE)?).map(DayCounts::new);
+        let date = fast.column_opt::<DateTime>(names::DATE)?;
         let runs = fast.bytes(names::FACET_RUN)?;
         let keys = runs.as_ref().map_or(0, |r| r.num_terms());
         let facet_run = run_keys(runs);
         // The rows serve a segment that finds its runs by key.
         let rows = (facet_run.as_ref()).map(|_| {
-            let terms = |c: &Option<StrColumn>| c.as_ref().map_or(0, |c| c.num_terms() as u32);
-            let days = (dates.as_ref()).map_or((0, 0), |d| (d.first, d.first + d.span - 1));
-            let shape = Shape {
-                max_doc: reader.max_doc(),
-                keys: keys as u32,
-                sources: terms(&source),
-                topics: terms(&topic),
-                authors: terms(&author),
-                days,
-            };
+            let columns = [&source, &topic, &author];
+            let shape = Shape::of(reader.max_doc(), keys, columns, date.as_ref());
             let lazy = (self.rows.get(&reader.segment_id()).cloned()).unwrap_or_default();
             RowsToOpen {
                 lazy,
@@ -225,7 +217,7 @@ impl Collector for FacetCounter {
             topic: Ordinals::open(topic),
             kind: Ordinals::open(kind),
             author: Ordinals::open(author),
-            dates,
+            dates: date.map(DayCounts::new),
             bucket: self.bucket,
             labels,
             missing: Missing::default(),
@@ -857,10 +849,6 @@ fn label(date: Date, bucket: DateBucket) -> String {
         DateBucket::Month => format!("{:04}-{:02}", date.year, date.month),
         DateBucket::Day => date.to_string(),
     }
-}
-
-fn day_of(date: DateTime) -> i64 {
-    date.into_timestamp_secs().div_euclid(86_400)
 }
 
 #[cfg(test)]
