@@ -115,6 +115,7 @@ mod segment_file;
 #[cfg(feature = "server")]
 pub mod serve;
 mod spelling;
+mod spelling_list;
 pub mod stats;
 pub mod storage;
 mod superseded;

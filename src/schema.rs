@@ -97,13 +97,13 @@ pub struct Fields {
     /// computes from them each segment's keys, which it keeps beside the
     /// index in a file of the segment's own rather than in an indexed field.
     pub claim_words: Field,
-    /// A hash of the record's facet values (source, topics, authors, date),
-    /// as 8 bytes in a fast column: facet counting reads the values of a run
-    /// of matches with the same facets (the records of one item, most of
-    /// the time) once, weighted by the run's length ([`facet_run_key`]). A
-    /// bytes column stores each document's value as its place in the
-    /// segment's sorted list of values, so a search reads about 2 bytes a
-    /// match rather than the 8 of the hash.
+    /// The record's page number in its write run and a hash of its facet
+    /// values (source, topics, authors, date), as 12 bytes in a fast column
+    /// (`facet_run_key`): facet counting reads the values of a run of
+    /// matches with the same key (records of one item, most of the time)
+    /// once, weighted by the run's length. A bytes column stores each
+    /// document's value as its place in the segment's sorted list of
+    /// values, so a search reads a few bits a match rather than 12 bytes.
     pub facet_run: Field,
     /// The whole [`Record`] as JSON: the only stored field, so a hit costs one
     /// document fetch and the record survives byte for byte.
@@ -274,7 +274,7 @@ impl Fields {
     }
 
     /// Turns a record, with the threads it belongs to and its version's date,
-    /// into its index document (as [`Fields::page_document`] of page 0).
+    /// into its index document (as `Fields::page_document` of page 0).
     pub fn document(&self, indexable: &Indexable) -> TantivyDocument {
         self.page_document(indexable, 0)
     }

@@ -9,161 +9,28 @@
 //! `-ise` becomes `-ize` only after a root the list gives (`memor`, `organ`),
 //! so `promise`, `exercise` and `organism` stay as they are.
 
-use std::sync::OnceLock;
-
-use rustc_hash::FxHashMap;
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
-/// The committed word list (format in its header).
-const LIST: &str = include_str!("spelling-variants.txt");
-
-/// Endings after `ROOT+is` of an `ise` entry.
-const ISE_ENDINGS: &[&str] = &[
-    "e", "es", "ed", "er", "ers", "ing", "ings", "ation", "ations", "ational", "able", "ability",
-];
-/// Endings after `ROOT+ys` of a `yse` entry (not `es`: `analyses` is also the
-/// plural of `analysis`).
-const YSE_ENDINGS: &[&str] = &["e", "ed", "er", "ers", "ing"];
-/// British endings of an `re` entry, with their American forms.
-const RE_ENDINGS: &[(&str, &str)] = &[
-    ("re", "er"),
-    ("res", "ers"),
-    ("red", "ered"),
-    ("ring", "ering"),
-];
-/// Endings after the doubled `l` of an `ll` entry.
-const LL_ENDINGS: &[&str] = &["ed", "ing", "er", "ers"];
-
-/// The parsed list: whole words, and prefixes (longest first).
-#[derive(Debug, Default)]
-pub(crate) struct Variants {
-    words: FxHashMap<String, String>,
-    prefixes: Vec<(String, String)>,
+/// The list read into constants by the build script (`build.rs`, from
+/// [`crate::spelling_list`]): `TEXT`, `ENTRIES`, `SLOTS` and `PREFIXES`.
+mod table {
+    include!(concat!(env!("OUT_DIR"), "/spelling_table.rs"));
 }
 
-impl Variants {
-    /// Reads a list in the format of `spelling-variants.txt`; an unknown
-    /// class or a line missing its words is an error naming the line.
-    pub(crate) fn parse(list: &str) -> Result<Variants, String> {
-        // Made once at start-up by every process that reads text: sized
-        // once, each word made in one allocation.
-        let mut variants = Variants {
-            words: FxHashMap::with_capacity_and_hasher(expected_words(list), Default::default()),
-            prefixes: Vec::new(),
-        };
-        for (n, line) in list.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("").trim();
-            let mut fields = line.split_whitespace();
-            let Some(class) = fields.next() else {
-                continue;
-            };
-            let words: Vec<&str> = fields.collect();
-            let bad = |why: &str| format!("line {}: {why}: {line}", n + 1);
-            if words.is_empty() {
-                return Err(bad("no words after the class"));
-            }
-            if let Some(w) = words
-                .iter()
-                .find(|w| !w.bytes().all(|b| b.is_ascii_lowercase()))
-            {
-                return Err(bad(&format!("'{w}' is not lowercase ASCII letters")));
-            }
-            let mut add = |british: String, american: String| {
-                variants.words.insert(british, american);
-            };
-            match class {
-                "ise" | "yse" => {
-                    let (from, to, endings) = match class {
-                        "ise" => ("is", "iz", ISE_ENDINGS),
-                        _ => ("ys", "yz", YSE_ENDINGS),
-                    };
-                    for root in &words {
-                        for ending in endings {
-                            add(join(root, from, ending), join(root, to, ending));
-                        }
-                    }
-                }
-                "re" => {
-                    for root in &words {
-                        for (british, american) in RE_ENDINGS {
-                            add(join(root, british, ""), join(root, american, ""));
-                        }
-                    }
-                }
-                "ll" => {
-                    for word in &words {
-                        for ending in LL_ENDINGS {
-                            add(join(word, "l", ending), join(word, ending, ""));
-                        }
-                    }
-                }
-                "our" => {
-                    for root in &words {
-                        (variants.prefixes).push((format!("{root}our"), format!("{root}or")));
-                    }
-                }
-                "prefix" | "word" => {
-                    let [british, american] = words.as_slice() else {
-                        return Err(bad("expected a British and an American spelling"));
-                    };
-                    if class == "word" {
-                        add(british.to_string(), american.to_string());
-                    } else {
-                        (variants.prefixes).push((british.to_string(), american.to_string()));
-                    }
-                }
-                other => return Err(bad(&format!("unknown class '{other}'"))),
-            }
+/// The American spelling of `word` (lowercase), or `None` when the list
+/// has no other spelling for it.
+pub(crate) fn american(word: &str) -> Option<String> {
+    let mask = table::SLOTS.len() - 1;
+    let mut slot = crate::spelling_list::slot_hash(word) as usize & mask;
+    while let Some(entry) = table::SLOTS[slot].checked_sub(1) {
+        let (start, middle, end) = table::ENTRIES[usize::from(entry)];
+        if &table::TEXT[start as usize..middle as usize] == word {
+            return Some(table::TEXT[middle as usize..end as usize].to_string());
         }
-        // The longest prefix decides (`hypoglycaem` before `glycaem`).
-        (variants.prefixes).sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-        Ok(variants)
+        slot = (slot + 1) & mask;
     }
-
-    /// The American spelling of `word` (lowercase), or `None` when the list
-    /// has no other spelling for it.
-    pub(crate) fn american(&self, word: &str) -> Option<String> {
-        if let Some(american) = self.words.get(word) {
-            return Some(american.clone());
-        }
-        let (british, american) = (self.prefixes.iter()).find(|(b, _)| word.starts_with(&**b))?;
-        Some(format!("{american}{}", &word[british.len()..]))
-    }
-}
-
-/// How many whole words `list` gives, for the map's size (lines in error
-/// are counted too; they fail the parse anyway).
-fn expected_words(list: &str) -> usize {
-    let lines = list
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""));
-    (lines.map(|line| line.split_whitespace().collect::<Vec<_>>()))
-        .map(|fields| match fields.first().copied() {
-            Some("ise") => (fields.len() - 1) * ISE_ENDINGS.len(),
-            Some("yse") => (fields.len() - 1) * YSE_ENDINGS.len(),
-            Some("re") => (fields.len() - 1) * RE_ENDINGS.len(),
-            Some("ll") => (fields.len() - 1) * LL_ENDINGS.len(),
-            Some("word") => 1,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// `a`, `b` and `c` written one after the other.
-fn join(a: &str, b: &str, c: &str) -> String {
-    let mut joined = String::with_capacity(a.len() + b.len() + c.len());
-    joined.push_str(a);
-    joined.push_str(b);
-    joined.push_str(c);
-    joined
-}
-
-/// The committed list, parsed once. It is part of the binary and a test
-/// parses it, so it cannot fail at run time; were it to, no word would be
-/// rewritten.
-pub(crate) fn variants() -> &'static Variants {
-    static VARIANTS: OnceLock<Variants> = OnceLock::new();
-    VARIANTS.get_or_init(|| Variants::parse(LIST).unwrap_or_default())
+    let (british, american) = (table::PREFIXES.iter()).find(|(b, _)| word.starts_with(b))?;
+    Some(format!("{american}{}", &word[british.len()..]))
 }
 
 /// The token filter: each token's text to its American spelling. Expects
@@ -206,7 +73,7 @@ impl<S: TokenStream> TokenStream for AmericanSpellingStream<S> {
             return false;
         }
         let token = self.tail.token_mut();
-        if let Some(american) = variants().american(&token.text) {
+        if let Some(american) = american(&token.text) {
             token.text = american;
         }
         true
@@ -223,19 +90,35 @@ impl<S: TokenStream> TokenStream for AmericanSpellingStream<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::spelling_list::expand;
+
+    /// The committed word list (format in its header).
+    const LIST: &str = include_str!("spelling-variants.txt");
 
     fn american(word: &str) -> String {
-        variants()
-            .american(word)
-            .unwrap_or_else(|| word.to_string())
+        super::american(word).unwrap_or_else(|| word.to_string())
     }
 
     #[test]
-    fn the_committed_list_parses() {
-        let parsed = Variants::parse(LIST).unwrap();
-        assert!(parsed.words.len() > 1_000, "{}", parsed.words.len());
-        assert!(parsed.prefixes.len() > 40, "{}", parsed.prefixes.len());
+    fn the_committed_list_is_the_table() {
+        let expanded = expand(LIST).unwrap();
+        assert!(expanded.words.len() > 1_000, "{}", expanded.words.len());
+        assert!(expanded.prefixes.len() > 40, "{}", expanded.prefixes.len());
+        // Every word of the list is in the table, and nothing else.
+        for (british, american) in &expanded.words {
+            assert_eq!(
+                super::american(british).as_ref(),
+                Some(american),
+                "{british}"
+            );
+        }
+        let filled = super::table::SLOTS.iter().filter(|&&s| s > 0).count();
+        assert_eq!(filled, expanded.words.len());
+        assert_eq!(super::table::ENTRIES.len(), expanded.words.len());
+        let prefixes: Vec<(String, String)> = (super::table::PREFIXES.iter())
+            .map(|(b, a)| (b.to_string(), a.to_string()))
+            .collect();
+        assert_eq!(prefixes, expanded.prefixes);
     }
 
     #[test]
@@ -297,21 +180,21 @@ mod tests {
     /// produces is itself a British spelling in the list.
     #[test]
     fn american_spellings_are_final() {
-        let parsed = Variants::parse(LIST).unwrap();
-        let produced = (parsed.words.values().cloned())
-            .chain((parsed.prefixes.iter()).map(|(_, american)| format!("{american}ing")));
+        let expanded = expand(LIST).unwrap();
+        let produced = (expanded.words.iter().map(|(_, american)| american.clone()))
+            .chain((expanded.prefixes.iter()).map(|(_, american)| format!("{american}ing")));
         for word in produced {
-            assert_eq!(parsed.american(&word), None, "{word}");
+            assert_eq!(super::american(&word), None, "{word}");
         }
     }
 
     #[test]
     fn a_bad_line_is_named() {
-        let error = Variants::parse("ise memor\nize memor\n").unwrap_err();
+        let error = expand("ise memor\nize memor\n").unwrap_err();
         assert!(error.starts_with("line 2: unknown class 'ize'"), "{error}");
-        let error = Variants::parse("word colour\n").unwrap_err();
+        let error = expand("word colour\n").unwrap_err();
         assert!(error.starts_with("line 1: expected"), "{error}");
-        let error = Variants::parse("our Col\n").unwrap_err();
+        let error = expand("our Col\n").unwrap_err();
         assert!(error.contains("'Col' is not lowercase"), "{error}");
     }
 }

@@ -866,7 +866,7 @@ fn stem_hash(word: &str) -> u32 {
         if seen.len() >= REMEMBERED {
             seen.clear();
         }
-        let american = crate::spelling::variants().american(word);
+        let american = crate::spelling::american(word);
         let mut stream = analyzer.token_stream(american.as_deref().unwrap_or(word));
         let hash = match stream.next() {
             Some(token) => fnv32(token.text.as_bytes()),
