@@ -52,7 +52,7 @@ use tantivy::{DateTime, DocId, Searcher, SegmentReader};
 
 use crate::error::Result;
 use crate::schema::{day_of, names};
-use crate::segment_file::{self, mix};
+use crate::segment_file::{self, mix, put_varint, varint};
 
 const MAGIC: &[u8; 8] = b"CSFROWS2";
 const HEADER: usize = 88;
@@ -182,37 +182,26 @@ impl<'a> Ordinals<'a> {
     }
 
     pub(crate) fn iter(self) -> impl Iterator<Item = u32> + 'a {
-        let mut at = 0;
-        (0..self.len).map_while(move |_| varint(self.bytes, &mut at))
+        let mut bytes = self.bytes;
+        (0..self.len).map_while(move |_| number(&mut bytes))
     }
 }
 
-/// The LEB128 varint of `bytes` at `at` (at most 32 bits), moving `at` past
-/// it.
-fn varint(bytes: &[u8], at: &mut usize) -> Option<u32> {
-    let mut value = 0u32;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        let bits = u32::from(byte & 0x7f);
-        // The fifth byte holds the top 4 bits only.
-        if shift == 28 && bits > 0x0f {
-            return None;
-        }
-        value |= bits << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
+/// A varint of at most 32 bits from the front of `bytes`.
+fn number(bytes: &mut &[u8]) -> Option<u32> {
+    u32::try_from(varint(bytes)?).ok()
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u32) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
+/// A list of term ordinals from the front of `rest` (its length, then its
+/// ordinals), if each is one of the column's `terms`.
+fn ordinals<'a>(rest: &mut &'a [u8], terms: u32) -> Option<Ordinals<'a>> {
+    let len = number(rest)? as usize;
+    let from: &'a [u8] = rest;
+    for _ in 0..len {
+        (number(rest)? < terms).then_some(())?;
     }
-    out.push(value as u8);
+    let bytes = &from[..from.len() - rest.len()];
+    Some(Ordinals { bytes, len })
 }
 
 impl FacetRows {
@@ -254,20 +243,10 @@ impl FacetRows {
         let entries = &self.file[HEADER + 4 * (keys + 1)..];
         let start = u32_at(&self.file, HEADER + 4 * key) as usize;
         let end = u32_at(&self.file, HEADER + 4 * (key + 1)) as usize;
-        let entry = entries.get(start..end.min(self.entry_bytes))?;
-        let at = &mut 0;
-        let (source, day) = (varint(entry, at)?, varint(entry, at)?);
-        // Each list's ordinals, checked against the column's terms.
-        let mut list = |terms: u32| -> Option<Ordinals<'_>> {
-            let len = varint(entry, at)? as usize;
-            let from = *at;
-            for _ in 0..len {
-                (varint(entry, at)? < terms).then_some(())?;
-            }
-            let bytes = &entry[from..*at];
-            Some(Ordinals { bytes, len })
-        };
-        let (topics, authors) = (list(self.shape.topics)?, list(self.shape.authors)?);
+        let mut rest = entries.get(start..end.min(self.entry_bytes))?;
+        let (source, day) = (number(&mut rest)?, number(&mut rest)?);
+        let topics = ordinals(&mut rest, self.shape.topics)?;
+        let authors = ordinals(&mut rest, self.shape.authors)?;
         let (first, last) = self.shape.days;
         let row = Row {
             source: source.checked_sub(1),
@@ -276,7 +255,7 @@ impl FacetRows {
             authors,
         };
         let ok =
-            *at == entry.len() && source <= self.shape.sources && row.day.is_none_or(|d| d <= last);
+            rest.is_empty() && source <= self.shape.sources && row.day.is_none_or(|d| d <= last);
         ok.then_some(row)
     }
 }
@@ -311,15 +290,19 @@ fn build(id: SegmentId, columns: &Columns) -> Vec<u8> {
             }
         };
         let source = ords(&columns.source);
-        put_varint(&mut entries, source.first().map_or(0, |s| s + 1));
+        put_varint(
+            &mut entries,
+            source.first().map_or(0, |&s| u64::from(s) + 1),
+        );
         let day = (columns.date.as_ref())
             .filter(|_| doc != DocId::MAX)
             .and_then(|d| d.first(doc));
         let day = day.map_or(0, |d| (day_of(d) - shape.days.0 + 1) as u32);
-        put_varint(&mut entries, day);
+        put_varint(&mut entries, u64::from(day));
         for list in [ords(&columns.topic), ords(&columns.author)] {
-            put_varint(&mut entries, list.len() as u32);
-            list.into_iter().for_each(|o| put_varint(&mut entries, o));
+            put_varint(&mut entries, list.len() as u64);
+            list.into_iter()
+                .for_each(|o| put_varint(&mut entries, u64::from(o)));
         }
     }
     starts.push(entries.len() as u32);
@@ -413,17 +396,7 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The default corpus indexed in a folder of its own, and a searcher of
-    /// its last commit.
-    fn default_corpus() -> (tempfile::TempDir, Searcher) {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        let dir = tempfile::tempdir().unwrap();
-        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
-        let index = crate::storage::open_for_reading(dir.path()).unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        (dir, searcher)
-    }
+    use crate::testing::default_corpus;
 
     fn rows_of(dir: &Path, segment: &SegmentReader) -> Option<FacetRows> {
         FacetRows::open(dir, segment.segment_id(), shape(segment).unwrap()?)

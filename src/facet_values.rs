@@ -251,17 +251,7 @@ fn ensure(ok: bool) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The default corpus indexed in a folder of its own, and a searcher of
-    /// its last commit.
-    fn default_corpus() -> (tempfile::TempDir, Searcher) {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        let dir = tempfile::tempdir().unwrap();
-        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
-        let index = crate::storage::open_for_reading(dir.path()).unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        (dir, searcher)
-    }
+    use crate::testing::default_corpus;
 
     #[test]
     fn every_term_of_every_segment_has_its_value_in_the_list() {

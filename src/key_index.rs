@@ -54,7 +54,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::schema::names;
-use crate::segment_file;
+use crate::segment_file::{self, put_varint, varint};
 
 const MAGIC: &[u8; 8] = b"CSECHOK2";
 /// The layout's version, beside [`crate::analyzer::ANALYZER_VERSION`]
@@ -250,28 +250,6 @@ fn little(bytes: &[u8]) -> u64 {
     let mut eight = [0u8; 8];
     eight[..bytes.len()].copy_from_slice(bytes);
     u64::from_le_bytes(eight)
-}
-
-/// Reads a LEB128 varint from the front of `bytes`.
-fn varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, &byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            *bytes = &bytes[i + 1..];
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// Appends `value` as a LEB128 varint.
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 /// The checksum of bucket `i`'s bytes: any change to them, or reading
@@ -721,20 +699,6 @@ mod tests {
         keys.iter().for_each(|k| drop(k.frequent(0)));
         repair(dir.path(), &keys).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good);
-    }
-
-    #[test]
-    fn varints_read_back_and_cut_ones_are_refused() {
-        let values = [0, 1, 127, 128, 300, 1 << 21, u64::from(u32::MAX), u64::MAX];
-        let mut bytes = Vec::new();
-        values.iter().for_each(|&v| put_varint(&mut bytes, v));
-        let mut input = bytes.as_slice();
-        for &v in &values {
-            assert_eq!(varint(&mut input), Some(v));
-        }
-        assert!(input.is_empty());
-        let mut cut = &bytes[bytes.len() - 3..bytes.len() - 1];
-        assert_eq!(varint(&mut cut), None);
     }
 
     #[test]

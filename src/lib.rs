@@ -119,6 +119,8 @@ mod spelling_list;
 pub mod stats;
 pub mod storage;
 mod superseded;
+#[cfg(test)]
+mod testing;
 #[cfg(feature = "server")]
 pub mod web;
 

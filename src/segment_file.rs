@@ -69,3 +69,44 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+/// Reads a LEB128 varint from the front of `bytes`.
+pub(crate) fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Appends `value` as a LEB128 varint.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_read_back_and_cut_ones_are_refused() {
+        let values = [0, 1, 127, 128, 300, 1 << 21, u64::from(u32::MAX), u64::MAX];
+        let mut bytes = Vec::new();
+        values.iter().for_each(|&v| put_varint(&mut bytes, v));
+        let mut input = bytes.as_slice();
+        for &v in &values {
+            assert_eq!(varint(&mut input), Some(v));
+        }
+        assert!(input.is_empty());
+        let mut cut = &bytes[bytes.len() - 3..bytes.len() - 1];
+        assert_eq!(varint(&mut cut), None);
+    }
+}
