@@ -5,7 +5,7 @@ use tantivy::query::AllQuery;
 
 use crate::error::{Error, Result};
 use crate::model::Date;
-use crate::query::{most_frequent, DateBucket, FacetCount, FacetCounter, Reader};
+use crate::query::{most_frequent, DateBucket, FacetCount, Reader};
 
 /// Counts over the whole index (every version of every thread).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +32,7 @@ pub struct Stats {
 pub(crate) fn collect(reader: &Reader, pages: usize, dir: &std::path::Path) -> Result<Stats> {
     let searcher = reader.searcher();
     let state = reader.state(&searcher)?;
-    let counter = FacetCounter::new(&state, DateBucket::Day, None);
+    let counter = state.facet_counter(DateBucket::Day, None);
     let counts = searcher.search(&AllQuery, &counter)?;
     let mut days: Vec<&String> = counts.date.keys().collect();
     days.sort();

@@ -31,10 +31,11 @@ use tantivy::columnar::Column;
 use tantivy::query::Query;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
-use super::echoes::{self, EchoColumns};
+use super::echo_columns::EchoColumns;
+use super::echoes;
 use super::shown::Shown;
 use super::warm::CommitState;
-use super::{unanswerable, FacetCounter, Found, SearchRequest};
+use super::{unanswerable, Found, SearchRequest};
 use crate::common_keys::CommonKeys;
 use crate::echo::decide::{self, PARAMS};
 use crate::echo::Claim;
@@ -61,7 +62,7 @@ pub(super) fn matches(
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
 ) -> Result<Found> {
-    let counter = FacetCounter::new(state, request.date_bucket, Some(super::FACET_VALUES));
+    let counter = state.facet_counter(request.date_bucket, Some(super::FACET_VALUES));
     // `*` (every record) lists the newest first, as without collapse.
     let newest_first = request.lists_everything();
     let collector = Shown {

@@ -8,16 +8,15 @@
 //! same whatever the order the files were indexed in, and after any `reindex`.
 
 use serde::Serialize;
-use tantivy::columnar::Column;
-use tantivy::{DateTime, DocAddress, DocId, Searcher, SegmentReader};
+use tantivy::{DocAddress, DocId, Searcher, SegmentReader};
 
+use super::echo_columns::EchoColumns;
 use super::warm::CommitState;
 use crate::common_keys::Lookup;
 use crate::echo::decide::{self, Verdict, PARAMS};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::model::{Date, Record};
-use crate::schema::names;
 
 /// How many other items make a hit's claim, and where it appeared first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,90 +76,7 @@ pub fn byline_authors(byline: &str) -> Vec<String> {
         .collect()
 }
 
-/// The echo columns of one segment, opened once per commit.
-pub(crate) struct EchoColumns {
-    /// Each claim's content words ([`Claim::stored_words`]).
-    words: Column<u64>,
-    /// The rest of each claim ([`Claim::rest_values`]).
-    claim: Column<u64>,
-    item: Column<u64>,
-    date: Option<Column<DateTime>>,
-    /// What orders records of equal rank when collapsing: a thread
-    /// record's version key and a record's place on its page.
-    version: Column<u64>,
-    place: Column<u64>,
-}
-
-impl std::fmt::Debug for EchoColumns {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EchoColumns")
-    }
-}
-
 impl EchoColumns {
-    /// Opens the columns of `segment`.
-    pub(crate) fn open(segment: &SegmentReader) -> tantivy::Result<EchoColumns> {
-        let fast = segment.fast_fields();
-        Ok(EchoColumns {
-            words: fast.u64(names::CLAIM_WORDS)?,
-            claim: fast.u64(names::CLAIM)?,
-            item: fast.u64(names::ITEM)?,
-            date: fast.column_opt::<DateTime>(names::DATE)?,
-            version: fast.u64(names::THREAD_VERSION)?,
-            place: fast.u64(names::PLACE)?,
-        })
-    }
-
-    /// The content words of `doc`'s claim into `words` (none for a record
-    /// that takes no part in echoes): `true` when its claim as the index
-    /// keeps it ([`EchoColumns::claim`]) has fewer, so that only reading
-    /// the claim tells how close it is to another. The values are unpacked
-    /// together, not one by one.
-    pub(crate) fn words(&self, doc: DocId, words: &mut Vec<u32>) -> bool {
-        crate::key_index::stored_words(&self.words, doc, words)
-    }
-
-    /// The claim of `doc`, if it takes part in echoes; `buffer` is scratch
-    /// space.
-    pub(crate) fn claim(&self, doc: DocId, buffer: &mut Vec<u64>) -> Option<Claim> {
-        let mut words = Vec::new();
-        self.words(doc, &mut words);
-        self.claim_of_words(doc, &words, buffer)
-    }
-
-    /// [`EchoColumns::claim`] of `doc`, whose stored words
-    /// ([`EchoColumns::words`]) were read already: `words`.
-    pub(crate) fn claim_of_words(
-        &self,
-        doc: DocId,
-        words: &[u32],
-        buffer: &mut Vec<u64>,
-    ) -> Option<Claim> {
-        let rows = self.claim.index.value_row_ids(doc);
-        if rows.is_empty() {
-            return None;
-        }
-        buffer.clear();
-        buffer.resize((rows.end - rows.start) as usize, 0);
-        self.claim.values.get_range(u64::from(rows.start), buffer);
-        Claim::from_stored(words, buffer)
-    }
-
-    fn item(&self, doc: DocId) -> u64 {
-        self.item.first(doc).unwrap_or(0)
-    }
-
-    /// What any index of the same corpus gives `doc` to tell it from other
-    /// records: its item (for a record that takes part in echoes), its
-    /// thread version and its place on its page.
-    pub(crate) fn identity(&self, doc: DocId) -> (u64, u64, u64) {
-        (
-            self.item(doc),
-            self.version.first(doc).unwrap_or(0),
-            self.place.first(doc).unwrap_or(0),
-        )
-    }
-
     /// The candidate at `address` (a document of this segment).
     fn candidate(&self, address: DocAddress, verdict: Verdict) -> Candidate {
         Candidate {
@@ -169,12 +85,6 @@ impl EchoColumns {
             day: self.day(address.doc_id),
             verdict,
         }
-    }
-
-    /// Days since 1970 of `doc`'s date, if it has one.
-    fn day(&self, doc: DocId) -> Option<i64> {
-        let date = self.date.as_ref()?.first(doc)?;
-        Some(date.into_timestamp_secs().div_euclid(86_400))
     }
 }
 

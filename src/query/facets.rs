@@ -17,7 +17,7 @@ use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::warm::{CommitState, Lazy};
+use super::lazy::Lazy;
 use super::DateBucket;
 use crate::facet_rows::{FacetRows, Row, Shape};
 use crate::facet_values::CommitValues;
@@ -140,20 +140,6 @@ pub(crate) struct FacetCounter {
     /// by value, as [`super::most_frequent`] orders them); `None` keeps
     /// every value. Every kind and date bucket is kept.
     pub top: Option<usize>,
-}
-
-impl FacetCounter {
-    /// A counter for the searches of `state`'s commit.
-    pub(crate) fn new(state: &CommitState, bucket: DateBucket, top: Option<usize>) -> FacetCounter {
-        FacetCounter {
-            bucket,
-            values: state.values.clone(),
-            labels: Arc::clone(&state.labels),
-            rows: Arc::clone(&state.rows),
-            dir: state.dir().to_path_buf(),
-            top,
-        }
-    }
 }
 
 impl Collector for FacetCounter {

@@ -9,10 +9,12 @@
 
 mod bm25f;
 mod collapse;
+mod echo_columns;
 mod echoes;
 mod facets;
 mod filters;
 mod known;
+mod lazy;
 mod parse;
 mod request;
 mod shown;
@@ -41,7 +43,7 @@ use crate::model::{Kind, Record};
 use crate::schema::{self, Fields};
 pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
-pub(crate) use facets::{Counts, FacetCounter};
+pub(crate) use facets::Counts;
 use shown::Shown;
 use typo::Corrections;
 use warm::{CommitState, Warm};
@@ -332,7 +334,7 @@ fn matches(
     hidden: Option<Arc<CommitState>>,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-    let counter = FacetCounter::new(state, request.date_bucket, Some(FACET_VALUES));
+    let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
     if request.lists_everything() {
         let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
         let collector = Shown {

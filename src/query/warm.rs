@@ -14,15 +14,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use rustc_hash::FxHashMap;
 use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
-use super::echoes::EchoColumns;
-use super::facets::{SegmentLabels, SegmentRows};
+use super::echo_columns::EchoColumns;
+use super::facets::{FacetCounter, SegmentLabels, SegmentRows};
+pub(crate) use super::lazy::Lazy;
+use super::DateBucket;
 use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
 use crate::facet_values::{self, CommitValues};
@@ -31,47 +33,6 @@ use crate::key_index::{self, SegmentKeys};
 use crate::model::Record;
 use crate::schema;
 use crate::superseded::{self, Superseded};
-
-/// A value found the first time it is asked for, then kept.
-pub(crate) struct Lazy<T>(OnceLock<T>);
-
-impl<T> Default for Lazy<T> {
-    fn default() -> Self {
-        Lazy(OnceLock::new())
-    }
-}
-
-impl<T> std::fmt::Debug for Lazy<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.get().is_some() {
-            "Lazy(found)"
-        } else {
-            "Lazy(not yet)"
-        })
-    }
-}
-
-impl<T> Lazy<T> {
-    /// A value found already.
-    fn found(value: T) -> Lazy<T> {
-        Lazy(OnceLock::from(value))
-    }
-
-    /// The value, if it was found.
-    pub(crate) fn get(&self) -> Option<&T> {
-        self.0.get()
-    }
-
-    /// The value, found by `find` the first time (two threads asking at once
-    /// may both find it; one result is kept). An error is returned, not kept.
-    pub(crate) fn get_or_find<E>(&self, find: impl FnOnce() -> Result<T, E>) -> Result<&T, E> {
-        if let Some(value) = self.0.get() {
-            return Ok(value);
-        }
-        let value = find()?;
-        Ok(self.0.get_or_init(|| value))
-    }
-}
 
 /// The state of one commit (one searcher generation).
 #[derive(Debug, Default)]
@@ -139,9 +100,18 @@ impl CommitState {
         })
     }
 
-    /// The index folder.
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
+    /// A facet counter for the searches of this commit: its facet values,
+    /// its segments' labels and facet rows. Keep only the `top` most
+    /// frequent sources, topics and authors (`None`: every value).
+    pub(crate) fn facet_counter(&self, bucket: DateBucket, top: Option<usize>) -> FacetCounter {
+        FacetCounter {
+            bucket,
+            values: self.values.clone(),
+            labels: Arc::clone(&self.labels),
+            rows: Arc::clone(&self.rows),
+            dir: self.dir.clone(),
+            top,
+        }
     }
 
     /// The earliest version of its thread that holds `record` (itself, when no
