@@ -38,8 +38,8 @@
 //! the counts are the same. The checksum is checked by write runs, which
 //! write a damaged file again, not by searches: checking the whole file
 //! took a one-shot query longer than reading the columns (the files of
-//! 100,000 pages hold 8.6 MB), and Tantivy's own columns are not checked
-//! on read either.
+//! 100,000 pages held 8.6 MB then, 3.9 MB as varints), and Tantivy's own
+//! columns are not checked on read either.
 
 use std::fs::File;
 use std::path::Path;
