@@ -52,7 +52,7 @@ use tantivy::{DateTime, DocId, Searcher, SegmentReader};
 
 use crate::error::Result;
 use crate::schema::{day_of, names};
-use crate::segment_file::{self, mix, put_varint, varint};
+use crate::segment_file::{self, put_varint, varint};
 
 const MAGIC: &[u8; 8] = b"CSFROWS2";
 const HEADER: usize = 88;
@@ -338,16 +338,9 @@ fn header(id: SegmentId, shape: Shape, entry_bytes: u32) -> Vec<u8> {
     out
 }
 
-/// A checksum of `bytes`: any change to them tells (but for one chance in
-/// 2^64).
+/// The checksum of the file's `bytes` after it.
 fn checksum(bytes: &[u8]) -> u64 {
-    let mut h = mix(0x726f_7773 ^ (bytes.len() as u64) << 16);
-    for chunk in bytes.chunks(8) {
-        let mut word = [0; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = mix(h ^ u64::from_le_bytes(word));
-    }
-    h
+    segment_file::checksum(0x726f_7773 ^ (bytes.len() as u64) << 16, bytes)
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {

@@ -54,7 +54,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use crate::echo::{keys, Claim};
 use crate::error::Result;
 use crate::schema::names;
-use crate::segment_file::{self, put_varint, varint};
+use crate::segment_file::{self, little, put_varint, varint};
 
 const MAGIC: &[u8; 8] = b"CSECHOK2";
 /// The layout's version, beside [`crate::analyzer::ANALYZER_VERSION`]
@@ -245,20 +245,11 @@ impl<'a> Table<'a> {
     }
 }
 
-/// A little-endian number of up to 8 bytes.
-fn little(bytes: &[u8]) -> u64 {
-    let mut eight = [0u8; 8];
-    eight[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(eight)
-}
-
 /// The checksum of bucket `i`'s bytes: any change to them, or reading
 /// another bucket's, tells (but for one chance in 2^32).
 fn checksum(i: usize, bytes: &[u8]) -> u32 {
-    let mut h = segment_file::mix(0x6b65_7973 ^ (i as u64) << 20 ^ (bytes.len() as u64) << 44);
-    for chunk in bytes.chunks(8) {
-        h = segment_file::mix(h ^ little(chunk));
-    }
+    let seed = 0x6b65_7973 ^ (i as u64) << 20 ^ (bytes.len() as u64) << 44;
+    let h = segment_file::checksum(seed, bytes);
     (h ^ h >> 32) as u32
 }
 

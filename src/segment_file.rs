@@ -62,8 +62,26 @@ pub(crate) fn remove_others(
     Ok(())
 }
 
-/// splitmix64's finalizer: the mixing step of the files' checksums.
-pub(crate) fn mix(mut z: u64) -> u64 {
+/// A checksum of `bytes` from `seed` (which a kind of file makes of what
+/// it checks: a bucket's number, the length): any change to them tells, but
+/// for one chance in 2^64.
+pub(crate) fn checksum(seed: u64, bytes: &[u8]) -> u64 {
+    let mut h = mix(seed);
+    for chunk in bytes.chunks(8) {
+        h = mix(h ^ little(chunk));
+    }
+    h
+}
+
+/// A little-endian number of up to 8 bytes.
+pub(crate) fn little(bytes: &[u8]) -> u64 {
+    let mut eight = [0u8; 8];
+    eight[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(eight)
+}
+
+/// splitmix64's finalizer: the mixing step of [`checksum`].
+fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
