@@ -320,8 +320,8 @@ fn commit(
 /// processes that will open the result the echo lookup keys of each of its
 /// segments that has none kept yet (and removes those of segments gone),
 /// its superseded records, its facet values, each segment's facet rows
-/// and its common echo keys; a
-/// key file a full read finds damaged is written again.
+/// and its common echo keys; a key file a full read finds damaged is
+/// written again.
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,

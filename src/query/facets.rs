@@ -716,11 +716,8 @@ impl Ordinals {
         self.ords
             .values
             .get_vals(&scratch.rows, &mut scratch.values);
-        if self.counts.is_empty() && !scratch.values.is_empty() {
-            self.counts = vec![0; self.column.num_terms()];
-        }
         for (&ord, &weight) in scratch.values.iter().zip(&scratch.row_weights) {
-            self.counts[ord as usize] += weight;
+            self.add(ord as u32, weight);
         }
         with_value
     }

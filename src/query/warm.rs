@@ -23,7 +23,7 @@ use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
 use super::echo_columns::EchoColumns;
 use super::facets::{FacetCounter, SegmentLabels, SegmentRows};
-pub(crate) use super::lazy::Lazy;
+use super::lazy::Lazy;
 use super::DateBucket;
 use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
