@@ -234,6 +234,32 @@ impl FacetRows {
             && (0..u64::from(self.shape.keys)).all(|key| self.row(key).is_some())
     }
 
+    /// Asks the processor for the memory of key `key`'s row, so that a
+    /// [`FacetRows::row`] of it a little later does not wait for it: with
+    /// `start` the place in the file where its entry starts is fetched, and
+    /// without it the entry, from that place (fetched by an earlier call
+    /// with `start`). A broad search reads the rows of thousands of pages
+    /// scattered over a file of megabytes, and waiting for each in turn
+    /// was most of the time spent reading rows.
+    pub(crate) fn prefetch(&self, key: u64, start: bool) {
+        let Some(key) = usize::try_from(key)
+            .ok()
+            .filter(|&k| k < self.shape.keys as usize)
+        else {
+            return;
+        };
+        let at = HEADER + 4 * key;
+        if start {
+            prefetch(&self.file[at..]);
+        } else {
+            let entry =
+                HEADER + 4 * (self.shape.keys as usize + 1) + u32_at(&self.file, at) as usize;
+            if let Some(bytes) = self.file.get(entry..) {
+                prefetch(bytes);
+            }
+        }
+    }
+
     /// The facet values of key `key` (a place in the `facet_run` column);
     /// `None` when the file's entry for it is not one the segment can have
     /// (a damaged file).
@@ -341,6 +367,20 @@ fn header(id: SegmentId, shape: Shape, entry_bytes: u32) -> Vec<u8> {
 /// The checksum of the file's `bytes` after it.
 fn checksum(bytes: &[u8]) -> u64 {
     segment_file::checksum(0x726f_7773 ^ (bytes.len() as u64) << 16, bytes)
+}
+
+/// Asks the processor to bring the first byte of `bytes` into its cache,
+/// without waiting for it; a hint only.
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of every x86-64 processor, and a prefetch
+        // reads no memory the program can see: any address is allowed.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
