@@ -46,7 +46,7 @@ use std::path::Path;
 
 use memmap2::Mmap;
 use rayon::prelude::*;
-use tantivy::columnar::{Column, ColumnIndex, StrColumn};
+use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Searcher, SegmentReader};
 
@@ -100,6 +100,16 @@ impl Shape {
     }
 }
 
+/// The `facet_run` column as one key a document: the place of each
+/// document's hash among the segment's (equal places, equal hashes). `None`
+/// when some document has no key, which only an index built by hand could
+/// hold: then runs are not found by key, and every match starts a run of
+/// its own.
+pub(crate) fn run_keys(column: &BytesColumn) -> Option<Column<u64>> {
+    let ords = column.ords().clone();
+    matches!(ords.index, ColumnIndex::Full).then_some(ords)
+}
+
 /// The columns a segment's entries are made from, and its shape.
 struct Columns {
     keys: Column<u64>,
@@ -118,10 +128,9 @@ impl Columns {
         let Some(runs) = fast.bytes(names::FACET_RUN)? else {
             return Ok(None);
         };
-        let keys = runs.ords().clone();
-        if !matches!(keys.index, ColumnIndex::Full) {
+        let Some(keys) = run_keys(&runs) else {
             return Ok(None);
-        }
+        };
         let [source, topic, author] = [
             fast.str(names::SOURCE)?,
             fast.str(names::TOPIC)?,

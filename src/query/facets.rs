@@ -13,13 +13,13 @@ use rustc_hash::FxHashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::column_index::MultiValueIndex;
-use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
+use tantivy::columnar::{Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::lazy::Lazy;
 use super::DateBucket;
-use crate::facet_rows::{FacetRows, Row, Shape};
+use crate::facet_rows::{run_keys, FacetRows, Row, Shape};
 use crate::facet_values::CommitValues;
 use crate::model::Date;
 use crate::schema::{day_of, names};
@@ -165,7 +165,7 @@ impl Collector for FacetCounter {
         let date = fast.column_opt::<DateTime>(names::DATE)?;
         let runs = fast.bytes(names::FACET_RUN)?;
         let keys = runs.as_ref().map_or(0, |r| r.num_terms());
-        let facet_run = run_keys(runs);
+        let facet_run = runs.as_ref().and_then(run_keys);
         // The rows serve a segment that finds its runs by key.
         let rows = (facet_run.as_ref()).map(|_| {
             let columns = [&source, &topic, &author];
@@ -687,15 +687,6 @@ struct Ordinals {
     ords: Column<u64>,
     /// One count a term, once a value is counted (empty before).
     counts: Vec<u64>,
-}
-
-/// The `facet_run` column as one key a document: the place of each
-/// document's hash among the segment's (equal places, equal hashes). `None`
-/// when some document has no key, which only an index built by hand could
-/// hold: then every match starts a run of its own.
-fn run_keys(column: Option<BytesColumn>) -> Option<Column<u64>> {
-    let ords = column?.ords().clone();
-    matches!(ords.index, ColumnIndex::Full).then_some(ords)
 }
 
 impl Ordinals {
