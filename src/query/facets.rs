@@ -118,8 +118,76 @@ impl Labels {
     }
 }
 
-/// Labels of every segment of a commit, each read on first use.
-pub(crate) type SegmentLabels = HashMap<SegmentId, Arc<Lazy<Labels>>>;
+/// What the searches of a commit keep of one segment's facets
+/// ([`super::warm`]), each part found the first time a search needs it. A
+/// segment never changes, so they serve every commit that holds it.
+#[derive(Default)]
+pub(crate) struct SegmentFacets {
+    /// Its facet columns, opened by the first search that counts there:
+    /// opening them reads each column's header and dictionary index, which
+    /// at 1,000,000 pages (some forty segments) cost a rare query about a
+    /// tenth of its time when done by every search.
+    columns: Lazy<Columns>,
+    /// Its labels, read by the first search that counts values there
+    /// without the commit's values.
+    labels: Lazy<Labels>,
+}
+
+/// What is kept of the facets of every segment of a commit.
+pub(crate) type CommitFacets = HashMap<SegmentId, Arc<SegmentFacets>>;
+
+impl std::fmt::Debug for SegmentFacets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentFacets")
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A segment's facet columns, and what the facet rows need of them.
+#[derive(Clone)]
+struct Columns {
+    source: Option<StrColumn>,
+    topic: Option<StrColumn>,
+    kind: Option<StrColumn>,
+    author: Option<StrColumn>,
+    date: Option<Column<DateTime>>,
+    /// Each document's `facet_run` key, when the segment's runs are found
+    /// by key ([`run_keys`]).
+    facet_run: Option<Column<u64>>,
+    /// What the segment's facet rows must agree with, when runs are found
+    /// by key.
+    shape: Option<Shape>,
+}
+
+impl Columns {
+    fn open(reader: &SegmentReader) -> tantivy::Result<Columns> {
+        let fast = reader.fast_fields();
+        let [source, topic, kind, author] = [
+            fast.str(names::SOURCE)?,
+            fast.str(names::TOPIC)?,
+            fast.str(names::KIND)?,
+            fast.str(names::AUTHOR_NAME)?,
+        ];
+        let date = fast.column_opt::<DateTime>(names::DATE)?;
+        let runs = fast.bytes(names::FACET_RUN)?;
+        let keys = runs.as_ref().map_or(0, |r| r.num_terms());
+        let facet_run = runs.as_ref().and_then(run_keys);
+        let shape = (facet_run.as_ref()).map(|_| {
+            let columns = [&source, &topic, &author];
+            Shape::of(reader.max_doc(), keys, columns, date.as_ref())
+        });
+        Ok(Columns {
+            source,
+            topic,
+            kind,
+            author,
+            date,
+            facet_run,
+            shape,
+        })
+    }
+}
 
 /// Facet rows of every segment of a commit, each opened on first use
 /// (`None` when its file is missing or damaged).
@@ -131,7 +199,8 @@ pub(crate) struct FacetCounter {
     /// The facet values of the commit, when its write run kept them: then
     /// no segment's labels are read.
     pub values: Option<Arc<CommitValues>>,
-    pub labels: Arc<SegmentLabels>,
+    /// The columns and labels of every segment of the commit.
+    pub segments: Arc<CommitFacets>,
     /// The facet rows of every segment of the commit, each opened when a
     /// search first counts runs there, and the index folder they are in.
     pub rows: Arc<SegmentRows>,
@@ -151,25 +220,23 @@ impl Collector for FacetCounter {
         _: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        let fast = reader.fast_fields();
-        // Segments of another commit get labels for this search only.
-        let labels = (self.labels.get(&reader.segment_id()).cloned()).unwrap_or_default();
-        // Each column opened once, for its counts and, if it counts
-        // anything, its labels.
-        let [source, topic, kind, author] = [
-            fast.str(names::SOURCE)?,
-            fast.str(names::TOPIC)?,
-            fast.str(names::KIND)?,
-            fast.str(names::AUTHOR_NAME)?,
-        ];
-        let date = fast.column_opt::<DateTime>(names::DATE)?;
-        let runs = fast.bytes(names::FACET_RUN)?;
-        let keys = runs.as_ref().map_or(0, |r| r.num_terms());
-        let facet_run = runs.as_ref().and_then(run_keys);
+        // Segments of another commit get columns and labels for this
+        // search only.
+        let facets = (self.segments.get(&reader.segment_id()).cloned()).unwrap_or_default();
+        let Columns {
+            source,
+            topic,
+            kind,
+            author,
+            date,
+            facet_run,
+            shape,
+        } = facets
+            .columns
+            .get_or_find(|| Columns::open(reader))?
+            .clone();
         // The rows serve a segment that finds its runs by key.
-        let rows = (facet_run.as_ref()).map(|_| {
-            let columns = [&source, &topic, &author];
-            let shape = Shape::of(reader.max_doc(), keys, columns, date.as_ref());
+        let rows = shape.map(|shape| {
             let lazy = (self.rows.get(&reader.segment_id()).cloned()).unwrap_or_default();
             RowsToOpen {
                 lazy,
@@ -205,7 +272,7 @@ impl Collector for FacetCounter {
             author: Ordinals::open(author),
             dates: date.map(DayCounts::new),
             bucket: self.bucket,
-            labels,
+            facets,
             missing: Missing::default(),
         })
     }
@@ -286,7 +353,7 @@ fn by_label(fruits: &[SegmentCounts], column: usize, top: Option<usize>) -> FxHa
     let none = Labels::default();
     let mut sums: FxHashMap<&str, u64> = FxHashMap::default();
     for fruit in fruits {
-        let labels = fruit.labels.get().unwrap_or(&none).column(column);
+        let labels = fruit.facets.labels.get().unwrap_or(&none).column(column);
         for &(n, count) in &fruit.counted[column] {
             let text = match &fruit.global {
                 Some(values) => values.value(column, n),
@@ -314,10 +381,10 @@ fn keep_top<T>(all: &mut Vec<T>, top: Option<usize>, order: impl FnMut(&T, &T) -
 
 /// What one segment counted: each column's values counted at least once,
 /// with their counts, as places in the commit's list (`global`) or as term
-/// ordinals read by the segment's `labels`, and the date buckets.
+/// ordinals read by the segment's labels, and the date buckets.
 pub(crate) struct SegmentCounts {
     global: Option<Arc<CommitValues>>,
-    labels: Arc<Lazy<Labels>>,
+    facets: Arc<SegmentFacets>,
     /// Why the labels could not be read, if they could not.
     error: Option<tantivy::TantivyError>,
     /// Source, topic, kind and author (as [`crate::facet_values::COLUMNS`]).
@@ -366,8 +433,8 @@ pub(crate) struct SegmentCounter {
     author: Option<Ordinals>,
     dates: Option<DayCounts>,
     bucket: DateBucket,
-    /// Read when the counter was made.
-    labels: Arc<Lazy<Labels>>,
+    /// The segment's columns and labels, kept with the commit.
+    facets: Arc<SegmentFacets>,
     missing: Missing,
 }
 
@@ -393,7 +460,7 @@ impl SegmentCollector for SegmentCounter {
         let error = match (&self.global, any) {
             (None, true) => {
                 let columns = (ordinals.each_ref()).map(|o| o.as_ref().map(|o| o.column.clone()));
-                (self.labels.get_or_find(|| Labels::read(&columns))).err()
+                (self.facets.labels.get_or_find(|| Labels::read(&columns))).err()
             }
             _ => None,
         };
@@ -410,7 +477,7 @@ impl SegmentCollector for SegmentCounter {
         }
         SegmentCounts {
             global: self.global.map(|(values, _)| values),
-            labels: self.labels,
+            facets: self.facets,
             error,
             counted,
             date: (self.dates)

@@ -1,7 +1,7 @@
 //! What every search of one commit shares: the records of older thread
 //! versions that a search hides ([`crate::superseded`], read when the commit
 //! is opened: every search needs them), and, found the first time a search needs them and
-//! then kept, the first version holding each thread record, the facet labels
+//! then kept, the first version holding each thread record, the facet columns and labels
 //! of each segment, its echo columns and echo lookup keys (`key_index.rs`)
 //! and the commit's common echo keys ([`crate::common_keys`]). Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
@@ -22,7 +22,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
 use super::echo_columns::EchoColumns;
-use super::facets::{FacetCounter, SegmentLabels, SegmentRows};
+use super::facets::{CommitFacets, FacetCounter, SegmentRows};
 use super::lazy::Lazy;
 use super::DateBucket;
 use crate::common_keys::{self, CommonKeys};
@@ -45,9 +45,9 @@ pub(crate) struct CommitState {
     first_versions: Lazy<FxHashMap<u64, u32>>,
     /// The facet values of the commit, when the write run kept them.
     pub values: Option<Arc<CommitValues>>,
-    /// The facet labels of each segment, each read when a search first
-    /// counts that segment's facets (not needed with `values`).
-    pub labels: Arc<SegmentLabels>,
+    /// The facet columns and labels of each segment, each found when a
+    /// search first counts that segment's facets.
+    pub facets: Arc<CommitFacets>,
     /// The facet rows of each segment, each opened when a search first
     /// counts runs of matches there.
     pub rows: Arc<SegmentRows>,
@@ -66,18 +66,17 @@ pub(crate) struct CommitState {
 
 impl CommitState {
     /// Finds the state of `searcher`'s commit, whose index is in `dir`,
-    /// reusing the labels and lookup keys of the segments `known` already
+    /// reusing the facets and lookup keys of the segments `known` already
     /// read (segments never change; a commit only adds or merges them).
     /// Keys computed because a segment had no key file are not reused once
     /// the file is there (a write run writes it after its commit).
     fn find(searcher: &Searcher, dir: &Path, known: &Known) -> tantivy::Result<CommitState> {
-        let mut labels = SegmentLabels::new();
+        let mut facets = CommitFacets::new();
         let mut rows = SegmentRows::new();
         let (mut echoes, mut keys) = (HashMap::new(), HashMap::new());
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
-            let segment_labels = known.labels.get(&id).cloned().unwrap_or_default();
-            labels.insert(id, segment_labels);
+            facets.insert(id, known.facets.get(&id).cloned().unwrap_or_default());
             rows.insert(id, known.rows.get(&id).cloned().unwrap_or_default());
             echoes.insert(id, Lazy::default());
             let reused = (known.keys.get(&id))
@@ -91,7 +90,7 @@ impl CommitState {
             hidden: superseded::of_commit(dir, searcher)?,
             values: facet_values::of_commit(dir, searcher).map(Arc::new),
             first_versions: Lazy::default(),
-            labels: Arc::new(labels),
+            facets: Arc::new(facets),
             rows: Arc::new(rows),
             echoes,
             keys,
@@ -101,13 +100,13 @@ impl CommitState {
     }
 
     /// A facet counter for the searches of this commit: its facet values,
-    /// its segments' labels and facet rows. Keep only the `top` most
+    /// its segments' facet columns, labels and rows. Keep only the `top` most
     /// frequent sources, topics and authors (`None`: every value).
     pub(crate) fn facet_counter(&self, bucket: DateBucket, top: Option<usize>) -> FacetCounter {
         FacetCounter {
             bucket,
             values: self.values.clone(),
-            labels: Arc::clone(&self.labels),
+            segments: Arc::clone(&self.facets),
             rows: Arc::clone(&self.rows),
             dir: self.dir.clone(),
             top,
@@ -188,7 +187,7 @@ pub(crate) struct Warm {
 /// What the states of the commits in use found of their segments.
 #[derive(Default)]
 struct Known {
-    labels: SegmentLabels,
+    facets: CommitFacets,
     rows: SegmentRows,
     keys: HashMap<SegmentId, Arc<SegmentKeys>>,
 }
@@ -224,17 +223,17 @@ impl Warm {
         Ok(state)
     }
 
-    /// The labels and lookup keys found of every segment of every commit
+    /// The facets and lookup keys found of every segment of every commit
     /// in use.
     fn known(&self) -> Known {
         let states = self.states.read().unwrap_or_else(|e| e.into_inner());
         let mut known = Known::default();
         for state in states.values() {
-            for (id, labels) in state.labels.iter() {
+            for (id, facets) in state.facets.iter() {
                 known
-                    .labels
+                    .facets
                     .entry(*id)
-                    .or_insert_with(|| Arc::clone(labels));
+                    .or_insert_with(|| Arc::clone(facets));
             }
             // Rows found missing are looked for again: a write run writes
             // them after its commit.
