@@ -176,6 +176,11 @@ fn incremental(
         changes.insert(rel, Some(entry));
     }
     report.report.reverified = kept_files.len();
+    // Tracing is done: the last commit's segments it read, mapped, and the
+    // raw texts it held are let go before the commit and its merges, which
+    // map segments of their own.
+    drop(tracer);
+    drop(reader);
     if report.changed_anything {
         progress(Progress::Committing);
         // The last commit's entries of the files not read, and this run's.
