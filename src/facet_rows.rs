@@ -105,59 +105,62 @@ impl Shape {
 /// when some document has no key, which only an index built by hand could
 /// hold: then runs are not found by key, and every match starts a run of
 /// its own.
-pub(crate) fn run_keys(column: &BytesColumn) -> Option<Column<u64>> {
+fn run_keys(column: &BytesColumn) -> Option<Column<u64>> {
     let ords = column.ords().clone();
     matches!(ords.index, ColumnIndex::Full).then_some(ords)
 }
 
-/// The columns a segment's entries are made from, and its shape.
-struct Columns {
-    keys: Column<u64>,
-    source: Option<StrColumn>,
-    topic: Option<StrColumn>,
-    author: Option<StrColumn>,
-    date: Option<Column<DateTime>>,
-    shape: Shape,
+/// The columns a segment's entries are made from: opened here for the
+/// write run that makes the file and for the searches that read it, so
+/// that both find the same runs and the same [`Shape`].
+#[derive(Clone)]
+pub(crate) struct RowColumns {
+    pub source: Option<StrColumn>,
+    pub topic: Option<StrColumn>,
+    pub author: Option<StrColumn>,
+    pub date: Option<Column<DateTime>>,
+    /// The segment's runs, when they are found by key ([`run_keys`]).
+    pub runs: Option<Runs>,
 }
 
-impl Columns {
-    /// The columns of `segment`; `None` when it has no `facet_run` key for
-    /// every document (then runs are not found by key).
-    fn of(segment: &SegmentReader) -> tantivy::Result<Option<Columns>> {
+/// A segment's runs found by key: each document's key, and the shape its
+/// file must have.
+#[derive(Clone)]
+pub(crate) struct Runs {
+    pub keys: Column<u64>,
+    pub shape: Shape,
+}
+
+impl RowColumns {
+    /// The columns of `segment`.
+    pub(crate) fn open(segment: &SegmentReader) -> tantivy::Result<RowColumns> {
         let fast = segment.fast_fields();
-        let Some(runs) = fast.bytes(names::FACET_RUN)? else {
-            return Ok(None);
-        };
-        let Some(keys) = run_keys(&runs) else {
-            return Ok(None);
-        };
         let [source, topic, author] = [
             fast.str(names::SOURCE)?,
             fast.str(names::TOPIC)?,
             fast.str(names::AUTHOR_NAME)?,
         ];
         let date = fast.column_opt::<DateTime>(names::DATE)?;
-        let shape = Shape::of(
-            segment.max_doc(),
-            runs.num_terms(),
-            [&source, &topic, &author],
-            date.as_ref(),
-        );
-        Ok(Some(Columns {
-            keys,
+        let runs = fast.bytes(names::FACET_RUN)?.and_then(|runs| {
+            let keys = run_keys(&runs)?;
+            let columns = [&source, &topic, &author];
+            let shape = Shape::of(segment.max_doc(), runs.num_terms(), columns, date.as_ref());
+            Some(Runs { keys, shape })
+        });
+        Ok(RowColumns {
             source,
             topic,
             author,
             date,
-            shape,
-        }))
+            runs,
+        })
     }
 }
 
 /// The shape `segment`'s file must have; `None` when its runs are not
 /// found by key.
 pub(crate) fn shape(segment: &SegmentReader) -> tantivy::Result<Option<Shape>> {
-    Ok(Columns::of(segment)?.map(|c| c.shape))
+    Ok(RowColumns::open(segment)?.runs.map(|runs| runs.shape))
 }
 
 /// One segment's facet rows, mapped.
@@ -295,16 +298,16 @@ impl FacetRows {
     }
 }
 
-/// The file of a segment with `columns`.
-fn build(id: SegmentId, columns: &Columns) -> Vec<u8> {
-    let shape = columns.shape;
+/// The file of a segment with `columns`, whose runs are `runs`.
+fn build(id: SegmentId, columns: &RowColumns, runs: &Runs) -> Vec<u8> {
+    let shape = runs.shape;
     // The first document of each key.
     let mut first = vec![DocId::MAX; shape.keys as usize];
     let mut keys = Vec::new();
     let docs: Vec<DocId> = (0..shape.max_doc).collect();
     for block in docs.chunks(4096) {
         keys.resize(block.len(), 0);
-        columns.keys.values.get_vals(block, &mut keys);
+        runs.keys.values.get_vals(block, &mut keys);
         for (&doc, &key) in block.iter().zip(&keys) {
             let slot = &mut first[key as usize];
             *slot = (*slot).min(doc);
@@ -425,8 +428,9 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
                 return Ok(());
             };
             let own = SegmentReader::open(&index.segment(meta.clone()))?;
-            if let Some(columns) = Columns::of(&own)? {
-                segment_file::write(dir, &file_name(id), &build(id, &columns))?;
+            let columns = RowColumns::open(&own)?;
+            if let Some(runs) = &columns.runs {
+                segment_file::write(dir, &file_name(id), &build(id, &columns, runs))?;
             }
             Ok(())
         })?;
@@ -451,7 +455,8 @@ mod tests {
         for segment in searcher.segment_readers() {
             let rows = rows_of(dir.path(), segment).expect("the write run kept them");
             assert!(rows.intact());
-            let columns = Columns::of(segment).unwrap().unwrap();
+            let columns = RowColumns::open(segment).unwrap();
+            let runs = columns.runs.as_ref().unwrap();
             let ords = |column: &Option<StrColumn>, doc| -> Vec<u32> {
                 let column = column.as_ref().unwrap();
                 column
@@ -461,7 +466,7 @@ mod tests {
                     .collect()
             };
             for doc in 0..segment.max_doc() {
-                let key = columns.keys.first(doc).unwrap();
+                let key = runs.keys.first(doc).unwrap();
                 let row = rows.row(key).unwrap();
                 let source = ords(&columns.source, doc).first().copied();
                 let day = (columns.date.as_ref().unwrap().first(doc)).map(day_of);

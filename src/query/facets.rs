@@ -19,7 +19,7 @@ use tantivy::{DateTime, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::lazy::Lazy;
 use super::DateBucket;
-use crate::facet_rows::{run_keys, FacetRows, Row, Shape};
+use crate::facet_rows::{FacetRows, Row, RowColumns, Runs, Shape};
 use crate::facet_values::CommitValues;
 use crate::model::Date;
 use crate::schema::{day_of, names};
@@ -144,47 +144,18 @@ impl std::fmt::Debug for SegmentFacets {
     }
 }
 
-/// A segment's facet columns, and what the facet rows need of them.
-#[derive(Clone)]
+/// A segment's facet columns: those its facet rows are made from, and
+/// `kind`.
 struct Columns {
-    source: Option<StrColumn>,
-    topic: Option<StrColumn>,
+    row_columns: RowColumns,
     kind: Option<StrColumn>,
-    author: Option<StrColumn>,
-    date: Option<Column<DateTime>>,
-    /// Each document's `facet_run` key, when the segment's runs are found
-    /// by key ([`run_keys`]).
-    facet_run: Option<Column<u64>>,
-    /// What the segment's facet rows must agree with, when runs are found
-    /// by key.
-    shape: Option<Shape>,
 }
 
 impl Columns {
     fn open(reader: &SegmentReader) -> tantivy::Result<Columns> {
-        let fast = reader.fast_fields();
-        let [source, topic, kind, author] = [
-            fast.str(names::SOURCE)?,
-            fast.str(names::TOPIC)?,
-            fast.str(names::KIND)?,
-            fast.str(names::AUTHOR_NAME)?,
-        ];
-        let date = fast.column_opt::<DateTime>(names::DATE)?;
-        let runs = fast.bytes(names::FACET_RUN)?;
-        let keys = runs.as_ref().map_or(0, |r| r.num_terms());
-        let facet_run = runs.as_ref().and_then(run_keys);
-        let shape = (facet_run.as_ref()).map(|_| {
-            let columns = [&source, &topic, &author];
-            Shape::of(reader.max_doc(), keys, columns, date.as_ref())
-        });
         Ok(Columns {
-            source,
-            topic,
-            kind,
-            author,
-            date,
-            facet_run,
-            shape,
+            row_columns: RowColumns::open(reader)?,
+            kind: reader.fast_fields().str(names::KIND)?,
         })
     }
 }
@@ -223,20 +194,18 @@ impl Collector for FacetCounter {
         // Segments of another commit get columns and labels for this
         // search only.
         let facets = (self.segments.get(&reader.segment_id()).cloned()).unwrap_or_default();
-        let Columns {
+        let columns = facets.columns.get_or_find(|| Columns::open(reader))?;
+        let RowColumns {
             source,
             topic,
-            kind,
             author,
             date,
-            facet_run,
-            shape,
-        } = facets
-            .columns
-            .get_or_find(|| Columns::open(reader))?
-            .clone();
+            runs,
+        } = columns.row_columns.clone();
+        let kind = columns.kind.clone();
+        let facet_run = runs.as_ref().map(|runs| runs.keys.clone());
         // The rows serve a segment that finds its runs by key.
-        let rows = shape.map(|shape| {
+        let rows = runs.map(|Runs { shape, .. }| {
             let lazy = (self.rows.get(&reader.segment_id()).cloned()).unwrap_or_default();
             RowsToOpen {
                 lazy,
