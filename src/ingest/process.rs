@@ -136,7 +136,14 @@ pub(crate) fn raw_text_first(mut jobs: Vec<Job>) -> Ordered {
 pub(super) fn raw_text_order<'a>(
     files: impl IndexedParallelIterator<Item = &'a CorpusFile>,
 ) -> (Vec<u32>, Vec<usize>) {
-    let tiers: Vec<u8> = files.map(tier).collect();
+    let tiers: Vec<u8> = match rayon::ThreadPoolBuilder::new()
+        .num_threads(READS_AT_ONCE)
+        .thread_name(|i| format!("claimsearch-sort-{i}"))
+        .build()
+    {
+        Ok(readers) => readers.install(|| files.map(tier).collect()),
+        Err(_) => files.map(tier).collect(),
+    };
     let mut order: Vec<u32> = (0..tiers.len() as u32).collect();
     order.sort_by_key(|&i| tiers[i as usize]);
     let starts = (0..3)
@@ -198,6 +205,14 @@ impl Ordered {
         (self.starts.iter().zip(ends)).map(|(start, end)| &self.jobs[*start..end])
     }
 }
+
+/// Files [`tier`] reads at once. Each read of a file not in the page cache
+/// waits on the disk, not on a processor, and a disk answers many reads at
+/// once: read cold, 5,000 pages of the generated corpus took 0.83 s two at
+/// a time and 0.31 s sixteen at a time, and reading every file of
+/// 1,000,000 pages before the first was processed took about 130 s of a
+/// full build on 2 cores.
+const READS_AT_ONCE: usize = 16;
 
 /// 0 for a file that holds no quotes, 1 for a JSON Lines file, 2 for one
 /// that names a key quotes section or cannot be read (it will say why when
