@@ -51,6 +51,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Searcher, SegmentReader};
 
 use crate::error::Result;
+use crate::prefetch::prefetch;
 use crate::schema::{day_of, names};
 use crate::segment_file::{self, put_varint, varint};
 
@@ -379,20 +380,6 @@ fn header(id: SegmentId, shape: Shape, entry_bytes: u32) -> Vec<u8> {
 /// The checksum of the file's `bytes` after it.
 fn checksum(bytes: &[u8]) -> u64 {
     segment_file::checksum(0x726f_7773 ^ (bytes.len() as u64) << 16, bytes)
-}
-
-/// Asks the processor to bring the first byte of `bytes` into its cache,
-/// without waiting for it; a hint only.
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of every x86-64 processor, and a prefetch
-        // reads no memory the program can see: any address is allowed.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {

@@ -105,6 +105,7 @@ pub mod ingest;
 mod key_index;
 pub mod model;
 pub mod page;
+mod prefetch;
 pub mod provenance;
 pub mod query;
 pub mod render;
