@@ -423,6 +423,68 @@ mod tests {
             .collect()
     }
 
+    /// The cursor walks a term's postings as Tantivy's own do: the same
+    /// records and frequencies, advancing and seeking, over full blocks of
+    /// 128 and the shorter last one.
+    #[test]
+    fn the_cursor_walks_postings_as_tantivy_does() {
+        use tantivy::postings::Postings;
+        use tantivy::schema::{Schema, TEXT};
+
+        let mut builder = Schema::builder();
+        let body = builder.add_text_field("body", TEXT);
+        let index = tantivy::Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut next = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..1_000 {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            // The word 0 to 3 times.
+            let text = "word ".repeat((next % 4) as usize) + "other";
+            writer.add_document(tantivy::doc!(body => text)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let inverted = searcher.segment_reader(0).inverted_index(body).unwrap();
+        let term = Term::from_field_text(body, "word");
+        let open = || {
+            let option = IndexRecordOption::WithFreqs;
+            let theirs = inverted.read_postings(&term, option).unwrap().unwrap();
+            let block = inverted
+                .read_block_postings(&term, option)
+                .unwrap()
+                .unwrap();
+            (theirs, Cursor::new(block, None))
+        };
+
+        let (mut theirs, mut ours) = open();
+        assert!(theirs.doc_freq() as usize > 4 * BLOCK, "several blocks");
+        assert_eq!(ours.size_hint(), theirs.size_hint());
+        while theirs.doc() != TERMINATED {
+            assert_eq!(
+                (ours.doc(), ours.term_freq()),
+                (theirs.doc(), theirs.term_freq())
+            );
+            assert_eq!(ours.advance(), theirs.advance());
+        }
+        assert_eq!(ours.doc(), TERMINATED);
+
+        // Seeks forward by uneven steps, within a block and across blocks
+        // (a seek never goes back: its target is at least the current record).
+        let (mut theirs, mut ours) = open();
+        let mut target = 0;
+        while theirs.doc() != TERMINATED {
+            assert_eq!(ours.seek(target), theirs.seek(target), "seek to {target}");
+            if theirs.doc() != TERMINATED {
+                assert_eq!(ours.term_freq(), theirs.term_freq());
+            }
+            target = (target + 1 + target % 37).max(theirs.doc());
+        }
+        assert_eq!(ours.doc(), TERMINATED);
+    }
+
     #[test]
     fn text_and_title_rank_above_either_and_saturate_together() {
         let records = [
