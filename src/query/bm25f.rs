@@ -15,7 +15,7 @@ use tantivy::directory::OwnedBytes;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{BlockSegmentPostings, SegmentPostings};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field as SchemaField, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
 
 use crate::model::Kind;
@@ -163,14 +163,8 @@ impl WordWeight {
                 .inverted_index(field)?
                 .read_block_postings(&part.term, IndexRecordOption::WithFreqs)?;
             if let Some(postings) = postings {
-                let lengths = (reader
-                    .fieldnorms_readers()
-                    .get_inner_file()
-                    .open_read(field))
-                .and_then(|file| file.read_bytes().ok());
                 parts.push(FieldPostings {
-                    postings: Cursor::new(postings, lengths),
-                    lengths: reader.get_fieldnorms_reader(field)?,
+                    postings: Cursor::new(postings, field_lengths(reader, field)?),
                     norms: Arc::clone(&part.norms),
                     summary_norms: Arc::clone(&part.summary_norms),
                     kind_matters: part.norms != part.summary_norms,
@@ -181,6 +175,23 @@ impl WordWeight {
             .inverted_index(self.summaries.field())?
             .read_postings(&self.summaries, IndexRecordOption::Basic)?;
         Ok(WordScorer::new(parts, summaries, self.idf * boost))
+    }
+}
+
+/// The length codes of `field` in `reader`'s segment, one byte a record:
+/// what Tantivy's field-norm reader reads, as bytes a [`Cursor`] can also
+/// ask for ahead.
+fn field_lengths(reader: &SegmentReader, field: SchemaField) -> tantivy::Result<OwnedBytes> {
+    match reader
+        .fieldnorms_readers()
+        .get_inner_file()
+        .open_read(field)
+    {
+        Some(file) => Ok(file.read_bytes()?),
+        None => Err(TantivyError::SchemaError(format!(
+            "no field lengths for the field {:?}",
+            reader.schema().get_field_name(field)
+        ))),
     }
 }
 
@@ -202,7 +213,6 @@ impl Weight for WordWeight {
 
 struct FieldPostings {
     postings: Cursor,
-    lengths: FieldNormReader,
     norms: Arc<[Score; 256]>,
     summary_norms: Arc<[Score; 256]>,
     /// Whether this field weighs differently in summaries (only then is
@@ -211,14 +221,15 @@ struct FieldPostings {
 }
 
 impl FieldPostings {
-    /// The field's term frequency at `doc`, weighted and length-normalised.
-    fn weighted_tf(&self, doc: DocId, summary: bool) -> Score {
+    /// The field's term frequency at the current record, weighted and
+    /// length-normalised.
+    fn weighted_tf(&self, summary: bool) -> Score {
         let norms = if summary {
             &self.summary_norms
         } else {
             &self.norms
         };
-        self.postings.term_freq() as Score * norms[self.lengths.fieldnorm_id(doc) as usize]
+        self.postings.term_freq() as Score * norms[self.postings.length() as usize]
     }
 }
 
@@ -237,13 +248,12 @@ struct Cursor {
     block: BlockSegmentPostings,
     /// The current posting's place in `block`.
     at: usize,
-    /// The field's length codes, one byte a record, when the segment has
-    /// them (only asked for here; [`FieldPostings::lengths`] reads them).
-    lengths: Option<OwnedBytes>,
+    /// The field's length codes, one byte a record.
+    lengths: OwnedBytes,
 }
 
 impl Cursor {
-    fn new(block: BlockSegmentPostings, lengths: Option<OwnedBytes>) -> Cursor {
+    fn new(block: BlockSegmentPostings, lengths: OwnedBytes) -> Cursor {
         let cursor = Cursor {
             block,
             at: 0,
@@ -255,10 +265,10 @@ impl Cursor {
 
     /// Asks for the length of the record of the posting at `at` in the block.
     fn ask(&self, at: usize) {
-        let (Some(lengths), Some(&doc)) = (&self.lengths, self.block.docs().get(at)) else {
+        let Some(&doc) = self.block.docs().get(at) else {
             return;
         };
-        if let Some(length) = lengths.as_slice().get(doc as usize..) {
+        if let Some(length) = self.lengths.as_slice().get(doc as usize..) {
             prefetch(length);
         }
     }
@@ -269,6 +279,11 @@ impl Cursor {
 
     fn term_freq(&self) -> u32 {
         self.block.freq(self.at)
+    }
+
+    /// The length code of the current record.
+    fn length(&self) -> u8 {
+        self.lengths[self.doc() as usize]
     }
 
     fn size_hint(&self) -> u32 {
@@ -382,7 +397,7 @@ impl Scorer for WordScorer {
         let here = |p: &&FieldPostings| p.postings.doc() == doc;
         let summary = self.parts.iter().filter(here).any(|p| p.kind_matters) && self.is_summary();
         let tf: Score = (self.parts.iter().filter(here))
-            .map(|p| p.weighted_tf(doc, summary))
+            .map(|p| p.weighted_tf(summary))
             .sum();
         self.idf * tf * (K1 + 1.0) / (tf + K1)
     }
@@ -424,7 +439,7 @@ mod tests {
     }
 
     /// The cursor walks a term's postings as Tantivy's own do: the same
-    /// records and frequencies, advancing and seeking, over full blocks of
+    /// records, frequencies and field lengths, advancing and seeking, over full blocks of
     /// 128 and the shorter last one.
     #[test]
     fn the_cursor_walks_postings_as_tantivy_does() {
@@ -447,7 +462,9 @@ mod tests {
         }
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
-        let inverted = searcher.segment_reader(0).inverted_index(body).unwrap();
+        let segment = searcher.segment_reader(0);
+        let inverted = segment.inverted_index(body).unwrap();
+        let norms = segment.get_fieldnorms_reader(body).unwrap();
         let term = Term::from_field_text(body, "word");
         let open = || {
             let option = IndexRecordOption::WithFreqs;
@@ -456,7 +473,10 @@ mod tests {
                 .read_block_postings(&term, option)
                 .unwrap()
                 .unwrap();
-            (theirs, Cursor::new(block, None))
+            (
+                theirs,
+                Cursor::new(block, field_lengths(segment, body).unwrap()),
+            )
         };
 
         let (mut theirs, mut ours) = open();
@@ -467,6 +487,7 @@ mod tests {
                 (ours.doc(), ours.term_freq()),
                 (theirs.doc(), theirs.term_freq())
             );
+            assert_eq!(ours.length(), norms.fieldnorm_id(theirs.doc()));
             assert_eq!(ours.advance(), theirs.advance());
         }
         assert_eq!(ours.doc(), TERMINATED);
