@@ -173,31 +173,14 @@ pub(crate) struct FacetRows {
     entry_bytes: usize,
 }
 
-/// One key's facet values.
+/// One key's facet values, its term ordinals read (and checked) into a
+/// buffer of the caller's: each is decoded once.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Row<'a> {
     pub source: Option<u32>,
     pub day: Option<i64>,
-    pub topics: Ordinals<'a>,
-    pub authors: Ordinals<'a>,
-}
-
-/// Term ordinals of an entry, as varints (checked when the row was read).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Ordinals<'a> {
-    bytes: &'a [u8],
-    len: usize,
-}
-
-impl<'a> Ordinals<'a> {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub(crate) fn iter(self) -> impl Iterator<Item = u32> + 'a {
-        let mut bytes = self.bytes;
-        (0..self.len).map_while(move |_| number(&mut bytes))
-    }
+    pub topics: &'a [u32],
+    pub authors: &'a [u32],
 }
 
 /// A varint of at most 32 bits from the front of `bytes`.
@@ -205,16 +188,15 @@ fn number(bytes: &mut &[u8]) -> Option<u32> {
     u32::try_from(varint(bytes)?).ok()
 }
 
-/// A list of term ordinals from the front of `rest` (its length, then its
-/// ordinals), if each is one of the column's `terms`.
-fn ordinals<'a>(rest: &mut &'a [u8], terms: u32) -> Option<Ordinals<'a>> {
+/// Reads a list of term ordinals from the front of `rest` (its length,
+/// then its ordinals) onto `values`, if each is one of the column's `terms`;
+/// returns how many.
+fn ordinals(rest: &mut &[u8], terms: u32, values: &mut Vec<u32>) -> Option<usize> {
     let len = number(rest)? as usize;
-    let from: &'a [u8] = rest;
     for _ in 0..len {
-        (number(rest)? < terms).then_some(())?;
+        values.push(number(rest).filter(|&ordinal| ordinal < terms)?);
     }
-    let bytes = &from[..from.len() - rest.len()];
-    Some(Ordinals { bytes, len })
+    Some(len)
 }
 
 impl FacetRows {
@@ -244,7 +226,7 @@ impl FacetRows {
     /// reads: what a write run checks before it keeps a file.
     fn intact(&self) -> bool {
         checksum(&self.file[16..]) == u64_at(&self.file, 8)
-            && (0..u64::from(self.shape.keys)).all(|key| self.row(key).is_some())
+            && (0..u64::from(self.shape.keys)).all(|key| self.row(key, &mut Vec::new()).is_some())
     }
 
     /// Asks the processor for the memory of key `key`'s row, so that a
@@ -273,10 +255,10 @@ impl FacetRows {
         }
     }
 
-    /// The facet values of key `key` (a place in the `facet_run` column);
-    /// `None` when the file's entry for it is not one the segment can have
-    /// (a damaged file).
-    pub(crate) fn row(&self, key: u64) -> Option<Row<'_>> {
+    /// The facet values of key `key` (a place in the `facet_run` column),
+    /// their term ordinals read into `values`; `None` when the file's entry
+    /// for it is not one the segment can have (a damaged file).
+    pub(crate) fn row<'v>(&self, key: u64, values: &'v mut Vec<u32>) -> Option<Row<'v>> {
         let keys = self.shape.keys as usize;
         let key = usize::try_from(key).ok().filter(|&k| k < keys)?;
         let entries = &self.file[HEADER + 4 * (keys + 1)..];
@@ -284,18 +266,19 @@ impl FacetRows {
         let end = u32_at(&self.file, HEADER + 4 * (key + 1)) as usize;
         let mut rest = entries.get(start..end.min(self.entry_bytes))?;
         let (source, day) = (number(&mut rest)?, number(&mut rest)?);
-        let topics = ordinals(&mut rest, self.shape.topics)?;
-        let authors = ordinals(&mut rest, self.shape.authors)?;
+        values.clear();
+        let topics = ordinals(&mut rest, self.shape.topics, values)?;
+        ordinals(&mut rest, self.shape.authors, values)?;
         let (first, last) = self.shape.days;
-        let row = Row {
+        let day = day.checked_sub(1).map(|d| first + i64::from(d));
+        let ok = rest.is_empty() && source <= self.shape.sources && day.is_none_or(|d| d <= last);
+        let (topics, authors) = values.split_at(topics);
+        ok.then_some(Row {
             source: source.checked_sub(1),
-            day: day.checked_sub(1).map(|d| first + i64::from(d)),
+            day,
             topics,
             authors,
-        };
-        let ok =
-            rest.is_empty() && source <= self.shape.sources && row.day.is_none_or(|d| d <= last);
-        ok.then_some(row)
+        })
     }
 }
 
@@ -454,19 +437,14 @@ mod tests {
             };
             for doc in 0..segment.max_doc() {
                 let key = runs.keys.first(doc).unwrap();
-                let row = rows.row(key).unwrap();
+                let mut values = Vec::new();
+                let row = rows.row(key, &mut values).unwrap();
                 let source = ords(&columns.source, doc).first().copied();
                 let day = (columns.date.as_ref().unwrap().first(doc)).map(day_of);
                 assert_eq!(row.source, source, "doc {doc}");
                 assert_eq!(row.day, day, "doc {doc}");
-                assert_eq!(
-                    row.topics.iter().collect::<Vec<_>>(),
-                    ords(&columns.topic, doc)
-                );
-                assert_eq!(
-                    row.authors.iter().collect::<Vec<_>>(),
-                    ords(&columns.author, doc)
-                );
+                assert_eq!(row.topics, ords(&columns.topic, doc));
+                assert_eq!(row.authors, ords(&columns.author, doc));
                 let values = [source.is_some(), day.is_some(), !row.topics.is_empty()];
                 for (n, has) in values.into_iter().enumerate() {
                     checked[n] += usize::from(has);
@@ -507,7 +485,8 @@ mod tests {
         };
         let keys = rows.shape.keys as usize;
         let entries = HEADER + 4 * (keys + 1);
-        let first = (0..keys as u64).find(|&k| rows.row(k).unwrap().source.is_some());
+        let first =
+            (0..keys as u64).find(|&k| rows.row(k, &mut Vec::new()).unwrap().source.is_some());
         let key = first.expect("a record with a source") as usize;
         let start = entries + u32_at(&bytes, HEADER + 4 * key) as usize;
         let mut damaged = bytes.clone();
@@ -515,7 +494,7 @@ mod tests {
         damaged[start..start + 4].copy_from_slice(&[0xff; 4]);
         std::fs::write(&path, &damaged).unwrap();
         let rows = rows_of(dir.path(), segment).unwrap();
-        assert!(rows.row(key as u64).is_none());
+        assert!(rows.row(key as u64, &mut Vec::new()).is_none());
         assert!(!rows.intact());
         // A write run writes it again, and removes the files of segments gone.
         let stray = dir.path().join(file_name(SegmentId::generate_random()));

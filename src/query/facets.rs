@@ -235,6 +235,7 @@ impl Collector for FacetCounter {
             facet_run,
             head_keys: Vec::with_capacity(2 * BLOCK),
             rows,
+            row_values: Vec::new(),
             source: Ordinals::open(source),
             topic: Ordinals::open(topic),
             kind: Ordinals::open(kind),
@@ -396,6 +397,8 @@ pub(crate) struct SegmentCounter {
     head_keys: Vec<u64>,
     /// The segment's facet rows, when its runs are found by key.
     rows: Option<RowsToOpen>,
+    /// The term ordinals of the row being counted.
+    row_values: Vec<u32>,
     source: Option<Ordinals>,
     topic: Option<Ordinals>,
     kind: Option<Ordinals>,
@@ -523,6 +526,7 @@ impl SegmentCounter {
                 // Runs whose entry does not read (a damaged file) are
                 // counted from the columns.
                 let (mut docs_left, mut counts_left) = (Vec::new(), Vec::new());
+                let mut values = std::mem::take(&mut self.row_values);
                 // The rows are fetched ahead of use: where each starts
                 // `AHEAD` runs ahead, the row itself half as far.
                 const AHEAD: usize = 16;
@@ -539,7 +543,7 @@ impl SegmentCounter {
                     if let Some(&ahead) = keys.get(i + AHEAD / 2) {
                         rows.prefetch(ahead, false);
                     }
-                    match rows.row(key) {
+                    match rows.row(key, &mut values) {
                         Some(row) => self.count_row(&row, weight),
                         None => {
                             docs_left.push(doc);
@@ -547,6 +551,7 @@ impl SegmentCounter {
                         }
                     }
                 }
+                self.row_values = values;
                 if !docs_left.is_empty() {
                     self.count_columns(&docs_left, &counts_left);
                 }
@@ -575,7 +580,7 @@ impl SegmentCounter {
         ] {
             match ordinals {
                 Some(ordinals) if !values.is_empty() => {
-                    values.iter().for_each(|v| ordinals.add(v, weight));
+                    values.iter().for_each(|&v| ordinals.add(v, weight));
                 }
                 _ => *missing += weight,
             }
