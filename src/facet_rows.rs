@@ -225,8 +225,9 @@ impl FacetRows {
     /// Whether the whole file is intact (its checksum) and every entry
     /// reads: what a write run checks before it keeps a file.
     fn intact(&self) -> bool {
+        let mut values = Vec::new();
         checksum(&self.file[16..]) == u64_at(&self.file, 8)
-            && (0..u64::from(self.shape.keys)).all(|key| self.row(key, &mut Vec::new()).is_some())
+            && (0..u64::from(self.shape.keys)).all(|key| self.row(key, &mut values).is_some())
     }
 
     /// Asks the processor for the memory of key `key`'s row, so that a
@@ -437,8 +438,8 @@ mod tests {
             };
             for doc in 0..segment.max_doc() {
                 let key = runs.keys.first(doc).unwrap();
-                let mut values = Vec::new();
-                let row = rows.row(key, &mut values).unwrap();
+                let mut ordinals = Vec::new();
+                let row = rows.row(key, &mut ordinals).unwrap();
                 let source = ords(&columns.source, doc).first().copied();
                 let day = (columns.date.as_ref().unwrap().first(doc)).map(day_of);
                 assert_eq!(row.source, source, "doc {doc}");
