@@ -4,16 +4,17 @@
 //! lock errors live here, so neither side has to import the other.
 
 use std::io::{BufWriter, ErrorKind, Write};
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
-    AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, TerminatingWrite,
-    WatchCallback, WatchHandle, WritePtr,
+    AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes,
+    TerminatingWrite, WatchCallback, WatchHandle, WritePtr,
 };
-use tantivy::TantivyError;
+use tantivy::{HasLen, TantivyError};
 
 use crate::error::{Error, Result};
 use crate::schema;
@@ -30,10 +31,29 @@ pub fn exists(dir: &Path) -> bool {
 /// when there is none and [`Error::IndexVersion`] when another version of
 /// claimsearch built it.
 pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
+    open_committed(dir, false)
+}
+
+/// Opens the index in `dir` for a write run's lookups in its last commit
+/// (a `reindex` tracing quotes): like [`open_for_reading`], but the stored
+/// records and the postings are read by a read call each time they are
+/// asked for, not through a mapping. Such lookups land all over a large
+/// index, and what a mapping has touched stays in the run's memory to its
+/// end: at 1,000,000 pages about 60 MiB of the peak of a `reindex`
+/// (BENCHMARKS.md). A search keeps the mapping, which costs nothing once
+/// its pages are touched.
+pub(crate) fn open_for_lookups(dir: &Path) -> Result<tantivy::Index> {
+    open_committed(dir, true)
+}
+
+/// [`open_for_reading`], with lookups read in parts when `read_scattered`.
+fn open_committed(dir: &Path, read_scattered: bool) -> Result<tantivy::Index> {
     if !exists(dir) {
         return Err(Error::IndexMissing(dir.to_path_buf()));
     }
-    let index = tantivy::Index::open(Folder::open(dir, Side::Reading)?)?;
+    let mut folder = Folder::open(dir, Side::Reading)?;
+    folder.read_scattered = read_scattered;
+    let index = tantivy::Index::open(folder)?;
     if index.schema() != schema::build() {
         return Err(Error::IndexVersion(dir.to_path_buf()));
     }
@@ -161,18 +181,41 @@ enum Side {
 #[derive(Clone, Debug)]
 struct Folder {
     files: MmapDirectory,
+    dir: PathBuf,
     side: Side,
+    /// Whether stored records and postings are read by read calls
+    /// ([`open_for_lookups`]).
+    read_scattered: bool,
 }
 
 impl Folder {
     fn open(dir: &Path, side: Side) -> Result<Folder> {
         let files = MmapDirectory::open(dir).map_err(TantivyError::from)?;
-        Ok(Folder { files, side })
+        Ok(Folder {
+            files,
+            dir: dir.to_path_buf(),
+            side,
+            read_scattered: false,
+        })
     }
+}
+
+/// The files whose parts a lookup reads one at a time: stored records
+/// (a block for each record) and postings (a term's list).
+#[cfg(unix)]
+fn read_in_parts(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("store" | "idx")
+    )
 }
 
 impl Directory for Folder {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        #[cfg(unix)]
+        if self.read_scattered && read_in_parts(path) {
+            return Ok(Arc::new(ReadFile::open(&self.dir.join(path))?));
+        }
         self.files.get_file_handle(path)
     }
 
@@ -221,6 +264,51 @@ impl Directory for Folder {
 
     fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
         self.files.watch(callback)
+    }
+}
+
+/// A file read by a read call for each part asked for: the part is copied
+/// into memory of its own, given back when Tantivy drops it, and nothing of
+/// the file stays mapped. (Unix only: elsewhere lookups map the file.)
+#[cfg(unix)]
+#[derive(Debug)]
+struct ReadFile {
+    file: std::fs::File,
+    path: PathBuf,
+    len: usize,
+}
+
+#[cfg(unix)]
+impl ReadFile {
+    fn open(path: &Path) -> Result<ReadFile, OpenReadError> {
+        let io_error = |e: std::io::Error| match e.kind() {
+            ErrorKind::NotFound => OpenReadError::FileDoesNotExist(path.to_path_buf()),
+            _ => OpenReadError::wrap_io_error(e, path.to_path_buf()),
+        };
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        let len = file.metadata().map_err(io_error)?.len() as usize;
+        Ok(ReadFile {
+            file,
+            path: path.to_path_buf(),
+            len,
+        })
+    }
+}
+
+#[cfg(unix)]
+impl HasLen for ReadFile {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(unix)]
+impl FileHandle for ReadFile {
+    fn read_bytes(&self, range: Range<usize>) -> std::io::Result<OwnedBytes> {
+        let mut bytes = vec![0; range.len()];
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut bytes, range.start as u64)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display())))?;
+        Ok(OwnedBytes::new(bytes))
     }
 }
 
@@ -296,6 +384,76 @@ mod tests {
 
     const SIZES: [usize; 6] = [1, 7, 70_000, 3, 200_000, 5];
     const FLUSHED_AT: usize = 70_008;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_read_in_parts_gives_each_part_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = pattern(70_000);
+        std::fs::write(dir.path().join("a.store"), &bytes).unwrap();
+        let file = ReadFile::open(&dir.path().join("a.store")).unwrap();
+        assert_eq!(file.len(), bytes.len());
+        for range in [0..0, 0..1, 5..4_096, 65_530..70_000] {
+            let part = file.read_bytes(range.clone()).unwrap();
+            assert_eq!(part.as_slice(), &bytes[range]);
+        }
+        let past_the_end = file.read_bytes(69_999..70_001).unwrap_err();
+        assert_eq!(past_the_end.kind(), ErrorKind::UnexpectedEof);
+        assert!(matches!(
+            ReadFile::open(&dir.path().join("gone.store")),
+            Err(OpenReadError::FileDoesNotExist(_))
+        ));
+    }
+
+    #[test]
+    fn an_index_opened_for_lookups_reads_what_a_mapped_one_does() {
+        let (dir, mapped) = crate::testing::default_corpus();
+        let lookups = open_for_lookups(dir.path()).unwrap();
+        let read = lookups.reader().unwrap().searcher();
+        let schema = mapped.schema();
+        let path = schema.get_field(crate::schema::names::PATH).unwrap();
+        let fields = crate::schema::Fields::new(schema).unwrap();
+        let mut records = 0;
+        for (ordinal, segment) in mapped.segment_readers().iter().enumerate() {
+            for doc in 0..segment.max_doc() {
+                let address = tantivy::DocAddress::new(ordinal as u32, doc);
+                let a: tantivy::TantivyDocument = mapped.doc(address).unwrap();
+                let b: tantivy::TantivyDocument = read.doc(address).unwrap();
+                assert_eq!(
+                    crate::schema::stored_record(&fields, &a).unwrap(),
+                    crate::schema::stored_record(&fields, &b).unwrap()
+                );
+                records += 1;
+            }
+            // Every path's postings, read both ways.
+            let terms = segment.inverted_index(path).unwrap();
+            let other = read
+                .segment_reader(ordinal as u32)
+                .inverted_index(path)
+                .unwrap();
+            let mut stream = terms.terms().stream().unwrap();
+            while stream.advance() {
+                let info = stream.value();
+                let docs = |index: &tantivy::InvertedIndexReader| {
+                    let mut postings = index
+                        .read_postings_from_terminfo(
+                            info,
+                            tantivy::schema::IndexRecordOption::Basic,
+                        )
+                        .unwrap();
+                    let mut docs = Vec::new();
+                    let mut doc = tantivy::DocSet::doc(&postings);
+                    while doc != tantivy::TERMINATED {
+                        docs.push(doc);
+                        doc = tantivy::DocSet::advance(&mut postings);
+                    }
+                    docs
+                };
+                assert_eq!(docs(&terms), docs(&other));
+            }
+        }
+        assert!(records > 100, "{records} records");
+    }
 
     #[test]
     fn a_file_written_in_pieces_holds_every_byte_in_order() {

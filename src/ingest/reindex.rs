@@ -116,7 +116,10 @@ fn incremental(
     // removes. Its records are read at random, one or a few at a time: a
     // cache of 100 decompressed blocks a segment (Tantivy's default) grew to
     // 130 MiB of a 530 MiB peak after a raw page was added at 100,000 pages.
-    let reader = (index.reader_builder())
+    // Opened apart from the writer's index, so that its stored records and
+    // postings are read, not mapped (`storage::open_for_lookups`).
+    let lookups = storage::open_for_lookups(index_dir)?;
+    let reader = (lookups.reader_builder())
         .reload_policy(ReloadPolicy::Manual)
         .doc_store_cache_num_blocks(COMMITTED_CACHE_BLOCKS)
         .try_into()?;
@@ -181,6 +184,7 @@ fn incremental(
     // map segments of their own.
     drop(tracer);
     drop(reader);
+    drop(lookups);
     if report.changed_anything {
         progress(Progress::Committing);
         // The last commit's entries of the files not read, and this run's.
