@@ -171,13 +171,15 @@ enum Side {
     Writing,
 }
 
-/// The index folder as Tantivy sees it: its memory-mapped folder, with two
-/// changes. Files are written [`PIECE`] bytes at a time. And on a read-only
+/// The index folder as Tantivy sees it: its memory-mapped folder, with three
+/// changes. Files are written [`PIECE`] bytes at a time. On a read-only
 /// file system, the lock a reader takes while it opens a commit (so that a
 /// writer does not delete files under it) cannot be created and is not
 /// needed, since no writer can run there: without this an index on a
 /// read-only mount could not be searched at all. A writer's lock is still
-/// refused there, with the file system's own error.
+/// refused there, with the file system's own error. And a folder opened
+/// for lookups ([`open_for_lookups`]) reads stored records and postings by
+/// read calls.
 #[derive(Clone, Debug)]
 struct Folder {
     files: MmapDirectory,
