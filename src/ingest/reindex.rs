@@ -21,7 +21,7 @@ use super::trace::{self, Tracer};
 use super::walk::{mtime_nanos, walk_in_order, Walked};
 use super::{
     check_corpus, commit, explain, open_writer, rebuild, recent_mtime, settle, unescaped,
-    CorpusFile, FileWarning, Progress, Skipped,
+    CorpusFile, FileWarning, Progress, Skipped, UPDATE_HEAP_BYTES, WRITER_HEAP_BYTES,
 };
 use crate::error::Result;
 use crate::schema::Fields;
@@ -80,11 +80,21 @@ fn incremental(
 ) -> Result<ReindexReport> {
     let started = Instant::now();
     let corpus = check_corpus(corpus)?;
-    let (index, mut writer) = open_writer(index_dir, wait)?;
+    // The writer's budget is chosen before its lock is taken, from the last
+    // commit as it is then: a guess, right unless another process writes
+    // meanwhile, which costs time or memory, never a wrong index. Whether to
+    // update or rebuild is decided again below, under the lock.
+    let heap = |index: &tantivy::Index| {
+        if updatable(index, index_dir) {
+            UPDATE_HEAP_BYTES
+        } else {
+            WRITER_HEAP_BYTES
+        }
+    };
+    let (index, mut writer) = open_writer(index_dir, wait, heap)?;
     let fields = Fields::new(&index.schema())?;
     let payload = Payload::load(&index);
-    let same_analyzers = payload.analyzer == crate::analyzer::ANALYZER_VERSION;
-    let committed = (storage::exists(index_dir) && same_analyzers)
+    let committed = updatable(&index, index_dir)
         .then(|| Committed::find(index_dir, payload.manifest.as_deref()))
         .flatten();
     let Some(old) = committed else {
@@ -195,6 +205,16 @@ fn incremental(
     }
     report.report.seconds = started.elapsed().as_secs_f64();
     Ok(report.report)
+}
+
+/// Whether the last commit of `index` (in `index_dir`) can be updated
+/// rather than built again: it exists, was written by the same analyzers
+/// and names its manifest (which must also be found whole).
+fn updatable(index: &tantivy::Index, index_dir: &Path) -> bool {
+    let payload = Payload::load(index);
+    storage::exists(index_dir)
+        && payload.analyzer == crate::analyzer::ANALYZER_VERSION
+        && payload.manifest.is_some()
 }
 
 /// The comparison of the corpus with the manifest, made by walking both in
