@@ -183,10 +183,13 @@ enum Side {
 #[derive(Clone, Debug)]
 struct Folder {
     files: MmapDirectory,
+    /// Read only where lookups are read in parts (Unix).
+    #[cfg_attr(not(unix), allow(dead_code))]
     dir: PathBuf,
     side: Side,
     /// Whether stored records and postings are read by read calls
-    /// ([`open_for_lookups`]).
+    /// ([`open_for_lookups`]); Unix only, elsewhere they are mapped.
+    #[cfg_attr(not(unix), allow(dead_code))]
     read_scattered: bool,
 }
 
