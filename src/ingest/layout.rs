@@ -102,7 +102,8 @@ pub(crate) fn settle(writer: &mut IndexWriter<TantivyDocument>, after: Merges) -
 /// Returns to the system the heap memory the run freed. The allocator keeps
 /// it for later use otherwise, and a merge's mapped inputs would come on
 /// top of it: at 100,000 pages the peak rose from 266 to 450 MiB. A full
-/// build also calls it once its job list is on disk (`super::rebuild`).
+/// build also calls it once its job list is on disk (`super::rebuild`), and
+/// every write run after each batch of pages (`super::process::run_each`).
 pub(super) fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only releases free memory of the allocator's
