@@ -234,6 +234,10 @@ fn rebuild(
         },
     )?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    // Tracing is done: its index of the raw texts' shingles (about 35 MiB
+    // at 1,000,000 pages) is let go before the commit and its merges, which
+    // held it to the end of the run otherwise, at their peak.
+    drop(tracer);
     progress(Progress::Committing);
     let (hash, pages) = spill.finish(index_dir, rewritten)?;
     commit(writer, index_dir, pages, hash)?;
