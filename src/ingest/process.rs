@@ -292,7 +292,7 @@ pub(crate) fn run_each(
         // What the batch freed goes back to the system before the next one
         // allocates. Freed memory in the middle of a heap stays resident
         // otherwise, and the next batch's allocations land all over it: at
-        // 1,000,000 pages the main heap held 50 MiB resident, 7 MB of it in
+        // 1,000,000 pages the main heap held 53-62 MiB resident, 7 MB of it in
         // use, at the build's peak (BENCHMARKS.md).
         super::layout::give_back_freed_memory();
         Ok(())
