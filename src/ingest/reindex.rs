@@ -85,7 +85,7 @@ fn incremental(
     // meanwhile, which costs time or memory, never a wrong index. Whether to
     // update or rebuild is decided again below, under the lock.
     let heap = |index: &tantivy::Index| {
-        if updatable(index, index_dir) {
+        if updatable(&Payload::load(index), index_dir) {
             UPDATE_HEAP_BYTES
         } else {
             WRITER_HEAP_BYTES
@@ -94,7 +94,7 @@ fn incremental(
     let (index, mut writer) = open_writer(index_dir, wait, heap)?;
     let fields = Fields::new(&index.schema())?;
     let payload = Payload::load(&index);
-    let committed = updatable(&index, index_dir)
+    let committed = updatable(&payload, index_dir)
         .then(|| Committed::find(index_dir, payload.manifest.as_deref()))
         .flatten();
     let Some(old) = committed else {
@@ -207,11 +207,10 @@ fn incremental(
     Ok(report.report)
 }
 
-/// Whether the last commit of `index` (in `index_dir`) can be updated
-/// rather than built again: it exists, was written by the same analyzers
-/// and names its manifest (which must also be found whole).
-fn updatable(index: &tantivy::Index, index_dir: &Path) -> bool {
-    let payload = Payload::load(index);
+/// Whether the last commit in `index_dir`, whose payload is `payload`, can
+/// be updated rather than built again: it exists, was written by the same
+/// analyzers and names its manifest (which must also be found whole).
+fn updatable(payload: &Payload, index_dir: &Path) -> bool {
     storage::exists(index_dir)
         && payload.analyzer == crate::analyzer::ANALYZER_VERSION
         && payload.manifest.is_some()
