@@ -31,17 +31,18 @@ pub struct FoundIn {
 /// Many raw texts, indexed by their shingles.
 ///
 /// The index has a slot for each value of a shingle hash's top
-/// 20 bits (`SLOT_BITS`), and keeps, slot after slot, the texts holding a
+/// 16 bits (`SLOT_BITS`), and keeps, slot after slot, the texts holding a
 /// shingle of that slot, in the order they were added, as the steps from
-/// one text's number to the next (`push_step`: 2 bytes a shingle, but for
-/// the rare step of 65,535 texts or more). A lookup reads one slot: a few
-/// texts, some holding another shingle of the slot, so a quote is compared
-/// only with the texts found in the slots of every one of its shingles.
-/// Texts are added in batches and [`RawCorpus::seal`] moves each batch in,
-/// in place. (Pairs of a 32-bit hash and a text took four times the memory:
-/// 124 MiB for the 20,000 raw pages of 1,000,000 generated pages, and each
-/// text's number whole, 62 MiB; a directory that grew with them could not be
-/// refined without the hashes.)
+/// one text's number to the next (`push_step`: one byte a shingle, but for
+/// the rare step of 255 texts or more). A lookup reads one slot: a few
+/// hundred texts, most holding another shingle of the slot, so a quote is
+/// compared only with the texts found in the slots of every one of its
+/// shingles. Texts are added in batches and [`RawCorpus::seal`] moves each
+/// batch in, in place. (Pairs of a 32-bit hash and a text took six times
+/// the memory: 124 MiB for the 20,000 raw pages of 1,000,000 generated
+/// pages, and each text's number whole, 62 MiB; 16-bit steps in 2^20 slots,
+/// 31 MiB and a 4 MiB directory; a directory that grew with them could not
+/// be refined without the hashes.)
 ///
 /// The texts themselves are needed only to compare a quote with the few
 /// texts that hold all its shingles, so where they are kept is the caller's
@@ -52,7 +53,7 @@ pub struct RawCorpus<T = Vec<Haystack>> {
     places: Vec<FoundIn>,
     texts: T,
     /// The texts of each slot, slot after slot, as steps (`push_step`).
-    by_slot: Vec<u16>,
+    by_slot: Vec<u8>,
     /// (slot, text) of the texts added since the last seal.
     unsealed: Vec<(u32, u32)>,
     /// Where each slot's steps start in `by_slot` (one more entry at the
@@ -60,40 +61,46 @@ pub struct RawCorpus<T = Vec<Haystack>> {
     directory: Vec<u32>,
 }
 
-/// Bits of a shingle hash that choose its slot: 2^20 slots (4 MiB), about
-/// fifteen shingles a slot for the raw pages of 1,000,000 generated pages.
-const SLOT_BITS: u32 = 20;
+/// Bits of a shingle hash that choose its slot: 2^16 slots (a 256 KiB
+/// directory), about 240 shingles a slot for the raw pages of 1,000,000
+/// generated pages. Fewer bits make a slot's steps shorter (one byte holds
+/// most) but its list longer: with 2^16 slots a text of 780 shingles is in
+/// one slot of 84, so a quote of two shingles or more has in practice no
+/// other candidate than the texts holding it.
+const SLOT_BITS: u32 = 16;
 
 /// The slot of a shingle.
 fn slot(shingle: u64) -> u32 {
     (shingle >> (64 - SLOT_BITS)) as u32
 }
 
-/// The unit that says a step is written whole in the next two units.
-const WIDE: u16 = u16::MAX;
+/// The unit that says a step is written whole in the next four units.
+const WIDE: u8 = u8::MAX;
 
 /// Writes the step from a slot's last text number to its next (from 0 for
 /// its first): one unit, or for a step of [`WIDE`] or more, `WIDE` and the
-/// step in two units, high half first. With 780 shingles a text, as in the
-/// generated raw pages, a slot gets a text about every 1,300, whatever the
-/// number of texts: a step almost always fits in one unit.
-fn push_step(units: &mut Vec<u16>, step: u32) {
+/// step in four units, low byte first. With 780 shingles a text, as in the
+/// generated raw pages, a slot gets a text about every 84, whatever the
+/// number of texts: a step fits in one unit 19 times in 20.
+fn push_step(units: &mut Vec<u8>, step: u32) {
     if step < u32::from(WIDE) {
-        units.push(step as u16);
+        units.push(step as u8);
     } else {
-        units.extend([WIDE, (step >> 16) as u16, step as u16]);
+        units.push(WIDE);
+        units.extend(step.to_le_bytes());
     }
 }
 
 /// The text numbers that a slot's steps spell, in order.
-fn texts_of(units: &[u16]) -> impl Iterator<Item = u32> + '_ {
+fn texts_of(units: &[u8]) -> impl Iterator<Item = u32> + '_ {
     let mut at = 0;
     let mut text = 0u32;
     std::iter::from_fn(move || {
         let step = match *units.get(at)? {
             WIDE => {
-                at += 3;
-                (u32::from(units[at - 2]) << 16) | u32::from(units[at - 1])
+                let whole = units[at + 1..at + 5].try_into().expect("four units");
+                at += 5;
+                u32::from_le_bytes(whole)
             }
             unit => {
                 at += 1;
@@ -223,7 +230,7 @@ impl<T: Texts> RawCorpus<T> {
         new.dedup();
         // The new texts of a slot are numbered after its old ones: their
         // steps go after the old steps, from its last old text on.
-        let steps_of = |old: &[u16], group: &[(u32, u32)], steps: &mut Vec<u16>| {
+        let steps_of = |old: &[u8], group: &[(u32, u32)], steps: &mut Vec<u8>| {
             steps.clear();
             let mut last = texts_of(old).last().unwrap_or(0);
             for &(_, text) in group {
@@ -265,12 +272,12 @@ impl<T: Texts> RawCorpus<T> {
 
     /// The steps of the texts in the slot of `shingle` (sealed texts only):
     /// those holding it among others, each once, in the order added.
-    fn holding(&self, shingle: u64) -> &[u16] {
+    fn holding(&self, shingle: u64) -> &[u8] {
         self.holding_slot(slot(shingle) as usize)
     }
 
     /// The steps of slot `at` ([`RawCorpus::holding`]).
-    fn holding_slot(&self, at: usize) -> &[u16] {
+    fn holding_slot(&self, at: usize) -> &[u8] {
         if self.directory.is_empty() {
             return &[];
         }
@@ -451,10 +458,10 @@ mod tests {
         assert!(held > 10);
     }
 
-    /// Steps of 65,535 texts or more are written whole and read back.
+    /// Steps of 255 texts or more are written whole and read back.
     #[test]
     fn a_slots_steps_spell_its_texts_back_whatever_their_gaps() {
-        let texts = [0, 1, 5, 65_534, 65_535 + 65_534, 200_000, 200_001, u32::MAX];
+        let texts = [0, 1, 5, 254, 254 + 255, 200_000, 200_001, u32::MAX];
         let mut units = Vec::new();
         let mut last = 0;
         for text in texts {
@@ -462,7 +469,7 @@ mod tests {
             last = text;
         }
         assert_eq!(texts_of(&units).collect::<Vec<_>>(), texts);
-        assert_eq!(units.len(), texts.len() + 2 * 3);
+        assert_eq!(units.len(), texts.len() + 3 * 4);
     }
 
     /// A text added 70,000 texts after another in the same slots is found
