@@ -496,41 +496,41 @@ fn map(path: &Path, id: SegmentId, max_doc: DocId) -> Option<(Mmap, Layout)> {
     (map.len() == len).then_some((map, layout))
 }
 
-/// Writes the key file of every segment of `searcher` (the commit of the
-/// index in `dir`) that has no usable one, segments in parallel, and
-/// removes the key files of segments no longer in the index and those a
-/// run left half-written. Returns the keys of each segment, in order.
+/// Writes the key file of every segment of the commit of `index` (the
+/// index in `dir`) that has no usable one, segments in parallel.
+///
+/// Each segment's words are read through a reader of its own, closed once
+/// its file is written: read through one reader, every segment's words
+/// column stayed mapped to the end of the run (about 700 MB at 1,000,000
+/// pages). A full build calls this before it opens a reader of the whole
+/// commit for its last steps, so that nothing else is mapped meanwhile
+/// (`ingest::settle`).
+pub(crate) fn write_missing(dir: &Path, index: &tantivy::Index) -> Result<()> {
+    let metas = index.searchable_segment_metas()?;
+    (metas.par_iter())
+        .filter(|meta| map(&dir.join(file_name(meta.id())), meta.id(), meta.max_doc()).is_none())
+        .try_for_each(|meta| -> Result<()> {
+            let own = SegmentReader::open(&index.segment(meta.clone()))?;
+            let bytes = build(
+                meta.id(),
+                meta.max_doc(),
+                &own.fast_fields().u64(names::CLAIM_WORDS)?,
+            );
+            drop(own);
+            segment_file::write(dir, &file_name(meta.id()), &bytes)
+        })
+}
+
+/// The keys of every segment of `searcher` (the commit of the index in
+/// `dir`), in order, after writing the key files missing
+/// ([`write_missing`]); removes the key files of segments no longer in the
+/// index and those a run left half-written.
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKeys>>> {
+    write_missing(dir, searcher.index())?;
     let segments = searcher.segment_readers();
-    let mut keys = (segments.iter())
-        .map(|segment| SegmentKeys::open(dir, segment))
+    let keys = (segments.iter())
+        .map(|segment| SegmentKeys::open(dir, segment).map(Arc::new))
         .collect::<tantivy::Result<Vec<_>>>()?;
-    let missing: Vec<usize> = (0..keys.len())
-        .filter(|&i| keys[i].file.is_none())
-        .collect();
-    if !missing.is_empty() {
-        // Each segment's words are read through a reader of its own, closed
-        // once its file is written: read through `searcher`, every
-        // segment's words column would stay mapped to the end of the run
-        // (about 700 MB at 1,000,000 pages, all of it in the peak memory).
-        let index = tantivy::Index::open_in_dir(dir)?;
-        let metas = index.searchable_segment_metas()?;
-        (missing.par_iter()).try_for_each(|&i| -> Result<()> {
-            let (segment, id, max_doc) = (&segments[i], keys[i].id, keys[i].max_doc);
-            let bytes = match metas.iter().find(|meta| meta.id() == id) {
-                Some(meta) => {
-                    let own = SegmentReader::open(&index.segment(meta.clone()))?;
-                    build(id, max_doc, &own.fast_fields().u64(names::CLAIM_WORDS)?)
-                }
-                None => build(id, max_doc, &segment.fast_fields().u64(names::CLAIM_WORDS)?),
-            };
-            segment_file::write(dir, &file_name(id), &bytes)
-        })?;
-        for i in missing {
-            keys[i] = SegmentKeys::open(dir, &segments[i])?;
-        }
-    }
-    let keys: Vec<Arc<SegmentKeys>> = keys.into_iter().map(Arc::new).collect();
     let live: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
     segment_file::remove_others(dir, PREFIX, SUFFIX, &live)?;
     Ok(keys)
