@@ -347,8 +347,9 @@ impl NextFile {
 /// held to the end.
 ///
 /// Files are done in the order of their jobs, which is the walk's (sorted)
-/// order within each part of the corpus (raw text first, see
-/// `process::raw_text_first`), so the records form a few sorted runs.
+/// order within each part of the corpus and within each of the first
+/// part's blocks (raw text first, see `process::raw_text_first`), so the
+/// records form a few dozen sorted runs at most.
 /// At the end they are merged, with the entries of pages processed a second
 /// time, into `manifest.next` in path order, as [`Manifest::write_next`]
 /// writes it: the same file, so the same hash, as a manifest built in

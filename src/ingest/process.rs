@@ -100,8 +100,9 @@ impl Batcher {
 
 /// `jobs` in the order an ingest takes them: first the files that hold no
 /// quotes (raw pages, thread pages), then JSON Lines files (their items may
-/// hold raw text and quotes), then the pages with key quotes; each part in
-/// its order, starting a batch of its own. A quote is checked against every
+/// hold raw text and quotes), then the pages with key quotes; each part
+/// starting a batch of its own, the first in blocks spread over it
+/// ([`by_tier`]), the others in their order. A quote is checked against every
 /// raw text read before its batch, so with this order the quotes of a corpus
 /// are checked once, as they are written; a quote whose raw text is read
 /// later (a JSON Lines item quoting the text of an item in the same batch)
@@ -131,8 +132,7 @@ pub(crate) fn raw_text_first(mut jobs: Vec<Job>) -> Ordered {
 }
 
 /// The order of [`raw_text_first`] for `files`: which of them (by index)
-/// goes `k`th, by tier and then as given, and where each of the three parts
-/// starts.
+/// goes `k`th, and where each of the three parts starts ([`by_tier`]).
 pub(super) fn raw_text_order<'a>(
     files: impl IndexedParallelIterator<Item = &'a CorpusFile>,
 ) -> (Vec<u32>, Vec<usize>) {
@@ -144,8 +144,45 @@ pub(super) fn raw_text_order<'a>(
         Ok(readers) => readers.install(|| files.map(tier).collect()),
         Err(_) => files.map(tier).collect(),
     };
+    by_tier(&tiers)
+}
+
+/// The first part is taken in at most this many blocks, ...
+const FIRST_PART_BLOCKS: usize = 32;
+/// ... of at least this many files.
+const FIRST_PART_BLOCK: usize = 2048;
+
+/// Files by tier (`tiers[i]` is file `i`'s): which goes `k`th, and where
+/// each of the three parts starts. The files of parts 1 and 2 keep their
+/// order. Those of part 0 are cut into blocks of consecutive files, at most
+/// [`FIRST_PART_BLOCKS`], each kept in order, and the blocks spread over
+/// the part: block `b` goes where the bits of `b` read backwards put it
+/// (van der Corput's sequence: 0, 16, 8, 24, 4, … of 32), so that any run
+/// of consecutive blocks is met evenly through the part.
+///
+/// Raw pages are part 0, and a folder of them is walked in a row: at
+/// 1,000,000 pages, 20,000 raw texts, a quarter of the part, were all the
+/// first segments of the index held. Their shingles (nearly every one a
+/// term of its own) made those segments' term tables the largest of
+/// the run, and the index writer's two threads sorted them for writing at
+/// the same time: the peak of the whole build, about 40 MiB above the other
+/// segments' (BENCHMARKS.md). Blocks keep the manifest's sorted runs few
+/// (`manifest::Spill`).
+fn by_tier(tiers: &[u8]) -> (Vec<u32>, Vec<usize>) {
+    let first = tiers.iter().filter(|&&t| t == 0).count();
+    let block = FIRST_PART_BLOCK.max(first.div_ceil(FIRST_PART_BLOCKS));
+    let mut seen = 0;
+    let places: Vec<u32> = (tiers.iter())
+        .map(|&tier| {
+            if tier != 0 {
+                return 0;
+            }
+            seen += 1;
+            (((seen - 1) / block) as u32).reverse_bits()
+        })
+        .collect();
     let mut order: Vec<u32> = (0..tiers.len() as u32).collect();
-    order.sort_by_key(|&i| tiers[i as usize]);
+    order.sort_by_key(|&i| (tiers[i as usize], places[i as usize], i));
     let starts = (0..3)
         .map(|part| tiers.iter().filter(|t| **t < part).count())
         .collect();
@@ -555,5 +592,43 @@ mod tests {
         assert_eq!(ordered.starts, [0, 1, 2]);
         let parts: Vec<usize> = ordered.parts().map(<[Job]>::len).collect();
         assert_eq!(parts, [1, 1, 3]);
+    }
+
+    /// The first part comes in blocks of consecutive files spread over it:
+    /// a run of raw pages walked in a row (here the first quarter of the
+    /// part, as a folder of raw text sorts before the thread pages) is met
+    /// evenly through the part, not all at its start; the other parts keep
+    /// their order; the part's sorted runs stay few.
+    #[test]
+    fn the_first_part_comes_in_blocks_spread_over_it() {
+        // 80,000 files of part 0, the first 20,000 raw pages, then 10,000
+        // of part 2 and 10,000 of part 1, mixed.
+        let mut tiers = vec![0u8; 80_000];
+        tiers.extend((0..20_000).map(|i| if i % 2 == 0 { 2 } else { 1 }));
+        let (order, starts) = by_tier(&tiers);
+        assert_eq!(starts, [0, 80_000, 90_000]);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..100_000).collect::<Vec<u32>>(), "each file once");
+        let first = &order[..80_000];
+        assert!(first.iter().all(|&i| tiers[i as usize] == 0));
+        // Each eighth of the part holds its share of the raw pages (2,500),
+        // give or take a fifth; as walked, the first two eighths held them
+        // all.
+        for (n, eighth) in first.chunks(10_000).enumerate() {
+            let raw = eighth.iter().filter(|&&i| i < 20_000).count();
+            assert!((2_000..=3_000).contains(&raw), "eighth {n}: {raw}");
+        }
+        // The part in blocks, each in order: few places where the order
+        // goes down.
+        let runs = 1 + first.windows(2).filter(|w| w[1] < w[0]).count();
+        assert!(runs <= FIRST_PART_BLOCKS, "{runs} runs");
+        let rest: Vec<u32> = order[80_000..].to_vec();
+        let tiers = &tiers;
+        let part = |t: u8| (80_000..100_000u32).filter(move |&i| tiers[i as usize] == t);
+        assert_eq!(rest, part(1).chain(part(2)).collect::<Vec<_>>());
+        // Below one block, the part is as walked.
+        let (small, _) = by_tier(&[0; 100]);
+        assert_eq!(small, (0..100).collect::<Vec<u32>>());
     }
 }
