@@ -169,8 +169,10 @@ const FIRST_PART_BLOCK: usize = 2048;
 /// segments' (BENCHMARKS.md). Blocks keep the manifest's sorted runs few
 /// (`manifest::Spill`).
 fn by_tier(tiers: &[u8]) -> (Vec<u32>, Vec<usize>) {
-    let first = tiers.iter().filter(|&&t| t == 0).count();
-    let block = FIRST_PART_BLOCK.max(first.div_ceil(FIRST_PART_BLOCKS));
+    let starts: Vec<usize> = (0..3)
+        .map(|part| tiers.iter().filter(|t| **t < part).count())
+        .collect();
+    let block = FIRST_PART_BLOCK.max(starts[1].div_ceil(FIRST_PART_BLOCKS));
     let mut seen = 0;
     let places: Vec<u32> = (tiers.iter())
         .map(|&tier| {
@@ -183,9 +185,6 @@ fn by_tier(tiers: &[u8]) -> (Vec<u32>, Vec<usize>) {
         .collect();
     let mut order: Vec<u32> = (0..tiers.len() as u32).collect();
     order.sort_by_key(|&i| (tiers[i as usize], places[i as usize], i));
-    let starts = (0..3)
-        .map(|part| tiers.iter().filter(|t| **t < part).count())
-        .collect();
     (order, starts)
 }
 
