@@ -1,7 +1,7 @@
 //! Warm-query latency of claimsearch, measured in process (see `scripts/bench`).
 //!
 //! ```text
-//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS [collapse]
+//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached]
 //! ```
 //!
 //! Opens the index once, runs every query of `QUERIES_FILE` (one a line, in
@@ -12,6 +12,9 @@
 //! "median_ms"}`, where the overall `median_ms` is the median of the
 //! per-query medians (milliseconds, 3 decimals). With `collapse`, each
 //! search asks for one hit per claim group, as `query --collapse` does.
+//! Asked again, a search of the same commit takes its total and facets from
+//! the counts the first ask kept (`Index::keep_counts`); with `uncached`,
+//! nothing is kept, so every search counts, as the first ask of a query does.
 
 use std::time::Instant;
 
@@ -20,13 +23,19 @@ use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (index, queries, rounds, collapse) = match args.as_slice() {
-        [index, queries, rounds] => (index, queries, rounds, false),
-        [index, queries, rounds, flag] if flag == "collapse" => (index, queries, rounds, true),
-        _ => return Err("usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS [collapse]".into()),
+    let usage = "usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached]";
+    let [index, queries, rounds, flags @ ..] = args.as_slice() else {
+        return Err(usage.into());
     };
+    if flags.iter().any(|f| f != "collapse" && f != "uncached") {
+        return Err(usage.into());
+    }
+    let collapse = flags.iter().any(|f| f == "collapse");
     let rounds: usize = rounds.parse()?;
     let index = Index::open(index)?;
+    if flags.iter().any(|f| f == "uncached") {
+        index.keep_counts(0);
+    }
     let requests: Vec<SearchRequest> = std::fs::read_to_string(queries)?
         .lines()
         .map(str::trim)

@@ -86,6 +86,16 @@ impl Index {
         &self.dir
     }
 
+    /// Keeps at most `bytes` (about) of the counts of each commit's recent
+    /// searches, 8 MiB unless told; 0 keeps none. A search's `total` and
+    /// facets are counted over every match the first time the commit is
+    /// asked for them; asked again (another page, the same query and
+    /// filters from another client), the search only ranks. The counts are
+    /// exact either way: a commit never changes.
+    pub fn keep_counts(&self, bytes: usize) {
+        self.reader.keep_counts(bytes);
+    }
+
     /// Runs a search; see [`SearchRequest`] for what can be asked.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         self.reader.search(request)

@@ -9,6 +9,7 @@
 
 mod bm25f;
 mod collapse;
+mod counted;
 mod echo_columns;
 mod echoes;
 mod facets;
@@ -43,6 +44,7 @@ use crate::model::{Kind, Record};
 use crate::schema::{self, Fields};
 pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
+use counted::Counted;
 pub(crate) use facets::Counts;
 use shown::Shown;
 use typo::Corrections;
@@ -192,6 +194,12 @@ impl Reader {
         self.reader.searcher()
     }
 
+    /// Keeps at most `bytes` of each commit's recent searches' counts (0:
+    /// none); see [`counted`].
+    pub(crate) fn keep_counts(&self, bytes: usize) {
+        (self.warm.counts_budget).store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Makes the next search see the latest commit now.
     pub(crate) fn reload(&self) -> Result<()> {
         Ok(self.reader.reload()?)
@@ -240,11 +248,12 @@ impl Reader {
         let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
-        let run = |query: &dyn Query| -> Result<Found> {
+        let run = |query: &dyn Query, tier: &str| -> Result<Found> {
             if request.collapse {
                 collapse::matches(&searcher, query, request, &state, hidden.clone())
             } else {
-                matches(&searcher, query, request, &state, hidden.clone())
+                let key = counted::key(request, tier);
+                matches(&searcher, query, request, &state, hidden.clone(), key)
             }
         };
         // Whether the query is relaxed depends on the query and the filters
@@ -252,7 +261,7 @@ impl Reader {
         // has the same matches, total and facets.
         let strict = match &built.every_word {
             Some(every_word) => {
-                let found = run(&**every_word)?;
+                let found = run(&**every_word, "every word")?;
                 (found.total >= RELAX_BELOW).then_some(found)
             }
             None => None,
@@ -260,7 +269,7 @@ impl Reader {
         let relaxed = built.every_word.is_some() && strict.is_none();
         let found = match strict {
             Some(found) => found,
-            None => run(&*built.ranked)?,
+            None => run(&*built.ranked, "ranked")?,
         };
 
         let mut generator = SnippetGenerator::create(&searcher, &*built.ranked, self.fields.text)?;
@@ -326,40 +335,67 @@ struct Found {
 
 /// One pass over the matches of `query`, hiding older thread versions
 /// unless `hidden` is `None`. `*` (every record) lists the newest first.
+/// The total and facets are counted the first time the commit is asked
+/// for `key` (see [`counted`]); after that the pass only ranks.
 fn matches(
     searcher: &Searcher,
     query: &dyn Query,
     request: &SearchRequest,
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
+    key: String,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-    let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
-    if request.lists_everything() {
-        let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
-        let collector = Shown {
-            inner: (newest, counter, Count),
-            hidden,
-        };
-        let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-        let top = top.into_iter().map(|(_, address)| (0.0, address)).collect();
-        return Ok(Found {
-            top,
-            total,
-            counts,
-            groups: None,
-            groups_exact: None,
-        });
-    }
-    let collector = Shown {
-        inner: (top.order_by_score(), counter, Count),
-        hidden,
+    let kept = state.counted.get(&key);
+    let counting = kept.is_none();
+    let (top, counted) = match (request.lists_everything(), kept) {
+        (true, Some(kept)) => {
+            let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
+            let collector = Shown {
+                inner: newest,
+                hidden,
+            };
+            let top = searcher.search(query, &collector).map_err(unanswerable)?;
+            (top.into_iter().map(|(_, a)| (0.0, a)).collect(), kept)
+        }
+        (true, None) => {
+            let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
+            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
+            let collector = Shown {
+                inner: (newest, counter, Count),
+                hidden,
+            };
+            let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+            let top = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+            (top, Arc::new(Counted { total, counts }))
+        }
+        (false, Some(kept)) => {
+            let collector = Shown {
+                inner: top.order_by_score(),
+                hidden,
+            };
+            (
+                searcher.search(query, &collector).map_err(unanswerable)?,
+                kept,
+            )
+        }
+        (false, None) => {
+            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
+            let collector = Shown {
+                inner: (top.order_by_score(), counter, Count),
+                hidden,
+            };
+            let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+            (top, Arc::new(Counted { total, counts }))
+        }
     };
-    let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+    if counting {
+        state.counted.put(key, Arc::clone(&counted));
+    }
     Ok(Found {
         top,
-        total,
-        counts,
+        total: counted.total,
+        counts: counted.counts.clone(),
         groups: None,
         groups_exact: None,
     })

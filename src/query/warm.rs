@@ -3,7 +3,8 @@
 //! is opened: every search needs them), and, found the first time a search needs them and
 //! then kept, the first version holding each thread record, the facet columns and labels
 //! of each segment, its echo columns and echo lookup keys (`key_index.rs`)
-//! and the commit's common echo keys ([`crate::common_keys`]). Tantivy's reader calls [`Warm`] as
+//! and the commit's common echo keys ([`crate::common_keys`]); and the counts of its recent
+//! searches ([`super::counted`]). Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
 //! commits are no longer in use.
 //!
@@ -14,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, RwLock};
 
 use rustc_hash::FxHashMap;
@@ -21,6 +23,7 @@ use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
+use super::counted::{self, CountCache};
 use super::echo_columns::EchoColumns;
 use super::facets::{CommitFacets, FacetCounter, SegmentRows};
 use super::lazy::Lazy;
@@ -62,6 +65,8 @@ pub(crate) struct CommitState {
     /// The lookup keys too common to find echoes by, read when a search
     /// first looks for echoes.
     common_keys: Lazy<Arc<CommonKeys>>,
+    /// The counts of this commit's recent searches.
+    pub counted: CountCache,
 }
 
 impl CommitState {
@@ -70,7 +75,12 @@ impl CommitState {
     /// read (segments never change; a commit only adds or merges them).
     /// Keys computed because a segment had no key file are not reused once
     /// the file is there (a write run writes it after its commit).
-    fn find(searcher: &Searcher, dir: &Path, known: &Known) -> tantivy::Result<CommitState> {
+    fn find(
+        searcher: &Searcher,
+        dir: &Path,
+        known: &Known,
+        counts_budget: &Arc<AtomicUsize>,
+    ) -> tantivy::Result<CommitState> {
         let mut facets = CommitFacets::new();
         let mut rows = SegmentRows::new();
         let (mut echoes, mut keys) = (HashMap::new(), HashMap::new());
@@ -96,6 +106,7 @@ impl CommitState {
             keys,
             dir: dir.to_path_buf(),
             common_keys: Lazy::default(),
+            counted: CountCache::new(Arc::clone(counts_budget)),
         })
     }
 
@@ -182,6 +193,8 @@ pub(crate) struct Warm {
     /// The index folder.
     dir: PathBuf,
     states: RwLock<HashMap<u64, Arc<CommitState>>>,
+    /// Bytes each commit may keep of its searches' counts.
+    pub counts_budget: Arc<AtomicUsize>,
 }
 
 /// What the states of the commits in use found of their segments.
@@ -198,6 +211,7 @@ impl Warm {
         Warm {
             dir: dir.to_path_buf(),
             states: RwLock::default(),
+            counts_budget: Arc::new(AtomicUsize::new(counted::BUDGET)),
         }
     }
 
@@ -216,7 +230,12 @@ impl Warm {
 
     fn insert(&self, searcher: &Searcher) -> tantivy::Result<Arc<CommitState>> {
         let known = self.known();
-        let state = Arc::new(CommitState::find(searcher, &self.dir, &known)?);
+        let state = Arc::new(CommitState::find(
+            searcher,
+            &self.dir,
+            &known,
+            &self.counts_budget,
+        )?);
         let generation = searcher.generation().generation_id();
         let mut states = self.states.write().unwrap_or_else(|e| e.into_inner());
         states.insert(generation, Arc::clone(&state));

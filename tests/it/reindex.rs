@@ -500,3 +500,73 @@ fn a_write_error_fails_the_run_and_keeps_the_last_commit() {
     assert_eq!(counts(&reindex(&fx)), (0, 1, 0, 4));
     assert_converged(&fx);
 }
+
+/// A reader keeps the counts of its commit's searches (`Index::keep_counts`):
+/// another page of a search, or the same search asked again, counts the
+/// same matches and ranks as a search that counts afresh; after a commit,
+/// the counts are the new commit's.
+#[test]
+fn kept_counts_hold_for_their_commit_only() {
+    use claimsearch::model::Kind;
+    use claimsearch::{Index, SearchRequest};
+    let fx = base();
+    fx.ok(&["index"]);
+    let kept = Index::open(fx.index()).unwrap();
+    let fresh = Index::open(fx.index()).unwrap();
+    fresh.keep_counts(0);
+    let ids = |hits: &[claimsearch::query::Hit]| {
+        hits.iter()
+            .map(|h| h.record.id.clone())
+            .collect::<Vec<String>>()
+    };
+
+    let first = SearchRequest {
+        limit: 2,
+        ..SearchRequest::new("plateaus")
+    };
+    let page1 = kept.search(&first).unwrap();
+    let page2 = kept
+        .search(&SearchRequest {
+            offset: 2,
+            ..first.clone()
+        })
+        .unwrap();
+    let again = kept.search(&first).unwrap();
+    let whole = fresh
+        .search(&SearchRequest {
+            limit: 4,
+            ..first.clone()
+        })
+        .unwrap();
+    assert_eq!(page1.total, 5);
+    for other in [&page2, &again, &whole] {
+        assert_eq!((other.total, &other.facets), (page1.total, &page1.facets));
+    }
+    assert_eq!(again, page1);
+    let shown = [ids(&page1.hits), ids(&page2.hits)].concat();
+    assert_eq!(shown, ids(&whole.hits));
+
+    // A filter is another search, counted apart.
+    let quotes = SearchRequest {
+        kinds: vec![Kind::Quote],
+        ..first.clone()
+    };
+    assert_eq!(kept.search(&quotes).unwrap().total, 0);
+
+    fx.write(
+        "items/p9.txt",
+        item("Page 9", "Claim number 9 about plateaus."),
+    );
+    fx.ok(&["reindex", "--quiet"]);
+    kept.reload().unwrap();
+    let after = kept.search(&first).unwrap();
+    assert_eq!(after.total, 6);
+    assert_eq!(after.facets.topic[0].count, 6);
+    assert_eq!(after.facets, fresh_search(&fx, &first).facets);
+}
+
+/// `request` searched by a reader that opens the index now.
+fn fresh_search(fx: &Fixture, request: &claimsearch::SearchRequest) -> claimsearch::SearchResponse {
+    let index = claimsearch::Index::open(fx.index()).unwrap();
+    index.search(request).unwrap()
+}

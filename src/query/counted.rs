@@ -1,0 +1,195 @@
+//! The counts of a commit's recent searches: `total` and every facet, kept
+//! with the commit so that asking again (the next page, the same query from
+//! another reader of a server, the browser page going back) only ranks.
+//!
+//! A commit never changes, so neither do the counts of a search of it: they
+//! stay exact. This is the shard request cache of Elasticsearch and
+//! OpenSearch (which keeps `hits.total` and aggregations per shard until the
+//! next refresh) at the scale of one commit; a new commit starts empty.
+//! Counting is most of what a broad query costs at a million pages
+//! (BENCHMARKS.md, "Counts kept with the commit").
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::facets::Counts;
+use super::SearchRequest;
+
+/// At most this many bytes of counts are kept per commit unless the index
+/// is told otherwise (about: labels' lengths and a fixed cost per value),
+/// the least recently used dropped first.
+pub(crate) const BUDGET: usize = 8 << 20;
+/// What a kept entry costs besides its labels.
+const ENTRY_BYTES: usize = 256;
+const VALUE_BYTES: usize = 48;
+
+/// What a search counted: its matches and their facets.
+#[derive(Debug)]
+pub(crate) struct Counted {
+    pub total: usize,
+    pub counts: Counts,
+}
+
+impl Counted {
+    fn bytes(&self) -> usize {
+        let c = &self.counts;
+        let maps = [&c.source, &c.topic, &c.kind, &c.author, &c.date];
+        let labels: usize = (maps.iter())
+            .flat_map(|map| map.keys())
+            .map(|label| label.len() + VALUE_BYTES)
+            .sum();
+        ENTRY_BYTES + labels
+    }
+}
+
+/// What decides a search's counts: everything in the request but the page
+/// and how hits are shown, and which of its queries ran (`tier`: the one
+/// needing every word, or the relaxed one).
+pub(crate) fn key(request: &SearchRequest, tier: &str) -> String {
+    let counted = SearchRequest {
+        limit: 0,
+        offset: 0,
+        collapse: false,
+        ..request.clone()
+    };
+    // A request is plain data: it always serializes.
+    let request = serde_json::to_string(&counted).unwrap_or_default();
+    format!("{tier}\n{request}")
+}
+
+/// The counted searches of one commit, least recently used dropped first.
+#[derive(Debug, Default)]
+pub(crate) struct CountCache {
+    inner: Mutex<Entries>,
+    /// Bytes the cache may hold, shared by the caches of every commit of
+    /// one reader (0: keep nothing).
+    budget: Arc<AtomicUsize>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    by_key: HashMap<String, (Arc<Counted>, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl CountCache {
+    /// An empty cache holding at most `budget` bytes.
+    pub(crate) fn new(budget: Arc<AtomicUsize>) -> CountCache {
+        CountCache {
+            inner: Mutex::default(),
+            budget,
+        }
+    }
+
+    /// The counts kept for `key`, if any.
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Counted>> {
+        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        entries.tick += 1;
+        let tick = entries.tick;
+        let (counted, used) = entries.by_key.get_mut(key)?;
+        *used = tick;
+        Some(Arc::clone(counted))
+    }
+
+    /// Keeps `counted` for `key`, dropping the least recently used entries
+    /// beyond the budget.
+    pub(crate) fn put(&self, key: String, counted: Arc<Counted>) {
+        let budget = self.budget.load(Ordering::Relaxed);
+        let bytes = counted.bytes() + key.len();
+        if bytes > budget {
+            return;
+        }
+        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        entries.tick += 1;
+        let tick = entries.tick;
+        if let Some((old, _)) = entries.by_key.insert(key.clone(), (counted, tick)) {
+            entries.bytes -= old.bytes() + key.len();
+        }
+        entries.bytes += bytes;
+        while entries.bytes > budget {
+            let Some(oldest) = (entries.by_key.iter())
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone())
+            else {
+                break;
+            };
+            if let Some((gone, _)) = entries.by_key.remove(&oldest) {
+                entries.bytes -= gone.bytes() + oldest.len();
+            }
+        }
+    }
+
+    /// How many searches' counts are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        entries.by_key.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(labels: usize) -> Arc<Counted> {
+        let mut counts = Counts::default();
+        for i in 0..labels {
+            counts.topic.insert(format!("topic-{i:06}"), 1);
+        }
+        Arc::new(Counted {
+            total: labels,
+            counts,
+        })
+    }
+
+    #[test]
+    fn the_page_and_the_display_do_not_change_the_key_but_a_filter_does() {
+        let first = SearchRequest::new("uniform convergence");
+        let second = SearchRequest {
+            offset: 10,
+            limit: 20,
+            collapse: true,
+            ..first.clone()
+        };
+        assert_eq!(key(&first, "every"), key(&second, "every"));
+        assert_ne!(key(&first, "every"), key(&first, "some"));
+        let filtered = SearchRequest {
+            sources: vec!["arxiv".into()],
+            ..first.clone()
+        };
+        assert_ne!(key(&first, "every"), key(&filtered, "every"));
+        let versions = SearchRequest {
+            all_versions: true,
+            ..first.clone()
+        };
+        assert_ne!(key(&first, "every"), key(&versions, "every"));
+    }
+
+    #[test]
+    fn the_least_recently_used_counts_go_first_past_the_budget() {
+        let cache = CountCache::new(Arc::new(AtomicUsize::new(BUDGET)));
+        let big = BUDGET / 4 / (VALUE_BYTES + 12);
+        for name in ["a", "b", "c"] {
+            cache.put(name.into(), counted(big));
+        }
+        // "a" is used again, so "b" is the least recently used.
+        assert_eq!(cache.get("a").map(|c| c.total), Some(big));
+        cache.put("d".into(), counted(big));
+        cache.put("e".into(), counted(big));
+        assert!(cache.get("b").is_none());
+        assert!(cache.get("a").is_some());
+        assert!(cache.get("e").is_some());
+        assert!(cache.len() <= 4);
+        let entries = cache.inner.lock().unwrap();
+        assert!(entries.bytes <= BUDGET);
+    }
+
+    #[test]
+    fn a_budget_of_nothing_keeps_nothing() {
+        let cache = CountCache::new(Arc::new(AtomicUsize::new(0)));
+        cache.put("a".into(), counted(1));
+        assert!(cache.get("a").is_none());
+    }
+}
