@@ -46,7 +46,7 @@ pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 use counted::Counted;
 pub(crate) use facets::Counts;
-use shown::Shown;
+use shown::{Best, Shown};
 use typo::Corrections;
 use warm::{CommitState, Warm};
 
@@ -336,7 +336,8 @@ struct Found {
 /// One pass over the matches of `query`, hiding older thread versions
 /// unless `hidden` is `None`. `*` (every record) lists the newest first.
 /// The total and facets are counted the first time the commit is asked
-/// for `key` (see [`counted`]); after that the pass only ranks.
+/// for `key` (see [`counted`]); after that the pass only ranks, passing
+/// over what cannot make the page.
 fn matches(
     searcher: &Searcher,
     query: &dyn Query,
@@ -346,6 +347,11 @@ fn matches(
     key: String,
 ) -> Result<Found> {
     let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
+    let page = Best {
+        offset: request.offset,
+        limit: request.limit,
+        hidden: None,
+    };
     let kept = state.counted.get(&key);
     let counting = kept.is_none();
     let (top, counted) = match (request.lists_everything(), kept) {
@@ -370,19 +376,13 @@ fn matches(
             (top, Arc::new(Counted { total, counts }))
         }
         (false, Some(kept)) => {
-            let collector = Shown {
-                inner: top.order_by_score(),
-                hidden,
-            };
-            (
-                searcher.search(query, &collector).map_err(unanswerable)?,
-                kept,
-            )
+            let best = Best { hidden, ..page };
+            (searcher.search(query, &best).map_err(unanswerable)?, kept)
         }
         (false, None) => {
             let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
             let collector = Shown {
-                inner: (top.order_by_score(), counter, Count),
+                inner: (page, counter, Count),
                 hidden,
             };
             let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;

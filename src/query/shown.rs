@@ -1,10 +1,14 @@
 //! Which matches a search shows: every record but those of older versions
-//! of a thread (found once per commit, see [`super::warm`]).
+//! of a thread (found once per commit, see [`super::warm`]), and the best
+//! of them for a page.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::Weight;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::warm::CommitState;
 use crate::superseded::DocBits;
@@ -63,3 +67,151 @@ impl<S: SegmentCollector> SegmentCollector for ShownSegment<S> {
         self.inner.harvest()
     }
 }
+
+/// The page `offset..offset + limit` of the shown matches, best score first
+/// (ties to the earlier document, as Tantivy's `TopDocs`). Run alone, not in
+/// a tuple of collectors, it lets the query pass over the matches that
+/// cannot make the page (Tantivy's `Weight::for_each_pruning`: a term's
+/// blocks whose best score is below the page's last), which is what a
+/// search does when its counts were kept ([`super::counted`]).
+pub(crate) struct Best {
+    pub offset: usize,
+    pub limit: usize,
+    /// Older thread versions to pass over when run alone (in a tuple,
+    /// [`Shown`] passes over them); `None`: none.
+    pub hidden: Option<Arc<CommitState>>,
+}
+
+impl Best {
+    fn hidden_in(&self, reader: &SegmentReader) -> Option<Arc<DocBits>> {
+        (self.hidden.as_ref()).and_then(|h| h.hidden.get(&reader.segment_id()).cloned())
+    }
+}
+
+impl Collector for Best {
+    type Fruit = Vec<(Score, DocAddress)>;
+    type Child = BestSegment;
+
+    fn for_segment(
+        &self,
+        ordinal: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<BestSegment> {
+        Ok(BestSegment {
+            best: Heap::new(self.offset + self.limit),
+            ordinal,
+            hidden: self.hidden_in(reader),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
+        all.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then_with(|| x.cmp(y)));
+        Ok(all.into_iter().skip(self.offset).take(self.limit).collect())
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        ordinal: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+        let mut segment = self.for_segment(ordinal, reader)?;
+        let alive = reader.alive_bitset();
+        let mut threshold = Score::MIN;
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+            let gone = alive.is_some_and(|a| a.is_deleted(doc))
+                || segment.hidden.as_ref().is_some_and(|h| h.contains(doc));
+            if !gone {
+                segment.best.push(score, doc);
+                threshold = segment.best.threshold();
+            }
+            threshold
+        })?;
+        Ok(segment.harvest())
+    }
+}
+
+pub(crate) struct BestSegment {
+    best: Heap,
+    ordinal: SegmentOrdinal,
+    hidden: Option<Arc<DocBits>>,
+}
+
+impl SegmentCollector for BestSegment {
+    type Fruit = Vec<(Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.hidden.as_ref().is_some_and(|h| h.contains(doc)) {
+            self.best.push(score, doc);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let ordinal = self.ordinal;
+        (self.best.0.into_iter())
+            .map(|Reverse(entry)| (entry.score, DocAddress::new(ordinal, entry.doc)))
+            .collect()
+    }
+}
+
+/// The best `k` documents of a segment seen so far, the worst on top.
+/// Documents come in increasing order, so of two equal scores the one kept
+/// is the earlier document.
+struct Heap(BinaryHeap<Reverse<Entry>>, usize);
+
+impl Heap {
+    fn new(k: usize) -> Heap {
+        Heap(BinaryHeap::with_capacity(k), k)
+    }
+
+    fn push(&mut self, score: Score, doc: DocId) {
+        let Heap(heap, k) = self;
+        if heap.len() < *k {
+            heap.push(Reverse(Entry { score, doc }));
+        } else if let Some(mut worst) = heap.peek_mut() {
+            if score > worst.0.score {
+                *worst = Reverse(Entry { score, doc });
+            }
+        }
+    }
+
+    /// The score a document must beat to be kept.
+    fn threshold(&self) -> Score {
+        match self.0.peek() {
+            Some(worst) if self.0.len() >= self.1 => worst.0.score,
+            _ => Score::MIN,
+        }
+    }
+}
+
+/// A kept document: a higher score is better, and of equal scores the
+/// earlier document.
+struct Entry {
+    score: Score,
+    doc: DocId,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.score.total_cmp(&other.score)).then_with(|| other.doc.cmp(&self.doc))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
