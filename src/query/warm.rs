@@ -66,7 +66,10 @@ pub(crate) struct CommitState {
     /// first looks for echoes.
     common_keys: Lazy<Arc<CommonKeys>>,
     /// The counts of this commit's recent searches.
-    pub counted: CountCache,
+    pub counted: Arc<CountCache>,
+    /// The commit's segments and how many documents each has deleted:
+    /// two searcher generations with the same are the same commit.
+    segments: Vec<(SegmentId, u32)>,
 }
 
 impl CommitState {
@@ -81,6 +84,13 @@ impl CommitState {
         known: &Known,
         counts_budget: &Arc<AtomicUsize>,
     ) -> tantivy::Result<CommitState> {
+        let segments = same_commit(searcher);
+        let counted = (known.counted.iter())
+            .find(|(of, _)| *of == segments)
+            .map_or_else(
+                || Arc::new(CountCache::new(Arc::clone(counts_budget))),
+                |(_, counted)| Arc::clone(counted),
+            );
         let mut facets = CommitFacets::new();
         let mut rows = SegmentRows::new();
         let (mut echoes, mut keys) = (HashMap::new(), HashMap::new());
@@ -106,7 +116,8 @@ impl CommitState {
             keys,
             dir: dir.to_path_buf(),
             common_keys: Lazy::default(),
-            counted: CountCache::new(Arc::clone(counts_budget)),
+            counted,
+            segments,
         })
     }
 
@@ -200,6 +211,8 @@ pub(crate) struct Warm {
 /// What the states of the commits in use found of their segments.
 #[derive(Default)]
 struct Known {
+    /// The counts of each commit in use, by its segments.
+    counted: Vec<(Vec<(SegmentId, u32)>, Arc<CountCache>)>,
     facets: CommitFacets,
     rows: SegmentRows,
     keys: HashMap<SegmentId, Arc<SegmentKeys>>,
@@ -248,6 +261,7 @@ impl Warm {
         let states = self.states.read().unwrap_or_else(|e| e.into_inner());
         let mut known = Known::default();
         for state in states.values() {
+            (known.counted).push((state.segments.clone(), Arc::clone(&state.counted)));
             for (id, facets) in state.facets.iter() {
                 known
                     .facets
@@ -280,6 +294,18 @@ impl Warmer for Warm {
         let mut states = self.states.write().unwrap_or_else(|e| e.into_inner());
         states.retain(|generation, _| live.iter().any(|g| g.generation_id() == *generation));
     }
+}
+
+/// What tells a commit from another: its segments, each with its number
+/// of deleted documents (a commit that only deletes changes that). Tantivy's
+/// reader opens a new searcher generation whenever the index's metadata is
+/// written, also for the same commit; such generations share their counts.
+fn same_commit(searcher: &Searcher) -> Vec<(SegmentId, u32)> {
+    let mut segments: Vec<(SegmentId, u32)> = (searcher.segment_readers().iter())
+        .map(|segment| (segment.segment_id(), segment.num_deleted_docs()))
+        .collect();
+    segments.sort_unstable();
+    segments
 }
 
 /// The alive records of `segment` with a value in the u64 column `name`
