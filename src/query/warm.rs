@@ -69,8 +69,11 @@ pub(crate) struct CommitState {
     pub counted: Arc<CountCache>,
     /// The commit's segments and how many documents each has deleted:
     /// two searcher generations with the same are the same commit.
-    segments: Vec<(SegmentId, u32)>,
+    segments: Segments,
 }
+
+/// A commit's segments, each with its number of deleted documents, in order.
+type Segments = Vec<(SegmentId, u32)>;
 
 impl CommitState {
     /// Finds the state of `searcher`'s commit, whose index is in `dir`,
@@ -212,7 +215,7 @@ pub(crate) struct Warm {
 #[derive(Default)]
 struct Known {
     /// The counts of each commit in use, by its segments.
-    counted: Vec<(Vec<(SegmentId, u32)>, Arc<CountCache>)>,
+    counted: Vec<(Segments, Arc<CountCache>)>,
     facets: CommitFacets,
     rows: SegmentRows,
     keys: HashMap<SegmentId, Arc<SegmentKeys>>,
@@ -300,8 +303,8 @@ impl Warmer for Warm {
 /// of deleted documents (a commit that only deletes changes that). Tantivy's
 /// reader opens a new searcher generation whenever the index's metadata is
 /// written, also for the same commit; such generations share their counts.
-fn same_commit(searcher: &Searcher) -> Vec<(SegmentId, u32)> {
-    let mut segments: Vec<(SegmentId, u32)> = (searcher.segment_readers().iter())
+fn same_commit(searcher: &Searcher) -> Segments {
+    let mut segments: Segments = (searcher.segment_readers().iter())
         .map(|segment| (segment.segment_id(), segment.num_deleted_docs()))
         .collect();
     segments.sort_unstable();
