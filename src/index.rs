@@ -86,12 +86,14 @@ impl Index {
         &self.dir
     }
 
-    /// Keeps at most `bytes` (about) of the counts of each commit's recent
-    /// searches, 8 MiB unless told; 0 keeps none. A search's `total` and
-    /// facets are counted over every match the first time the commit is
-    /// asked for them; asked again (another page, the same query and
-    /// filters from another client), the search only ranks. The counts are
-    /// exact either way: a commit never changes.
+    /// Keeps at most `bytes` (about) of the counts and first ranked matches
+    /// of each commit's recent searches, 8 MiB unless told; 0 keeps none. A
+    /// search's `total` and facets are counted over every match, and its
+    /// first 50 matches ranked, the first time the commit is asked for
+    /// them; asked again (another page, the same query and filters from
+    /// another client), a page within those 50 is read from them, and one
+    /// beyond them only ranked. The counts are exact either way: a commit
+    /// never changes.
     pub fn keep_counts(&self, bytes: usize) {
         self.reader.keep_counts(bytes);
     }

@@ -1,6 +1,8 @@
-//! The counts of a commit's recent searches: `total` and every facet, kept
-//! with the commit so that asking again (the next page, the same query from
-//! another reader of a server, the browser page going back) only ranks.
+//! The counts of a commit's recent searches: `total` and every facet, and
+//! their first [`WINDOW`] ranked matches, kept with the commit so that
+//! asking again (the next page, the same query from another client of a
+//! server, the browser page going back) only reads the page, or ranks when
+//! the page lies further.
 //!
 //! A commit never changes, so neither do the counts of a search of it: they
 //! stay exact. This is the shard request cache of Elasticsearch and
@@ -13,6 +15,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use tantivy::{DocAddress, Score};
+
 use super::facets::Counts;
 use super::SearchRequest;
 
@@ -24,14 +28,30 @@ pub(crate) const BUDGET: usize = 8 << 20;
 const ENTRY_BYTES: usize = 256;
 const VALUE_BYTES: usize = 48;
 
-/// What a search counted: its matches and their facets.
+/// How many of a search's best matches are ranked and kept with its
+/// counts when it is first asked: the first five pages of ten (Solr's
+/// `queryResultWindowSize` does the same for its result cache).
+pub(crate) const WINDOW: usize = 50;
+
+/// What a search counted: its matches and their facets, and its best
+/// matches in order (the first [`WINDOW`], or more if the first ask's page
+/// ended further).
 #[derive(Debug)]
 pub(crate) struct Counted {
     pub total: usize,
     pub counts: Counts,
+    pub best: Vec<(Score, DocAddress)>,
 }
 
 impl Counted {
+    /// The page `offset..offset + limit`, if the kept best matches hold it
+    /// (all of it, or all there is).
+    pub(crate) fn page(&self, offset: usize, limit: usize) -> Option<Vec<(Score, DocAddress)>> {
+        let end = offset.saturating_add(limit);
+        let len = self.best.len();
+        (end <= len || len == self.total).then(|| self.best[offset.min(len)..end.min(len)].to_vec())
+    }
+
     fn bytes(&self) -> usize {
         let c = &self.counts;
         let maps = [&c.source, &c.topic, &c.kind, &c.author, &c.date];
@@ -39,7 +59,7 @@ impl Counted {
             .flat_map(|map| map.keys())
             .map(|label| label.len() + VALUE_BYTES)
             .sum();
-        ENTRY_BYTES + labels
+        ENTRY_BYTES + labels + self.best.len() * std::mem::size_of::<(Score, DocAddress)>()
     }
 }
 
@@ -141,6 +161,7 @@ mod tests {
         Arc::new(Counted {
             total: labels,
             counts,
+            best: Vec::new(),
         })
     }
 
@@ -184,6 +205,26 @@ mod tests {
         assert!(cache.len() <= 4);
         let entries = cache.inner.lock().unwrap();
         assert!(entries.bytes <= BUDGET);
+    }
+
+    #[test]
+    fn a_page_is_kept_when_the_best_matches_hold_it_or_all_there_are() {
+        let best = |n: u32| (0..n).map(|d| (1.0, DocAddress::new(0, d))).collect();
+        let some = Counted {
+            total: 100,
+            counts: Counts::default(),
+            best: best(50),
+        };
+        assert_eq!(some.page(40, 10).map(|p| p.len()), Some(10));
+        assert_eq!(some.page(40, 10).unwrap()[0].1.doc_id, 40);
+        assert_eq!(some.page(45, 10), None);
+        let all = Counted {
+            total: 30,
+            counts: Counts::default(),
+            best: best(30),
+        };
+        assert_eq!(all.page(25, 10).map(|p| p.len()), Some(5));
+        assert_eq!(all.page(90, 10), Some(Vec::new()));
     }
 
     #[test]

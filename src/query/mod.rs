@@ -333,11 +333,15 @@ struct Found {
     groups_exact: Option<bool>,
 }
 
-/// One pass over the matches of `query`, hiding older thread versions
-/// unless `hidden` is `None`. `*` (every record) lists the newest first.
-/// The total and facets are counted the first time the commit is asked
-/// for `key` (see [`counted`]); after that the pass only ranks, passing
-/// over what cannot make the page.
+/// The requested page of `query`'s matches, their number and their facets,
+/// hiding older thread versions unless `hidden` is `None`. `*` (every
+/// record) lists the newest first.
+///
+/// The first time the commit is asked for `key`, one pass counts every
+/// match and ranks the first [`counted::WINDOW`] (or up to the page asked
+/// for, if it ends further), and both are kept (see [`counted`]). Asked
+/// again, a page within them is read from what was kept; a page beyond
+/// them is ranked alone, passing over what cannot make it.
 fn matches(
     searcher: &Searcher,
     query: &dyn Query,
@@ -346,59 +350,74 @@ fn matches(
     hidden: Option<Arc<CommitState>>,
     key: String,
 ) -> Result<Found> {
-    let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-    let page = Best {
-        offset: request.offset,
-        limit: request.limit,
-        hidden: None,
-    };
-    let kept = state.counted.get(&key);
-    let counting = kept.is_none();
-    let (top, counted) = match (request.lists_everything(), kept) {
-        (true, Some(kept)) => {
-            let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
-            let collector = Shown {
-                inner: newest,
-                hidden,
-            };
-            let top = searcher.search(query, &collector).map_err(unanswerable)?;
-            (top.into_iter().map(|(_, a)| (0.0, a)).collect(), kept)
-        }
-        (true, None) => {
-            let newest = top.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
-            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
-            let collector = Shown {
-                inner: (newest, counter, Count),
-                hidden,
-            };
-            let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-            let top = top.into_iter().map(|(_, a)| (0.0, a)).collect();
-            (top, Arc::new(Counted { total, counts }))
-        }
-        (false, Some(kept)) => {
-            let best = Best { hidden, ..page };
-            (searcher.search(query, &best).map_err(unanswerable)?, kept)
-        }
-        (false, None) => {
-            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
-            let collector = Shown {
-                inner: (page, counter, Count),
-                hidden,
-            };
-            let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-            (top, Arc::new(Counted { total, counts }))
-        }
-    };
-    if counting {
-        state.counted.put(key, Arc::clone(&counted));
+    let (offset, limit) = (request.offset, request.limit);
+    if let Some(kept) = state.counted.get(&key) {
+        let top = match kept.page(offset, limit) {
+            Some(top) => top,
+            None if request.lists_everything() => {
+                let newest = TopDocs::with_limit(limit).and_offset(offset);
+                let newest =
+                    newest.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
+                let collector = Shown {
+                    inner: newest,
+                    hidden,
+                };
+                let top = searcher.search(query, &collector).map_err(unanswerable)?;
+                top.into_iter().map(|(_, a)| (0.0, a)).collect()
+            }
+            None => {
+                let best = Best {
+                    offset,
+                    limit,
+                    hidden,
+                };
+                searcher.search(query, &best).map_err(unanswerable)?
+            }
+        };
+        return Ok(found(top, &kept));
     }
-    Ok(Found {
+    let window = (offset + limit).max(counted::WINDOW);
+    let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
+    let (best, counts, total) = if request.lists_everything() {
+        let newest = TopDocs::with_limit(window);
+        let newest = newest.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
+        let collector = Shown {
+            inner: (newest, counter, Count),
+            hidden,
+        };
+        let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
+        let top = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+        (top, counts, total)
+    } else {
+        let best = Best {
+            offset: 0,
+            limit: window,
+            hidden: None,
+        };
+        let collector = Shown {
+            inner: (best, counter, Count),
+            hidden,
+        };
+        searcher.search(query, &collector).map_err(unanswerable)?
+    };
+    let counted = Arc::new(Counted {
+        total,
+        counts,
+        best,
+    });
+    state.counted.put(key, Arc::clone(&counted));
+    let top = counted.page(offset, limit).unwrap_or_default();
+    Ok(found(top, &counted))
+}
+
+fn found(top: Vec<(Score, DocAddress)>, counted: &Counted) -> Found {
+    Found {
         top,
         total: counted.total,
         counts: counted.counts.clone(),
         groups: None,
         groups_exact: None,
-    })
+    }
 }
 
 /// A query the schema cannot answer is the user's error, not the index's:

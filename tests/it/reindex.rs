@@ -570,3 +570,50 @@ fn fresh_search(fx: &Fixture, request: &claimsearch::SearchRequest) -> claimsear
     let index = claimsearch::Index::open(fx.index()).unwrap();
     index.search(request).unwrap()
 }
+
+/// A reader keeps the first 50 ranked matches of a search with its counts:
+/// pages within them are read from what it kept, pages beyond them ranked
+/// again, and both are the pages a reader that keeps nothing finds.
+#[test]
+fn pages_within_and_beyond_the_kept_matches_are_the_same_pages() {
+    use claimsearch::{Index, SearchRequest};
+    let fx = Fixture::new();
+    for i in 0..40 {
+        let claims = [
+            format!("Claim {i} says plateaus appear {} times.", i % 7),
+            format!("Another claim {i} on plateaus and saddles."),
+        ];
+        fx.write(
+            &format!("items/p{i}.txt"),
+            extraction(
+                &format!("Page {i}"),
+                "LessWrong · Some Author · 2024-01-02",
+                "scaling-laws",
+                &[claims[0].as_str(), claims[1].as_str()],
+                &["A quote about plateaus."],
+            ),
+        );
+    }
+    fx.ok(&["index"]);
+    let kept = Index::open(fx.index()).unwrap();
+    let fresh = Index::open(fx.index()).unwrap();
+    fresh.keep_counts(0);
+    let ids = |index: &Index, request: &SearchRequest| {
+        let response = index.search(request).unwrap();
+        let ids: Vec<String> = response.hits.iter().map(|h| h.record.id.clone()).collect();
+        (response.total, ids)
+    };
+    for query in ["plateaus", "*"] {
+        let first = SearchRequest::new(query);
+        assert_eq!(ids(&kept, &first), ids(&fresh, &first), "{query}");
+        for offset in [10, 40, 45, 50, 70, 200] {
+            let page = SearchRequest {
+                offset,
+                ..first.clone()
+            };
+            let (total, shown) = ids(&kept, &page);
+            assert!(total >= 80, "{query}: {total}");
+            assert_eq!((total, shown), ids(&fresh, &page), "{query} from {offset}");
+        }
+    }
+}
