@@ -12,9 +12,10 @@
 //! "median_ms"}`, where the overall `median_ms` is the median of the
 //! per-query medians (milliseconds, 3 decimals). With `collapse`, each
 //! search asks for one hit per claim group, as `query --collapse` does.
-//! Asked again, a search of the same commit takes its total and facets from
-//! the counts the first ask kept (`Index::keep_counts`); with `uncached`,
-//! nothing is kept, so every search counts, as the first ask of a query does.
+//! Asked again, a search of the same commit takes its total, facets, page
+//! and echoes from what the first ask kept (`Index::keep_counts`); with
+//! `uncached`, nothing is kept, so every search does all its work, as the
+//! first ask of a query does.
 
 use std::time::Instant;
 

@@ -87,7 +87,8 @@ impl Index {
     }
 
     /// Keeps at most `bytes` (about) of the counts and first ranked matches
-    /// of each commit's recent searches, 8 MiB unless told; 0 keeps none. A
+    /// of each commit's recent searches, 8 MiB unless told; 0 keeps none
+    /// (nor the echoes of the hits shown, otherwise kept too). A
     /// search's `total` and facets are counted over every match, and its
     /// first 50 matches ranked, the first time the commit is asked for
     /// them; asked again (another page, the same query and filters from

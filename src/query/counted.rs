@@ -234,3 +234,55 @@ mod tests {
         assert!(cache.get("a").is_none());
     }
 }
+
+/// Echoes found for the hits of a commit's searches, by record and by
+/// whether older thread versions were searched, at most [`ECHOES_KEPT`]:
+/// when full, it starts again empty. Nothing is kept when the index keeps
+/// no counts either.
+#[derive(Debug, Default)]
+pub(crate) struct EchoesKept {
+    inner: Mutex<HashMap<(DocAddress, bool), Option<super::Echoes>>>,
+    /// The count cache's budget: 0 keeps nothing here too.
+    budget: Arc<AtomicUsize>,
+}
+
+/// How many hits' echoes a commit keeps (a few hundred bytes each).
+const ECHOES_KEPT: usize = 10_000;
+
+impl EchoesKept {
+    /// Keeps echoes unless `budget`, the count cache's, is 0.
+    pub(crate) fn new(budget: Arc<AtomicUsize>) -> EchoesKept {
+        EchoesKept {
+            inner: Mutex::default(),
+            budget,
+        }
+    }
+
+    /// The echoes kept for `address` (`Some(None)`: the record makes no
+    /// single claim), if any.
+    pub(crate) fn get(
+        &self,
+        address: DocAddress,
+        all_versions: bool,
+    ) -> Option<Option<super::Echoes>> {
+        let kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&(address, all_versions)).cloned()
+    }
+
+    /// Keeps the echoes found for `address`.
+    pub(crate) fn put(
+        &self,
+        address: DocAddress,
+        all_versions: bool,
+        echoes: Option<super::Echoes>,
+    ) {
+        if self.budget.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= ECHOES_KEPT {
+            kept.clear();
+        }
+        kept.insert((address, all_versions), echoes);
+    }
+}

@@ -352,6 +352,39 @@ pub(crate) fn of_hits(
     all_versions: bool,
     read: impl Fn(DocAddress) -> Result<Record>,
 ) -> Result<Vec<Option<Echoes>>> {
+    // A record's echoes do not change within a commit: those found for an
+    // earlier page are kept with it.
+    let mut echoes: Vec<Option<Option<Echoes>>> = (hits.iter())
+        .map(|(_, address)| state.echoes_kept.get(*address, all_versions))
+        .collect();
+    let missing: Vec<(&Record, DocAddress)> = (hits.iter().zip(&echoes))
+        .filter(|(_, kept)| kept.is_none())
+        .map(|(hit, _)| *hit)
+        .collect();
+    let mut found = found_for(searcher, state, &missing, all_versions, read)?.into_iter();
+    for ((_, address), slot) in hits.iter().zip(&mut echoes) {
+        if slot.is_none() {
+            let echoes = found.next().flatten();
+            state
+                .echoes_kept
+                .put(*address, all_versions, echoes.clone());
+            *slot = Some(echoes);
+        }
+    }
+    Ok(echoes.into_iter().map(Option::flatten).collect())
+}
+
+/// The echoes of each hit, found anew.
+fn found_for(
+    searcher: &Searcher,
+    state: &CommitState,
+    hits: &[(&Record, DocAddress)],
+    all_versions: bool,
+    read: impl Fn(DocAddress) -> Result<Record>,
+) -> Result<Vec<Option<Echoes>>> {
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
     let claims: Vec<Option<Claim>> = (hits.iter())
         .map(|(record, _)| crate::echo::record_claim(record))
         .collect();

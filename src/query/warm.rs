@@ -23,7 +23,7 @@ use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Searcher, SearcherGeneration, SegmentReader, Warmer};
 
-use super::counted::{self, CountCache};
+use super::counted::{self, CountCache, EchoesKept};
 use super::echo_columns::EchoColumns;
 use super::facets::{CommitFacets, FacetCounter, SegmentRows};
 use super::lazy::Lazy;
@@ -67,6 +67,8 @@ pub(crate) struct CommitState {
     common_keys: Lazy<Arc<CommonKeys>>,
     /// The counts of this commit's recent searches.
     pub counted: Arc<CountCache>,
+    /// The echoes found for this commit's hits.
+    pub echoes_kept: EchoesKept,
     /// The commit's segments and how many documents each has deleted:
     /// two searcher generations with the same are the same commit.
     segments: Segments,
@@ -120,6 +122,7 @@ impl CommitState {
             dir: dir.to_path_buf(),
             common_keys: Lazy::default(),
             counted,
+            echoes_kept: EchoesKept::new(Arc::clone(counts_budget)),
             segments,
         })
     }

@@ -562,3 +562,63 @@ fn a_claim_made_by_more_items_than_a_key_may_hold_keeps_its_echoes() {
     clean.ok(&["index"]);
     assert_eq!(reindexed, echoes_and_groups(&clean));
 }
+
+/// An open index keeps the echoes it found for a commit's hits: pages asked
+/// again, or overlapping, or with every version, give the echoes a reader
+/// that opens the index afresh finds; after a commit that adds an echo, the
+/// new count.
+#[test]
+fn echoes_kept_for_a_commit_are_those_found_afresh() {
+    let fx = Fixture::new();
+    corpus(&fx);
+    fx.ok(&["index"]);
+    let kept = Index::open(fx.index()).unwrap();
+    let echoes = |index: &Index, request: &SearchRequest| {
+        let response = index.search(request).unwrap();
+        (response.hits.into_iter())
+            .map(|h| (h.record.id, h.echoes))
+            .collect::<Vec<_>>()
+    };
+    let fresh = |request: &SearchRequest| echoes(&Index::open(fx.index()).unwrap(), request);
+    let query = "random labels zero training error";
+    let requests = [
+        SearchRequest::new(query),
+        SearchRequest {
+            limit: 3,
+            ..SearchRequest::new(query)
+        },
+        SearchRequest {
+            offset: 2,
+            limit: 3,
+            ..SearchRequest::new(query)
+        },
+        SearchRequest {
+            all_versions: true,
+            ..SearchRequest::new(query)
+        },
+    ];
+    for request in requests.iter().chain(&requests) {
+        assert_eq!(echoes(&kept, request), fresh(request), "{request:?}");
+    }
+    let zhang = |index: &Index| {
+        (echoes(index, &requests[0]).into_iter())
+            .find_map(|(_, e)| e.filter(|e| e.count > 0))
+            .map(|e| e.count)
+    };
+    assert_eq!(zhang(&kept), Some(3));
+
+    fx.write(
+        "items/2024/review.txt",
+        extraction(
+            "A review of the random label results",
+            "Gradient Notes · Priya Raman · 2024-02-01",
+            "random-labels",
+            &[ZHANG_AGAIN],
+            &[],
+        ),
+    );
+    fx.ok(&["reindex", "--quiet"]);
+    kept.reload().unwrap();
+    assert_eq!(zhang(&kept), Some(4));
+    assert_eq!(echoes(&kept, &requests[0]), fresh(&requests[0]));
+}
