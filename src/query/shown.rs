@@ -29,10 +29,9 @@ impl<C: Collector> Collector for Shown<C> {
         ordinal: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        let hidden = (self.hidden.as_ref()).and_then(|h| h.hidden.get(&reader.segment_id()));
         Ok(ShownSegment {
             inner: self.inner.for_segment(ordinal, reader)?,
-            hidden: hidden.cloned(),
+            hidden: Hidden::in_segment(&self.hidden, reader),
         })
     }
 
@@ -50,21 +49,35 @@ impl<C: Collector> Collector for Shown<C> {
 
 pub(crate) struct ShownSegment<S> {
     inner: S,
-    /// This segment's hidden documents, looked up once.
-    hidden: Option<Arc<DocBits>>,
+    hidden: Hidden,
 }
 
 impl<S: SegmentCollector> SegmentCollector for ShownSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if !self.hidden.as_ref().is_some_and(|h| h.contains(doc)) {
+        if !self.hidden.hides(doc) {
             self.inner.collect(doc, score);
         }
     }
 
     fn harvest(self) -> S::Fruit {
         self.inner.harvest()
+    }
+}
+
+/// A segment's hidden documents, looked up once per segment.
+struct Hidden(Option<Arc<DocBits>>);
+
+impl Hidden {
+    /// The documents of `reader`'s segment that `state` hides (none when
+    /// `state` is `None`: every version is shown).
+    fn in_segment(state: &Option<Arc<CommitState>>, reader: &SegmentReader) -> Hidden {
+        Hidden((state.as_ref()).and_then(|h| h.hidden.get(&reader.segment_id()).cloned()))
+    }
+
+    fn hides(&self, doc: DocId) -> bool {
+        self.0.as_ref().is_some_and(|h| h.contains(doc))
     }
 }
 
@@ -82,12 +95,6 @@ pub(crate) struct Best {
     pub hidden: Option<Arc<CommitState>>,
 }
 
-impl Best {
-    fn hidden_in(&self, reader: &SegmentReader) -> Option<Arc<DocBits>> {
-        (self.hidden.as_ref()).and_then(|h| h.hidden.get(&reader.segment_id()).cloned())
-    }
-}
-
 impl Collector for Best {
     type Fruit = Vec<(Score, DocAddress)>;
     type Child = BestSegment;
@@ -100,7 +107,7 @@ impl Collector for Best {
         Ok(BestSegment {
             best: Heap::new(self.offset + self.limit),
             ordinal,
-            hidden: self.hidden_in(reader),
+            hidden: Hidden::in_segment(&self.hidden, reader),
         })
     }
 
@@ -124,8 +131,7 @@ impl Collector for Best {
         let alive = reader.alive_bitset();
         let mut threshold = Score::MIN;
         weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-            let gone = alive.is_some_and(|a| a.is_deleted(doc))
-                || segment.hidden.as_ref().is_some_and(|h| h.contains(doc));
+            let gone = alive.is_some_and(|a| a.is_deleted(doc)) || segment.hidden.hides(doc);
             if !gone {
                 segment.best.push(score, doc);
                 threshold = segment.best.threshold();
@@ -139,14 +145,14 @@ impl Collector for Best {
 pub(crate) struct BestSegment {
     best: Heap,
     ordinal: SegmentOrdinal,
-    hidden: Option<Arc<DocBits>>,
+    hidden: Hidden,
 }
 
 impl SegmentCollector for BestSegment {
     type Fruit = Vec<(Score, DocAddress)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if !self.hidden.as_ref().is_some_and(|h| h.contains(doc)) {
+        if !self.hidden.hides(doc) {
             self.best.push(score, doc);
         }
     }
