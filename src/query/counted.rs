@@ -2,7 +2,8 @@
 //! their first [`WINDOW`] ranked matches, kept with the commit so that
 //! asking again (the next page, the same query from another client of a
 //! server, the browser page going back) only reads the page, or ranks when
-//! the page lies further.
+//! the page lies further; and the echoes found for the hits shown
+//! ([`EchoesKept`]).
 //!
 //! A commit never changes, so neither do the counts of a search of it: they
 //! stay exact. This is the shard request cache of Elasticsearch and
@@ -149,6 +150,58 @@ impl CountCache {
     }
 }
 
+/// Echoes found for the hits of a commit's searches, by record and by
+/// whether older thread versions were searched, at most [`ECHOES_KEPT`]:
+/// when full, it starts again empty. Nothing is kept when the index keeps
+/// no counts either.
+#[derive(Debug, Default)]
+pub(crate) struct EchoesKept {
+    inner: Mutex<HashMap<(DocAddress, bool), Option<super::Echoes>>>,
+    /// The count cache's budget: 0 keeps nothing here too.
+    budget: Arc<AtomicUsize>,
+}
+
+/// How many hits' echoes a commit keeps (a few hundred bytes each).
+const ECHOES_KEPT: usize = 10_000;
+
+impl EchoesKept {
+    /// Keeps echoes unless `budget`, the count cache's, is 0.
+    pub(crate) fn new(budget: Arc<AtomicUsize>) -> EchoesKept {
+        EchoesKept {
+            inner: Mutex::default(),
+            budget,
+        }
+    }
+
+    /// The echoes kept for `address` (`Some(None)`: the record makes no
+    /// single claim), if any.
+    pub(crate) fn get(
+        &self,
+        address: DocAddress,
+        all_versions: bool,
+    ) -> Option<Option<super::Echoes>> {
+        let kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(&(address, all_versions)).cloned()
+    }
+
+    /// Keeps the echoes found for `address`.
+    pub(crate) fn put(
+        &self,
+        address: DocAddress,
+        all_versions: bool,
+        echoes: Option<super::Echoes>,
+    ) {
+        if self.budget.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= ECHOES_KEPT {
+            kept.clear();
+        }
+        kept.insert((address, all_versions), echoes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,57 +285,5 @@ mod tests {
         let cache = CountCache::new(Arc::new(AtomicUsize::new(0)));
         cache.put("a".into(), counted(1));
         assert!(cache.get("a").is_none());
-    }
-}
-
-/// Echoes found for the hits of a commit's searches, by record and by
-/// whether older thread versions were searched, at most [`ECHOES_KEPT`]:
-/// when full, it starts again empty. Nothing is kept when the index keeps
-/// no counts either.
-#[derive(Debug, Default)]
-pub(crate) struct EchoesKept {
-    inner: Mutex<HashMap<(DocAddress, bool), Option<super::Echoes>>>,
-    /// The count cache's budget: 0 keeps nothing here too.
-    budget: Arc<AtomicUsize>,
-}
-
-/// How many hits' echoes a commit keeps (a few hundred bytes each).
-const ECHOES_KEPT: usize = 10_000;
-
-impl EchoesKept {
-    /// Keeps echoes unless `budget`, the count cache's, is 0.
-    pub(crate) fn new(budget: Arc<AtomicUsize>) -> EchoesKept {
-        EchoesKept {
-            inner: Mutex::default(),
-            budget,
-        }
-    }
-
-    /// The echoes kept for `address` (`Some(None)`: the record makes no
-    /// single claim), if any.
-    pub(crate) fn get(
-        &self,
-        address: DocAddress,
-        all_versions: bool,
-    ) -> Option<Option<super::Echoes>> {
-        let kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        kept.get(&(address, all_versions)).cloned()
-    }
-
-    /// Keeps the echoes found for `address`.
-    pub(crate) fn put(
-        &self,
-        address: DocAddress,
-        all_versions: bool,
-        echoes: Option<super::Echoes>,
-    ) {
-        if self.budget.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let mut kept = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= ECHOES_KEPT {
-            kept.clear();
-        }
-        kept.insert((address, all_versions), echoes);
     }
 }

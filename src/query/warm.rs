@@ -4,7 +4,7 @@
 //! then kept, the first version holding each thread record, the facet columns and labels
 //! of each segment, its echo columns and echo lookup keys (`key_index.rs`)
 //! and the commit's common echo keys ([`crate::common_keys`]); and the counts of its recent
-//! searches ([`super::counted`]). Tantivy's reader calls [`Warm`] as
+//! searches and the echoes of their hits ([`super::counted`]). Tantivy's reader calls [`Warm`] as
 //! it opens each new commit, before any search sees it, and tells it which
 //! commits are no longer in use.
 //!
