@@ -30,7 +30,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::Query;
 use tantivy::schema::Schema;
 use tantivy::snippet::SnippetGenerator;
@@ -355,15 +355,11 @@ fn matches(
         let top = match kept.page(offset, limit) {
             Some(top) => top,
             None if request.lists_everything() => {
-                let newest = TopDocs::with_limit(limit).and_offset(offset);
-                let newest =
-                    newest.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
                 let collector = Shown {
-                    inner: newest,
+                    inner: newest_first(offset, limit),
                     hidden,
                 };
-                let top = searcher.search(query, &collector).map_err(unanswerable)?;
-                top.into_iter().map(|(_, a)| (0.0, a)).collect()
+                unscored(searcher.search(query, &collector).map_err(unanswerable)?)
             }
             None => {
                 let best = Best {
@@ -379,15 +375,12 @@ fn matches(
     let window = (offset + limit).max(counted::WINDOW);
     let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
     let (best, counts, total) = if request.lists_everything() {
-        let newest = TopDocs::with_limit(window);
-        let newest = newest.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc);
         let collector = Shown {
-            inner: (newest, counter, Count),
+            inner: (newest_first(0, window), counter, Count),
             hidden,
         };
         let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
-        let top = top.into_iter().map(|(_, a)| (0.0, a)).collect();
-        (top, counts, total)
+        (unscored(top), counts, total)
     } else {
         let best = Best {
             offset: 0,
@@ -408,6 +401,21 @@ fn matches(
     state.counted.put(key, Arc::clone(&counted));
     let top = counted.page(offset, limit).unwrap_or_default();
     Ok(found(top, &counted))
+}
+
+/// The page `offset..offset + limit` of the matches, newest first: how `*`
+/// lists every record.
+fn newest_first(
+    offset: usize,
+    limit: usize,
+) -> impl Collector<Fruit = Vec<(Option<DateTime>, DocAddress)>> {
+    let page = TopDocs::with_limit(limit).and_offset(offset);
+    page.order_by_fast_field::<DateTime>(schema::names::DATE, Order::Desc)
+}
+
+/// Matches listed by date, as hits: their score is 0.
+fn unscored(top: Vec<(Option<DateTime>, DocAddress)>) -> Vec<(Score, DocAddress)> {
+    top.into_iter().map(|(_, address)| (0.0, address)).collect()
 }
 
 fn found(top: Vec<(Score, DocAddress)>, counted: &Counted) -> Found {
