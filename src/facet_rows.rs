@@ -45,7 +45,6 @@ use std::fs::File;
 use std::path::Path;
 
 use memmap2::Mmap;
-use rayon::prelude::*;
 use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocId, Searcher, SegmentReader};
@@ -54,6 +53,7 @@ use crate::error::Result;
 use crate::prefetch::prefetch;
 use crate::schema::{day_of, names};
 use crate::segment_file::{self, put_varint, varint};
+use crate::storage;
 
 const MAGIC: &[u8; 8] = b"CSFROWS2";
 const HEADER: usize = 88;
@@ -156,12 +156,6 @@ impl RowColumns {
             runs,
         })
     }
-}
-
-/// The shape `segment`'s file must have; `None` when its runs are not
-/// found by key.
-pub(crate) fn shape(segment: &SegmentReader) -> tantivy::Result<Option<Shape>> {
-    Ok(RowColumns::open(segment)?.runs.map(|runs| runs.shape))
 }
 
 /// One segment's facet rows, mapped.
@@ -376,37 +370,25 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 
 /// Writes the facet rows file of every segment of `searcher` (the commit
 /// of the index in `dir`) that has no usable one, segments in parallel, and
-/// removes those of segments no longer in the index.
+/// removes those of segments no longer in the index. Each segment is
+/// checked, and written if need be, through a reader of its own
+/// ([`storage::each_segment_alone`]).
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
-    let segments = searcher.segment_readers();
-    let mut missing = Vec::new();
-    for segment in segments {
-        if let Some(shape) = shape(segment)? {
-            let kept = FacetRows::open(dir, segment.segment_id(), shape);
-            if !kept.is_some_and(|rows| rows.intact()) {
-                missing.push(segment.segment_id());
-            }
+    storage::each_segment_alone(dir, searcher, |segment| {
+        let columns = RowColumns::open(segment)?;
+        let Some(runs) = &columns.runs else {
+            return Ok(());
+        };
+        let id = segment.segment_id();
+        let kept = FacetRows::open(dir, id, runs.shape);
+        if !kept.is_some_and(|rows| rows.intact()) {
+            segment_file::write(dir, &file_name(id), &build(id, &columns, runs))?;
         }
-    }
-    if !missing.is_empty() {
-        // Each segment's columns are read through a reader of its own,
-        // closed once its file is written: read through `searcher`, the
-        // pages read would stay mapped, in the run's memory, to its end.
-        let index = tantivy::Index::open_in_dir(dir)?;
-        let metas = index.searchable_segment_metas()?;
-        (missing.par_iter()).try_for_each(|&id| -> Result<()> {
-            let Some(meta) = metas.iter().find(|meta| meta.id() == id) else {
-                return Ok(());
-            };
-            let own = SegmentReader::open(&index.segment(meta.clone()))?;
-            let columns = RowColumns::open(&own)?;
-            if let Some(runs) = &columns.runs {
-                segment_file::write(dir, &file_name(id), &build(id, &columns, runs))?;
-            }
-            Ok(())
-        })?;
-    }
-    let live: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
+        Ok(())
+    })?;
+    let live: Vec<SegmentId> = (searcher.segment_readers().iter())
+        .map(|s| s.segment_id())
+        .collect();
     segment_file::remove_others(dir, PREFIX, SUFFIX, &live)
 }
 
@@ -416,7 +398,8 @@ mod tests {
     use crate::testing::default_corpus;
 
     fn rows_of(dir: &Path, segment: &SegmentReader) -> Option<FacetRows> {
-        FacetRows::open(dir, segment.segment_id(), shape(segment).unwrap()?)
+        let shape = RowColumns::open(segment).unwrap().runs?.shape;
+        FacetRows::open(dir, segment.segment_id(), shape)
     }
 
     #[test]

@@ -26,6 +26,7 @@ use tantivy::{Searcher, SegmentReader};
 
 use crate::commit_file::{self, Input};
 use crate::schema::names;
+use crate::storage;
 
 /// The file, in the index folder, that keeps the facet values of the last
 /// commit.
@@ -123,7 +124,7 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> Option<CommitValues>
 /// Finds the facet values of `searcher`'s commit, the commit of the index
 /// in `dir`, and keeps them there in [`FILE`].
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
-    let contents = encode(&find(searcher)?);
+    let contents = encode(&find(dir, searcher)?);
     commit_file::save(dir, FILE, MAGIC, searcher, &contents)
 }
 
@@ -131,15 +132,20 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 /// term ordinals' places among them.
 type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 
-/// The values of each column, from every segment's dictionary.
-fn find(searcher: &Searcher) -> tantivy::Result<Found> {
-    let segments = searcher.segment_readers();
+/// The values of each column, from every segment's dictionary, each
+/// segment read through a reader of its own
+/// ([`storage::each_segment_alone`]).
+fn find(dir: &Path, searcher: &Searcher) -> crate::error::Result<Found> {
+    // Each segment's terms, column by column.
+    let segments = storage::each_segment_alone(dir, searcher, |segment| {
+        (COLUMNS.iter())
+            .map(|name| Ok(terms(segment, name)?))
+            .collect::<crate::error::Result<Vec<Vec<String>>>>()
+    })?;
     let mut found = Vec::with_capacity(COLUMNS.len());
-    for name in COLUMNS {
-        let per_segment = (segments.iter())
-            .map(|segment| terms(segment, name))
-            .collect::<tantivy::Result<Vec<Vec<String>>>>()?;
-        let mut all: Vec<String> = per_segment.concat();
+    for column in 0..COLUMNS.len() {
+        let per_segment: Vec<&Vec<String>> = segments.iter().map(|s| &s[column]).collect();
+        let mut all: Vec<String> = per_segment.iter().flat_map(|t| t.iter().cloned()).collect();
         all.sort_unstable();
         all.dedup();
         let places = (per_segment.iter())
