@@ -137,7 +137,10 @@ type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 /// ([`storage::each_segment_alone`]).
 fn find(dir: &Path, searcher: &Searcher) -> crate::error::Result<Found> {
     // Each segment's terms, column by column.
-    let segments = storage::each_segment_alone(dir, searcher, |segment| {
+    let ids: Vec<_> = (searcher.segment_readers().iter())
+        .map(|s| s.segment_id())
+        .collect();
+    let segments = storage::each_segment_alone(dir, &ids, |segment| {
         (COLUMNS.iter())
             .map(|name| Ok(terms(segment, name)?))
             .collect::<crate::error::Result<Vec<Vec<String>>>>()

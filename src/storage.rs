@@ -8,13 +8,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
     AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes,
     TerminatingWrite, WatchCallback, WatchHandle, WritePtr,
 };
+use tantivy::index::SegmentId;
 use tantivy::{HasLen, TantivyError};
 
 use crate::error::{Error, Result};
@@ -47,26 +47,25 @@ pub(crate) fn open_for_lookups(dir: &Path) -> Result<tantivy::Index> {
     open_committed(dir, true)
 }
 
-/// Runs `each` on every segment of `searcher`'s commit (the index in
-/// `dir`), two or more at a time, each segment through a reader of its own
-/// that is closed when `each` returns; the results come in the segments'
-/// order. What reading a segment maps then leaves the run's memory with the
-/// segment: read through `searcher`, every page touched stays mapped as long
-/// as the searcher is open (at 1,000,000 pages, 44 segments, about 30 MiB
-/// of fast columns at the end of a `reindex`: BENCHMARKS.md). For a write
+/// Runs `each` on the segments `ids` of the last commit of the index in
+/// `dir`, one after the other, each through a reader of its own that is
+/// closed when `each` returns; the results come in the order of `ids`. What
+/// reading a segment maps then leaves the run's memory with the segment:
+/// read through one searcher, every page touched stays mapped as long as
+/// the searcher is open (at 1,000,000 pages, 44 segments, about 30 MiB of
+/// fast columns at the end of a `reindex`: BENCHMARKS.md). For a write
 /// run's steps after its commit, under the writer's lock.
-pub(crate) fn each_segment_alone<T: Send>(
+pub(crate) fn each_segment_alone<T>(
     dir: &Path,
-    searcher: &tantivy::Searcher,
-    each: impl Fn(&tantivy::SegmentReader) -> Result<T> + Sync,
+    ids: &[SegmentId],
+    mut each: impl FnMut(&tantivy::SegmentReader) -> Result<T>,
 ) -> Result<Vec<T>> {
-    // Opened again, so that its mappings are its own: the searcher's
-    // folder would hand out again those its segments hold.
+    // Opened again, so that its mappings are its own: the folder of a
+    // searcher open on the commit would hand out again those it holds.
     let index = open_for_reading(dir)?;
     let metas = index.searchable_segment_metas()?;
-    (searcher.segment_readers().par_iter())
-        .map(|segment| {
-            let id = segment.segment_id();
+    (ids.iter())
+        .map(|&id| {
             let meta = (metas.iter().find(|meta| meta.id() == id)).ok_or_else(|| {
                 TantivyError::InternalError(format!(
                     "segment {} left the commit",
@@ -471,10 +470,14 @@ mod tests {
             .map(|s| (s.segment_id(), s.num_docs()))
             .collect();
         assert!(expected.len() >= 2, "{expected:?}");
-        let seen = each_segment_alone(dir.path(), &searcher, |segment| {
+        let mut ids: Vec<SegmentId> = expected.iter().map(|(id, _)| *id).collect();
+        let seen = each_segment_alone(dir.path(), &ids, |segment| {
             Ok((segment.segment_id(), segment.num_docs()))
         });
         assert_eq!(seen.unwrap(), expected);
+        ids.reverse();
+        let seen = each_segment_alone(dir.path(), &ids, |s| Ok(s.segment_id()));
+        assert_eq!(seen.unwrap(), ids);
     }
 
     #[test]
