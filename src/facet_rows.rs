@@ -372,31 +372,35 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 /// Writes the facet rows file of every segment of `searcher` (the commit
 /// of the index in `dir`) that has no usable one, and removes those of
 /// segments no longer in the index. Each segment is read through a reader
-/// of its own ([`storage::each_segment_alone`]): checked one at a time (a
-/// check reads its whole file), written two or more at a time (a full
-/// build writes every segment's).
+/// of its own ([`storage::SegmentsAlone`]): checked one at a time (a check
+/// reads its whole file), written two or more at a time (a full build
+/// writes every segment's).
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
     let live: Vec<SegmentId> = (searcher.segment_readers().iter())
         .map(|s| s.segment_id())
         .collect();
-    let checked = storage::each_segment_alone(dir, &live, |segment| {
-        let Some(runs) = RowColumns::open(segment)?.runs else {
-            return Ok(None);
-        };
-        let id = segment.segment_id();
-        let kept = FacetRows::open(dir, id, runs.shape);
-        Ok((!kept.is_some_and(|rows| rows.intact())).then_some(id))
-    })?;
-    let missing: Vec<SegmentId> = checked.into_iter().flatten().collect();
-    (missing.par_iter()).try_for_each(|&id| -> Result<()> {
-        storage::each_segment_alone(dir, &[id], |segment| {
+    let segments = storage::SegmentsAlone::open(dir)?;
+    let mut missing = Vec::new();
+    for &id in &live {
+        let usable = segments.read(id, |segment| {
+            let Some(runs) = RowColumns::open(segment)?.runs else {
+                return Ok(true);
+            };
+            let kept = FacetRows::open(dir, id, runs.shape);
+            Ok(kept.is_some_and(|rows| rows.intact()))
+        })?;
+        if !usable {
+            missing.push(id);
+        }
+    }
+    (missing.par_iter()).try_for_each(|&id| {
+        segments.read(id, |segment| {
             let columns = RowColumns::open(segment)?;
             if let Some(runs) = &columns.runs {
                 segment_file::write(dir, &file_name(id), &build(id, &columns, runs))?;
             }
             Ok(())
-        })?;
-        Ok(())
+        })
     })?;
     segment_file::remove_others(dir, PREFIX, SUFFIX, &live)
 }

@@ -133,18 +133,19 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 
 /// The values of each column, from every segment's dictionary, each
-/// segment read through a reader of its own
-/// ([`storage::each_segment_alone`]).
+/// segment read through a reader of its own ([`storage::SegmentsAlone`]).
 fn find(dir: &Path, searcher: &Searcher) -> crate::error::Result<Found> {
     // Each segment's terms, column by column.
-    let ids: Vec<_> = (searcher.segment_readers().iter())
-        .map(|s| s.segment_id())
-        .collect();
-    let segments = storage::each_segment_alone(dir, &ids, |segment| {
-        (COLUMNS.iter())
-            .map(|name| Ok(terms(segment, name)?))
-            .collect::<crate::error::Result<Vec<Vec<String>>>>()
-    })?;
+    let alone = storage::SegmentsAlone::open(dir)?;
+    let segments = (searcher.segment_readers().iter())
+        .map(|segment| {
+            alone.read(segment.segment_id(), |segment| {
+                (COLUMNS.iter())
+                    .map(|name| Ok(terms(segment, name)?))
+                    .collect::<crate::error::Result<Vec<Vec<String>>>>()
+            })
+        })
+        .collect::<crate::error::Result<Vec<_>>>()?;
     let mut found = Vec::with_capacity(COLUMNS.len());
     for column in 0..COLUMNS.len() {
         let per_segment: Vec<&Vec<String>> = segments.iter().map(|s| &s[column]).collect();

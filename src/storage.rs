@@ -47,34 +47,43 @@ pub(crate) fn open_for_lookups(dir: &Path) -> Result<tantivy::Index> {
     open_committed(dir, true)
 }
 
-/// Runs `each` on the segments `ids` of the last commit of the index in
-/// `dir`, one after the other, each through a reader of its own that is
-/// closed when `each` returns; the results come in the order of `ids`. What
+/// The segments of the last commit of the index in `dir`, each read
+/// through a reader of its own that is closed when the read is done. What
 /// reading a segment maps then leaves the run's memory with the segment:
 /// read through one searcher, every page touched stays mapped as long as
 /// the searcher is open (at 1,000,000 pages, 44 segments, about 30 MiB of
 /// fast columns at the end of a `reindex`: BENCHMARKS.md). For a write
 /// run's steps after its commit, under the writer's lock.
-pub(crate) fn each_segment_alone<T>(
-    dir: &Path,
-    ids: &[SegmentId],
-    mut each: impl FnMut(&tantivy::SegmentReader) -> Result<T>,
-) -> Result<Vec<T>> {
-    // Opened again, so that its mappings are its own: the folder of a
-    // searcher open on the commit would hand out again those it holds.
-    let index = open_for_reading(dir)?;
-    let metas = index.searchable_segment_metas()?;
-    (ids.iter())
-        .map(|&id| {
-            let meta = (metas.iter().find(|meta| meta.id() == id)).ok_or_else(|| {
-                TantivyError::InternalError(format!(
-                    "segment {} left the commit",
-                    id.short_uuid_string()
-                ))
-            })?;
-            each(&tantivy::SegmentReader::open(&index.segment(meta.clone()))?)
-        })
-        .collect()
+pub(crate) struct SegmentsAlone {
+    index: tantivy::Index,
+    metas: Vec<tantivy::index::SegmentMeta>,
+}
+
+impl SegmentsAlone {
+    /// Opens the commit again, so that its mappings are its own: the folder
+    /// of a searcher open on the commit would hand out again those it holds.
+    pub(crate) fn open(dir: &Path) -> Result<SegmentsAlone> {
+        let index = open_for_reading(dir)?;
+        let metas = index.searchable_segment_metas()?;
+        Ok(SegmentsAlone { index, metas })
+    }
+
+    /// Runs `each` on segment `id` through a reader of its own.
+    pub(crate) fn read<T>(
+        &self,
+        id: SegmentId,
+        each: impl FnOnce(&tantivy::SegmentReader) -> Result<T>,
+    ) -> Result<T> {
+        let meta = (self.metas.iter().find(|meta| meta.id() == id)).ok_or_else(|| {
+            TantivyError::InternalError(format!(
+                "segment {} left the commit",
+                id.short_uuid_string()
+            ))
+        })?;
+        each(&tantivy::SegmentReader::open(
+            &self.index.segment(meta.clone()),
+        )?)
+    }
 }
 
 /// [`open_for_reading`], with lookups read in parts when `read_scattered`.
@@ -442,7 +451,7 @@ mod tests {
     }
 
     #[test]
-    fn each_segment_alone_answers_for_every_segment_in_order() {
+    fn segments_alone_are_the_commit_s_segments() {
         // The default corpus, then one more page in a second run: two
         // segments.
         let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -470,14 +479,11 @@ mod tests {
             .map(|s| (s.segment_id(), s.num_docs()))
             .collect();
         assert!(expected.len() >= 2, "{expected:?}");
-        let mut ids: Vec<SegmentId> = expected.iter().map(|(id, _)| *id).collect();
-        let seen = each_segment_alone(dir.path(), &ids, |segment| {
-            Ok((segment.segment_id(), segment.num_docs()))
-        });
-        assert_eq!(seen.unwrap(), expected);
-        ids.reverse();
-        let seen = each_segment_alone(dir.path(), &ids, |s| Ok(s.segment_id()));
-        assert_eq!(seen.unwrap(), ids);
+        let segments = SegmentsAlone::open(dir.path()).unwrap();
+        for &(id, docs) in expected.iter().rev() {
+            let seen = segments.read(id, |segment| Ok((segment.segment_id(), segment.num_docs())));
+            assert_eq!(seen.unwrap(), (id, docs));
+        }
     }
 
     #[test]
