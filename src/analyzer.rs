@@ -21,9 +21,11 @@ use crate::spelling::AmericanSpelling;
 /// [`crate::echo::Claim::rest_values`]) or where its lookup keys are kept
 /// (in files beside the index since version 9, no longer an indexed
 /// field), or the
-/// terms kept for tracing quotes change ([`crate::schema::Fields::shingles`]),
-/// so that an index built by older code is rebuilt by the next `reindex`.
-pub const ANALYZER_VERSION: u32 = 9;
+/// terms kept for tracing quotes change ([`crate::schema::Fields::shingles`],
+/// a column and files beside the index since version 10, no longer an
+/// indexed field), so that an index built by older code is rebuilt by the
+/// next `reindex`.
+pub const ANALYZER_VERSION: u32 = 10;
 
 /// Analyzer of every searchable text field: English words (decimals such as
 /// `0.7` kept whole, hyphenated compounds also closed: `non-vacuous` is found

@@ -238,7 +238,7 @@ mod tests {
     fn segment_keys(searcher: &Searcher) -> Vec<Arc<SegmentKeys>> {
         let nowhere = std::path::Path::new("/nonexistent");
         (searcher.segment_readers().iter())
-            .map(|s| Arc::new(SegmentKeys::open(nowhere, s).unwrap()))
+            .map(|s| Arc::new(SegmentKeys::open(nowhere, s, &crate::key_index::ECHO_KEYS).unwrap()))
             .collect()
     }
 

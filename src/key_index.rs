@@ -1,5 +1,10 @@
-//! The echo lookup keys of each segment ([`crate::echo::keys`]), kept in a
-//! file of its own beside the index rather than in it.
+//! Keys of each segment's documents kept in a file of their own beside the
+//! index rather than in it, by key: the echo lookup keys
+//! ([`crate::echo::keys`], [`ECHO_KEYS`]) and the raw texts' shingles
+//! ([`RAW_SHINGLES`]), two [`KeyKind`]s of one layout. What follows tells
+//! of the echo keys; the shingles are kept for the same reasons (millions
+//! of distinct terms a writer held, sorted and wrote) and read the same way
+//! but by range ([`SegmentKeys::open_to_read`]).
 //!
 //! A record's ten keys are a pure function of the content words the index
 //! stores for it (the `claim_words` column, [`keys::keys_of_words`]). Indexed
@@ -57,7 +62,6 @@ use crate::error::Result;
 use crate::schema::names;
 use crate::segment_file::{self, little, put_varint, varint};
 
-const MAGIC: &[u8; 8] = b"CSECHOK2";
 /// The layout's version, beside [`crate::analyzer::ANALYZER_VERSION`]
 /// (what the keys are).
 const FORMAT: u32 = 2;
@@ -69,12 +73,55 @@ const DIRECTORY_ENTRY: usize = 12;
 /// bucket.
 const PER_BUCKET: u64 = 8;
 const MAX_BITS: u32 = 24;
-const PREFIX: &str = "echo-keys-";
 const SUFFIX: &str = ".bin";
 
-/// The name of the key file of segment `id`, in the index folder.
-pub(crate) fn file_name(id: SegmentId) -> String {
-    segment_file::name(PREFIX, id, SUFFIX)
+/// What a kind of key file holds: for each document of a segment, keys
+/// computed from its values in one column.
+#[derive(Debug)]
+pub(crate) struct KeyKind {
+    magic: &'static [u8; 8],
+    /// The start of the files' names.
+    prefix: &'static str,
+    /// The column the keys come from.
+    column: &'static str,
+    /// Appends the keys of a document to `keys` from its values in the
+    /// column (`words`: room to work in).
+    keys_of: fn(&Column<u64>, DocId, &mut Vec<u32>, &mut Vec<u64>),
+}
+
+/// The echo lookup keys of each record's claim ([`keys::keys_of_words`]),
+/// from the content words of the `claim_words` column.
+pub(crate) static ECHO_KEYS: KeyKind = KeyKind {
+    magic: b"CSECHOK2",
+    prefix: "echo-keys-",
+    column: names::CLAIM_WORDS,
+    keys_of: |column, doc, words, keys| {
+        stored_words(column, doc, words);
+        keys.extend(keys::keys_of_words(words));
+    },
+};
+
+/// The winnowed shingles of each raw text, from the `shingles` column of
+/// its first passage ([`crate::schema::Fields::shingles`]): a `reindex`
+/// finds by them the raw texts of the last commit that a new quote may be in.
+pub(crate) static RAW_SHINGLES: KeyKind = KeyKind {
+    magic: b"CSSHING1",
+    prefix: "raw-shingles-",
+    column: names::SHINGLES,
+    keys_of: |column, doc, _, keys| {
+        let rows = column.index.value_row_ids(doc);
+        let start = keys.len();
+        keys.resize(start + rows.len(), 0);
+        column
+            .values
+            .get_range(u64::from(rows.start), &mut keys[start..]);
+    },
+};
+
+/// The name of the key file of the kind `kind` of segment `id`, in the
+/// index folder.
+pub(crate) fn file_name(kind: &KeyKind, id: SegmentId) -> String {
+    segment_file::name(kind.prefix, id, SUFFIX)
 }
 
 /// The sizes of a key file, following from its number of distinct keys and
@@ -139,19 +186,25 @@ impl<'a> Table<'a> {
     /// The layout of `bytes`, if its header is whole, is segment `id`'s
     /// (of `max_doc` documents) and this version's, and the file has the
     /// length it says.
-    fn check_header(bytes: &[u8], id: SegmentId, max_doc: DocId) -> Option<Layout> {
-        Table::check_header_of(bytes.get(..HEADER)?, bytes.len(), id, max_doc)
+    fn check_header(kind: &KeyKind, bytes: &[u8], id: SegmentId, max_doc: DocId) -> Option<Layout> {
+        Table::check_header_of(kind, bytes.get(..HEADER)?, bytes.len(), id, max_doc)
     }
 
     /// [`Table::check_header`] from the header alone and the file's length.
-    fn check_header_of(header: &[u8], len: usize, id: SegmentId, max_doc: DocId) -> Option<Layout> {
+    fn check_header_of(
+        kind: &KeyKind,
+        header: &[u8],
+        len: usize,
+        id: SegmentId,
+        max_doc: DocId,
+    ) -> Option<Layout> {
         let (hashed, hash) = header.split_at(HASHED);
         if blake3::hash(hashed).as_bytes() != hash {
             return None;
         }
         let u32_at = |at: usize| little(&hashed[at..at + 4]) as u32;
         let layout = Layout::new(little(&hashed[56..64]), little(&hashed[64..72]));
-        let intact = &hashed[..8] == MAGIC
+        let intact = &hashed[..8] == kind.magic
             && u32_at(8) == FORMAT
             && u32_at(12) == crate::analyzer::ANALYZER_VERSION
             && &hashed[16..48] == id.uuid_string().as_bytes()
@@ -176,21 +229,15 @@ impl<'a> Table<'a> {
     fn bucket(&self, i: usize) -> Option<&'a [u8]> {
         let at = i * DIRECTORY_ENTRY;
         let entry = self.directory.get(at..at + DIRECTORY_ENTRY + 8)?;
-        let (start, check, end) = (
-            little(&entry[..8]),
-            little(&entry[8..12]),
-            little(&entry[12..]),
-        );
-        if start > end || end > self.layout.data {
-            return None;
-        }
+        let (start, end) = bucket_bounds(entry, self.layout)?;
+        let check = little(&entry[8..12]);
         let bytes = (self.data).get(start as usize..end as usize)?;
         (u64::from(checksum(i, bytes)) == check).then_some(bytes)
     }
 
     /// The next key of a bucket's `bytes` (its rest), with the bytes of
     /// its documents; `None` when they are not whole.
-    fn next_key(&self, bytes: &mut &'a [u8]) -> Option<(u64, &'a [u8])> {
+    fn next_key<'b>(&self, bytes: &mut &'b [u8]) -> Option<(u64, &'b [u8])> {
         let rest = little(bytes.get(..self.layout.key_bytes)?);
         *bytes = &bytes[self.layout.key_bytes..];
         let len = usize::try_from(varint(bytes)?).ok()?;
@@ -221,7 +268,11 @@ impl<'a> Table<'a> {
     /// Appends the documents holding `key` to `docs`, in order; `None`
     /// when what it read is damaged.
     fn docs(&self, key: u64, docs: &mut Vec<DocId>) -> Option<()> {
-        let mut bytes = self.bucket(self.layout.bucket(key))?;
+        self.docs_in_bucket(self.bucket(self.layout.bucket(key))?, key, docs)
+    }
+
+    /// [`Table::docs`] in the bytes of `key`'s bucket.
+    fn docs_in_bucket(&self, mut bytes: &[u8], key: u64, docs: &mut Vec<DocId>) -> Option<()> {
         let rest = self.layout.rest(key);
         while !bytes.is_empty() {
             let (held, documents) = self.next_key(&mut bytes)?;
@@ -283,12 +334,13 @@ pub(crate) fn stored_words(column: &Column<u64>, doc: DocId, words: &mut Vec<u32
 /// `claim_words` column is `column`. The stored words are every content
 /// word of a claim, the cut ones too (the mark aside), so their keys are
 /// the claim's own ([`keys::keys`]).
-fn build(id: SegmentId, max_doc: DocId, column: &Column<u64>) -> Vec<u8> {
+fn build(kind: &KeyKind, id: SegmentId, max_doc: DocId, column: &Column<u64>) -> Vec<u8> {
     let mut pairs: Vec<(u64, DocId)> = Vec::new();
-    let mut words = Vec::new();
+    let (mut words, mut keys) = (Vec::new(), Vec::new());
     for doc in 0..max_doc {
-        stored_words(column, doc, &mut words);
-        pairs.extend(keys::keys_of_words(&words).into_iter().map(|k| (k, doc)));
+        keys.clear();
+        (kind.keys_of)(column, doc, &mut words, &mut keys);
+        pairs.extend(keys.iter().map(|&k| (k, doc)));
     }
     pairs.sort_unstable();
     pairs.dedup();
@@ -321,7 +373,7 @@ fn build(id: SegmentId, max_doc: DocId, column: &Column<u64>) -> Vec<u8> {
     }
     let layout = Layout::new(keys, data.len() as u64);
     let mut out = Vec::with_capacity(layout.len().unwrap_or(0));
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(kind.magic);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&crate::analyzer::ANALYZER_VERSION.to_le_bytes());
     out.extend_from_slice(id.uuid_string().as_bytes());
@@ -347,11 +399,12 @@ fn build(id: SegmentId, max_doc: DocId, column: &Column<u64>) -> Vec<u8> {
 /// otherwise (a file found damaged by a lookup is left for the rest of the
 /// process).
 pub(crate) struct SegmentKeys {
+    kind: &'static KeyKind,
     id: SegmentId,
     max_doc: DocId,
     column: Column<u64>,
-    /// The mapped file and its layout, when its header and length are right.
-    file: Option<(Mmap, Layout)>,
+    /// The file and its layout, when its header and length are right.
+    file: Option<(KeyFile, Layout)>,
     /// A lookup found part of the file damaged.
     damaged: AtomicBool,
     /// The keys computed from the column, and their layout.
@@ -367,16 +420,63 @@ impl std::fmt::Debug for SegmentKeys {
     }
 }
 
+/// How lookups read a segment's key file.
+enum KeyFile {
+    /// Through a mapping: a lookup costs no read call, and a whole read
+    /// ([`SegmentKeys::frequent`]) reads the file once.
+    Mapped(Mmap),
+    /// By two read calls a lookup (a directory entry, then one bucket), and
+    /// a whole read by pieces, for a run that looks up a few keys in every
+    /// segment of a large commit or reads them all: each byte read through
+    /// a mapping keeps the 64 KiB around it resident (the kernel's
+    /// fault-around) until the mapping goes.
+    Read(File),
+}
+
 impl SegmentKeys {
-    /// The keys of `segment`, from its file in the index folder `dir` when
-    /// there is a usable one.
-    pub(crate) fn open(dir: &Path, segment: &SegmentReader) -> tantivy::Result<SegmentKeys> {
+    /// The keys of the kind `kind` of `segment`, from its file in the index
+    /// folder `dir`, mapped, when there is a usable one.
+    pub(crate) fn open(
+        dir: &Path,
+        segment: &SegmentReader,
+        kind: &'static KeyKind,
+    ) -> tantivy::Result<SegmentKeys> {
+        SegmentKeys::open_with(dir, segment, kind, |file| {
+            // SAFETY: a key file is never written in place: it is written
+            // whole under another name and renamed (`write`), or removed,
+            // which leaves a mapping as it was.
+            let map = unsafe { Mmap::map(&file) }.ok()?;
+            Some(KeyFile::Mapped(map))
+        })
+    }
+
+    /// [`SegmentKeys::open`], but lookups and whole reads read the file by
+    /// range rather than map it ([`KeyFile::Read`]): memory flat in the
+    /// number of lookups and the size of the file.
+    pub(crate) fn open_to_read(
+        dir: &Path,
+        segment: &SegmentReader,
+        kind: &'static KeyKind,
+    ) -> tantivy::Result<SegmentKeys> {
+        SegmentKeys::open_with(dir, segment, kind, |file| Some(KeyFile::Read(file)))
+    }
+
+    fn open_with(
+        dir: &Path,
+        segment: &SegmentReader,
+        kind: &'static KeyKind,
+        how: impl FnOnce(File) -> Option<KeyFile>,
+    ) -> tantivy::Result<SegmentKeys> {
         let (id, max_doc) = (segment.segment_id(), segment.max_doc());
+        let path = dir.join(file_name(kind, id));
+        let file = (checked(&path, kind, id, max_doc))
+            .and_then(|(file, layout)| Some((how(file)?, layout)));
         Ok(SegmentKeys {
+            kind,
             id,
             max_doc,
-            column: segment.fast_fields().u64(names::CLAIM_WORDS)?,
-            file: map(&dir.join(file_name(id)), id, max_doc),
+            column: segment.fast_fields().u64(kind.column)?,
+            file,
             damaged: AtomicBool::new(false),
             computed: OnceLock::new(),
         })
@@ -388,15 +488,10 @@ impl SegmentKeys {
         self.file.is_some() && !self.damaged.load(Ordering::Relaxed)
     }
 
-    fn file_table(&self) -> Option<Table<'_>> {
-        let (map, layout) = self.file.as_ref()?;
-        (!self.damaged.load(Ordering::Relaxed)).then(|| Table::new(map, *layout, self.max_doc))
-    }
-
     fn computed(&self) -> &(Vec<u8>, Layout) {
         self.computed.get_or_init(|| {
-            let bytes = build(self.id, self.max_doc, &self.column);
-            let layout = Table::check_header(&bytes, self.id, self.max_doc)
+            let bytes = build(self.kind, self.id, self.max_doc, &self.column);
+            let layout = Table::check_header(self.kind, &bytes, self.id, self.max_doc)
                 .expect("a table just built has its own header");
             (bytes, layout)
         })
@@ -411,12 +506,23 @@ impl SegmentKeys {
     /// hold `key`, in order.
     pub(crate) fn docs(&self, key: u64, docs: &mut Vec<DocId>) {
         let before = docs.len();
-        if let Some(table) = self.file_table() {
-            if table.docs(key, docs).is_some() {
-                return;
+        let found = match &self.file {
+            _ if self.damaged.load(Ordering::Relaxed) => None,
+            Some((KeyFile::Mapped(map), layout)) => {
+                Some(Table::new(map, *layout, self.max_doc).docs(key, docs))
             }
-            docs.truncate(before);
-            self.damaged.store(true, Ordering::Relaxed);
+            Some((KeyFile::Read(file), layout)) => {
+                Some(read_docs(file, *layout, self.max_doc, key, docs))
+            }
+            None => None,
+        };
+        match found {
+            Some(Some(())) => return,
+            Some(None) => {
+                docs.truncate(before);
+                self.damaged.store(true, Ordering::Relaxed);
+            }
+            None => {}
         }
         let found = self.computed_table().docs(key, docs);
         debug_assert!(found.is_some(), "a table just built is whole");
@@ -426,9 +532,14 @@ impl SegmentKeys {
     /// or not, in key then document order, from `start()`. When part of the
     /// file proves damaged, it starts again from the keys computed.
     fn fold<T>(&self, start: impl Fn() -> T, mut step: impl FnMut(&mut T, u64, DocId)) -> T {
-        if let Some(table) = self.file_table() {
+        if let Some((file, layout)) = self.file.as_ref().filter(|_| self.reads_file()) {
             let mut state = start();
-            if table.each(|key, doc| step(&mut state, key, doc)).is_some() {
+            let each = |key, doc| step(&mut state, key, doc);
+            let whole = match file {
+                KeyFile::Mapped(map) => Table::new(map, *layout, self.max_doc).each(each),
+                KeyFile::Read(file) => read_each(file, *layout, self.max_doc, each),
+            };
+            if whole.is_some() {
                 return state;
             }
             self.damaged.store(true, Ordering::Relaxed);
@@ -461,12 +572,13 @@ impl SegmentKeys {
         found
     }
 
-    /// Gives back the pages of the file mapped so far: a write run walks
-    /// every segment's file once ([`SegmentKeys::frequent`]) and looks keys
-    /// up in each ([`crate::common_keys::find`]), and at 1,000,000 pages the
-    /// files add up to hundreds of megabytes.
+    /// Gives back the pages of the file mapped so far: a process that
+    /// finds a commit's common keys without their file walks every
+    /// segment's file once ([`SegmentKeys::frequent`]) and looks keys up in
+    /// each ([`crate::common_keys::find`]), and at 1,000,000 pages the files
+    /// add up to hundreds of megabytes. (A file read by range holds none.)
     pub(crate) fn release(&self) {
-        if let Some((map, _)) = &self.file {
+        if let Some((KeyFile::Mapped(map), _)) = &self.file {
             // SAFETY: the mapping is shared, read only and of a file never
             // written in place (`write`): pages given back are read again
             // from the file, the same bytes, when next used.
@@ -475,25 +587,135 @@ impl SegmentKeys {
     }
 }
 
-/// The file at `path` mapped, if its header is segment `id`'s and its
-/// length right.
+/// The file at `path`, if its header is of the kind `kind` and segment
+/// `id`'s and its length right.
 ///
-/// The header is read from the file, not through the mapping, which is left
+/// The header is read from the file, not through a mapping, which is left
 /// untouched until a lookup: a fault maps the whole large page of the page
 /// cache that holds the byte read (up to 2 MiB on Linux 6), so checking the
 /// headers through the mappings made about 1.7 MiB of every segment's file
 /// resident for the life of the process, 76 MiB at 1,000,000 pages.
-fn map(path: &Path, id: SegmentId, max_doc: DocId) -> Option<(Mmap, Layout)> {
+fn checked(path: &Path, kind: &KeyKind, id: SegmentId, max_doc: DocId) -> Option<(File, Layout)> {
     let mut file = File::open(path).ok()?;
     let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
     let mut header = [0u8; HEADER];
     file.read_exact(&mut header).ok()?;
-    let layout = Table::check_header_of(&header, len, id, max_doc)?;
-    // SAFETY: a key file is never written in place: it is written whole
-    // under another name and renamed (`write`), or removed, which leaves a
-    // mapping as it was.
-    let map = unsafe { Mmap::map(&file) }.ok()?;
-    (map.len() == len).then_some((map, layout))
+    let layout = Table::check_header_of(kind, &header, len, id, max_doc)?;
+    Some((file, layout))
+}
+
+/// [`Table::docs`] by read calls on the file: the bucket of `key`, found
+/// by its directory entry, then read whole and checked.
+fn read_docs(
+    file: &File,
+    layout: Layout,
+    max_doc: DocId,
+    key: u64,
+    docs: &mut Vec<DocId>,
+) -> Option<()> {
+    let i = layout.bucket(key);
+    let mut entry = [0u8; DIRECTORY_ENTRY + 8];
+    segment_file::read_at(file, &mut entry, (HEADER + i * DIRECTORY_ENTRY) as u64).ok()?;
+    let (start, end) = bucket_bounds(&entry, layout)?;
+    let mut bytes = vec![0; usize::try_from(end - start).ok()?];
+    let at = (HEADER + layout.directory_len()) as u64 + start;
+    segment_file::read_at(file, &mut bytes, at).ok()?;
+    let check = little(&entry[8..12]);
+    if u64::from(checksum(i, &bytes)) != check {
+        return None;
+    }
+    let table = Table {
+        layout,
+        directory: &[],
+        data: &[],
+        max_doc,
+    };
+    table.docs_in_bucket(&bytes, key, docs)
+}
+
+/// [`Table::each`] by read calls on the file: its directory and its keys
+/// read forward, [`PIECE`] bytes at a time.
+fn read_each(
+    file: &File,
+    layout: Layout,
+    max_doc: DocId,
+    mut each: impl FnMut(u64, DocId),
+) -> Option<()> {
+    let table = Table {
+        layout,
+        directory: &[],
+        data: &[],
+        max_doc,
+    };
+    let directory_len = layout.directory_len() as u64;
+    let mut directory = Pieces::new(file, HEADER as u64, directory_len);
+    let mut data = Pieces::new(file, HEADER as u64 + directory_len, layout.data);
+    for i in 0..layout.buckets() {
+        let at = (i * DIRECTORY_ENTRY) as u64;
+        let entry = directory.get(at, at + (DIRECTORY_ENTRY + 8) as u64)?;
+        let (start, end) = bucket_bounds(entry, layout)?;
+        let check = little(&entry[8..12]);
+        let mut bytes = data.get(start, end)?;
+        if u64::from(checksum(i, bytes)) != check {
+            return None;
+        }
+        while !bytes.is_empty() {
+            let (rest, documents) = table.next_key(&mut bytes)?;
+            let key = layout.key(i, rest);
+            table.documents(documents, |doc| each(key, doc))?;
+        }
+    }
+    Some(())
+}
+
+/// How many bytes [`Pieces`] reads at a time.
+const PIECE: u64 = 256 << 10;
+
+/// A region of a file read forward by pieces of [`PIECE`] bytes or more.
+struct Pieces<'f> {
+    file: &'f File,
+    /// Where the region starts in the file, and its length.
+    at: u64,
+    len: u64,
+    /// The piece read, and where it starts in the region.
+    piece: Vec<u8>,
+    start: u64,
+}
+
+impl<'f> Pieces<'f> {
+    fn new(file: &'f File, at: u64, len: u64) -> Pieces<'f> {
+        Pieces {
+            file,
+            at,
+            len,
+            piece: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// The bytes `start..end` of the region, reading the piece from
+    /// `start` on when the one read does not hold them.
+    fn get(&mut self, start: u64, end: u64) -> Option<&[u8]> {
+        if start > end || end > self.len {
+            return None;
+        }
+        if start < self.start || end > self.start + self.piece.len() as u64 {
+            let len = (end - start).max(PIECE.min(self.len - start));
+            self.piece.resize(usize::try_from(len).ok()?, 0);
+            segment_file::read_at(self.file, &mut self.piece, self.at + start).ok()?;
+            self.start = start;
+        }
+        let from = usize::try_from(start - self.start).ok()?;
+        self.piece
+            .get(from..from + usize::try_from(end - start).ok()?)
+    }
+}
+
+/// Where a bucket's bytes start and end, from its directory entry and the
+/// next one's start, if they fit the file's keys.
+fn bucket_bounds(entry: &[u8], layout: Layout) -> Option<(u64, u64)> {
+    let (start, end) = (little(&entry[..8]), little(&entry[12..20]));
+    (start <= end && end <= layout.data).then_some((start, end))
 }
 
 /// Writes the key file of every segment of the commit of `index` (the
@@ -505,34 +727,47 @@ fn map(path: &Path, id: SegmentId, max_doc: DocId) -> Option<(Mmap, Layout)> {
 /// pages). A full build calls this before it opens a reader of the whole
 /// commit for its last steps, so that nothing else is mapped meanwhile
 /// (`ingest::settle`).
-pub(crate) fn write_missing(dir: &Path, index: &tantivy::Index) -> Result<()> {
+pub(crate) fn write_missing(dir: &Path, index: &tantivy::Index, kind: &KeyKind) -> Result<()> {
     let metas = index.searchable_segment_metas()?;
     (metas.par_iter())
-        .filter(|meta| map(&dir.join(file_name(meta.id())), meta.id(), meta.max_doc()).is_none())
+        .filter(|meta| {
+            let path = dir.join(file_name(kind, meta.id()));
+            checked(&path, kind, meta.id(), meta.max_doc()).is_none()
+        })
         .try_for_each(|meta| -> Result<()> {
             let own = SegmentReader::open(&index.segment(meta.clone()))?;
-            let bytes = build(
-                meta.id(),
-                meta.max_doc(),
-                &own.fast_fields().u64(names::CLAIM_WORDS)?,
-            );
-            drop(own);
-            segment_file::write(dir, &file_name(meta.id()), &bytes)
+            let column = own.fast_fields().u64(kind.column)?;
+            let bytes = build(kind, meta.id(), meta.max_doc(), &column);
+            drop((column, own));
+            segment_file::write(dir, &file_name(kind, meta.id()), &bytes)
         })
 }
 
-/// The keys of every segment of `searcher` (the commit of the index in
-/// `dir`), in order, once [`write_missing`] has written the files missing;
-/// removes the key files of segments no longer in the index and those a
-/// run left half-written.
-pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKeys>>> {
-    let segments = searcher.segment_readers();
-    let keys = (segments.iter())
-        .map(|segment| SegmentKeys::open(dir, segment).map(Arc::new))
+/// The keys of the kind `kind` of every segment of `searcher` (the commit
+/// of the index in `dir`), in order, once [`write_missing`] has written the
+/// files missing, read by range ([`SegmentKeys::open_to_read`]: a write run
+/// reads every segment's file whole, for the common keys, and looks keys up
+/// in each); removes the files of segments no longer in the index
+/// ([`remove_gone`]).
+pub(crate) fn save(
+    dir: &Path,
+    searcher: &Searcher,
+    kind: &'static KeyKind,
+) -> Result<Vec<Arc<SegmentKeys>>> {
+    let keys = (searcher.segment_readers().iter())
+        .map(|segment| SegmentKeys::open_to_read(dir, segment, kind).map(Arc::new))
         .collect::<tantivy::Result<Vec<_>>>()?;
-    let live: Vec<SegmentId> = segments.iter().map(|s| s.segment_id()).collect();
-    segment_file::remove_others(dir, PREFIX, SUFFIX, &live)?;
+    remove_gone(dir, searcher, kind)?;
     Ok(keys)
+}
+
+/// Removes the key files of the kind `kind` of segments that are not in
+/// `searcher`'s commit, and those a run left half-written.
+pub(crate) fn remove_gone(dir: &Path, searcher: &Searcher, kind: &KeyKind) -> Result<()> {
+    let live: Vec<SegmentId> = (searcher.segment_readers().iter())
+        .map(|s| s.segment_id())
+        .collect();
+    segment_file::remove_others(dir, kind.prefix, SUFFIX, &live)
 }
 
 /// Writes again the key file of every segment whose file a read of `keys`
@@ -540,7 +775,7 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<Vec<Arc<SegmentKey
 pub(crate) fn repair(dir: &Path, keys: &[Arc<SegmentKeys>]) -> Result<()> {
     for keys in keys {
         if keys.file.is_some() && !keys.reads_file() {
-            segment_file::write(dir, &file_name(keys.id), &keys.computed().0)?;
+            segment_file::write(dir, &file_name(keys.kind, keys.id), &keys.computed().0)?;
         }
     }
     Ok(())
@@ -548,6 +783,8 @@ pub(crate) fn repair(dir: &Path, keys: &[Arc<SegmentKeys>]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::schema::Fields;
 
@@ -572,7 +809,7 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         let mut keyed = 0;
         for segment in searcher.segment_readers() {
-            let keys = SegmentKeys::open(dir.path(), segment).unwrap();
+            let keys = SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap();
             assert!(keys.reads_file(), "{:?}", segment.segment_id());
             // The keys of each record's claim, as it was read when indexed.
             let store = segment.get_store_reader(0).unwrap();
@@ -601,7 +838,7 @@ mod tests {
             assert!(docs.is_empty());
             // The same as computed from the column.
             assert_eq!(
-                std::fs::read(dir.path().join(file_name(keys.id))).unwrap(),
+                std::fs::read(dir.path().join(file_name(&ECHO_KEYS, keys.id))).unwrap(),
                 keys.computed().0
             );
             assert!(keys.reads_file());
@@ -614,9 +851,9 @@ mod tests {
         let (dir, index) = default_corpus_index();
         let searcher = index.reader().unwrap().searcher();
         let segment = &searcher.segment_readers()[0];
-        let path = dir.path().join(file_name(segment.segment_id()));
+        let path = dir.path().join(file_name(&ECHO_KEYS, segment.segment_id()));
         let good = std::fs::read(&path).unwrap();
-        let expected = pairs(&SegmentKeys::open(dir.path(), segment).unwrap());
+        let expected = pairs(&SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap());
         assert!(expected.len() > 100);
         let lookups = |keys: &SegmentKeys| {
             let mut found = Vec::new();
@@ -627,7 +864,9 @@ mod tests {
             }
             found
         };
-        let layout = Table::check_header(&good, segment.segment_id(), segment.max_doc()).unwrap();
+        let layout =
+            Table::check_header(&ECHO_KEYS, &good, segment.segment_id(), segment.max_doc())
+                .unwrap();
         let directory = HEADER + 5 * DIRECTORY_ENTRY;
         let pairs_at = HEADER + layout.directory_len();
         // A byte of the header, of the directory (a start, a checksum), of
@@ -646,44 +885,128 @@ mod tests {
             damaged[at] ^= 0x10;
             std::fs::write(&path, &damaged).unwrap();
             // Lookups that read the damaged part, and a read of it all,
-            // tell it and take the keys computed from the column.
-            let keys = SegmentKeys::open(dir.path(), segment).unwrap();
-            assert_eq!(lookups(&keys), expected, "byte {at} flipped");
-            let keys = SegmentKeys::open(dir.path(), segment).unwrap();
-            assert_eq!(pairs(&keys), expected, "byte {at} flipped");
-            assert!(!keys.reads_file(), "byte {at} flipped");
+            // tell it and take the keys computed from the column, whether
+            // the file is mapped or read by range.
+            for open in [SegmentKeys::open, SegmentKeys::open_to_read] {
+                let keys = open(dir.path(), segment, &ECHO_KEYS).unwrap();
+                assert_eq!(lookups(&keys), expected, "byte {at} flipped");
+                let keys = open(dir.path(), segment, &ECHO_KEYS).unwrap();
+                assert_eq!(pairs(&keys), expected, "byte {at} flipped");
+                assert!(!keys.reads_file(), "byte {at} flipped");
+            }
         }
         // Cut short, or longer than it says.
         for len in [0, 10, HEADER, pairs_at, good.len() - 1] {
             std::fs::write(&path, &good[..len]).unwrap();
-            let keys = SegmentKeys::open(dir.path(), segment).unwrap();
+            let keys = SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap();
             assert!(!keys.reads_file(), "cut at {len}");
             assert_eq!(lookups(&keys), expected, "cut at {len}");
         }
         let mut longer = good.clone();
         longer.push(0);
         std::fs::write(&path, &longer).unwrap();
-        assert!(!SegmentKeys::open(dir.path(), segment).unwrap().reads_file());
+        assert!(!SegmentKeys::open(dir.path(), segment, &ECHO_KEYS)
+            .unwrap()
+            .reads_file());
         // Another segment's file, under this segment's name.
         let other = tantivy::index::SegmentId::generate_random();
         let bytes = build(
+            &ECHO_KEYS,
             other,
             segment.max_doc(),
             &segment.fast_fields().u64(names::CLAIM_WORDS).unwrap(),
         );
         std::fs::write(&path, &bytes).unwrap();
-        let keys = SegmentKeys::open(dir.path(), segment).unwrap();
+        let keys = SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap();
         assert!(!keys.reads_file());
         assert_eq!(pairs(&keys), expected);
         // Gone.
         std::fs::remove_file(&path).unwrap();
-        let keys = SegmentKeys::open(dir.path(), segment).unwrap();
+        let keys = SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap();
         assert!(!keys.reads_file());
         assert_eq!(pairs(&keys), expected);
         // The next write run writes it again.
         std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-        write_missing(dir.path(), &index).unwrap();
+        write_missing(dir.path(), &index, &ECHO_KEYS).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good);
+    }
+
+    /// Each raw text's winnowed shingles, as its page was read, are in its
+    /// segment's shingle file; lookups through the file read by range find
+    /// the documents the mapped file and the column do, damaged or not.
+    #[test]
+    fn the_shingle_files_hold_each_raw_texts_shingles_and_reads_by_range_find_them() {
+        let (dir, index) = default_corpus_index();
+        let fields = Fields::new(&index.schema()).unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let mut raw_texts = 0;
+        for segment in searcher.segment_readers() {
+            let (id, max_doc) = (segment.segment_id(), segment.max_doc());
+            let mapped = SegmentKeys::open(dir.path(), segment, &RAW_SHINGLES).unwrap();
+            let read = SegmentKeys::open_to_read(dir.path(), segment, &RAW_SHINGLES).unwrap();
+            assert!(mapped.reads_file() && read.reads_file(), "{id:?}");
+            // The winnowed shingles of each raw text, from its stored text.
+            let store = segment.get_store_reader(0).unwrap();
+            let mut expected = Vec::new();
+            let mut texts: BTreeMap<String, Vec<(usize, DocId, String)>> = BTreeMap::new();
+            for doc in 0..max_doc {
+                let record =
+                    crate::schema::stored_record(&fields, &store.get(doc).unwrap()).unwrap();
+                if record.kind != crate::model::Kind::Passage {
+                    continue;
+                }
+                let (prefix, n) = record.id.rsplit_once('-').unwrap();
+                let n: usize = n.parse().unwrap();
+                texts
+                    .entry(prefix.to_string())
+                    .or_default()
+                    .push((n, doc, record.text));
+            }
+            for mut passages in texts.into_values() {
+                passages.sort();
+                let first = passages[0].1;
+                let paragraphs: Vec<&str> = passages.iter().map(|p| p.2.as_str()).collect();
+                let (_, winnowed) = crate::provenance::Haystack::new(&paragraphs).shingle_sets();
+                assert!(!winnowed.is_empty());
+                expected.extend(winnowed.into_iter().map(|s| (s, first)));
+                raw_texts += 1;
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(pairs(&mapped), expected, "{id:?}");
+            let lookups = |keys: &SegmentKeys| {
+                let mut found = Vec::new();
+                for run in expected.chunk_by(|a, b| a.0 == b.0) {
+                    let mut docs = Vec::new();
+                    keys.docs(run[0].0, &mut docs);
+                    found.extend(docs.into_iter().map(|d| (run[0].0, d)));
+                }
+                let mut none = Vec::new();
+                keys.docs(0x5eed, &mut none);
+                assert!(none.is_empty());
+                found
+            };
+            assert_eq!(lookups(&read), expected, "{id:?}");
+            assert_eq!(pairs(&read), expected, "{id:?}");
+            assert!(read.reads_file());
+            // A byte of every bucket flipped: each lookup tells, and the
+            // documents come from the column.
+            let path = dir.path().join(file_name(&RAW_SHINGLES, id));
+            let good = std::fs::read(&path).unwrap();
+            let mut damaged = good.clone();
+            let layout = Table::check_header(&RAW_SHINGLES, &good, id, max_doc).unwrap();
+            for at in (HEADER + layout.directory_len()..good.len()).step_by(7) {
+                damaged[at] ^= 0x21;
+            }
+            std::fs::write(&path, &damaged).unwrap();
+            let read = SegmentKeys::open_to_read(dir.path(), segment, &RAW_SHINGLES).unwrap();
+            assert_eq!(lookups(&read), expected, "{id:?}");
+            assert!(expected.is_empty() || !read.reads_file());
+            let read = SegmentKeys::open_to_read(dir.path(), segment, &RAW_SHINGLES).unwrap();
+            assert_eq!(pairs(&read), expected, "{id:?}");
+            std::fs::write(&path, &good).unwrap();
+        }
+        assert!(raw_texts >= 3, "{raw_texts}");
     }
 
     #[test]
@@ -691,18 +1014,47 @@ mod tests {
         let (dir, index) = default_corpus_index();
         let searcher = index.reader().unwrap().searcher();
         let segment = &searcher.segment_readers()[0];
-        let path = dir.path().join(file_name(segment.segment_id()));
+        let path = dir.path().join(file_name(&ECHO_KEYS, segment.segment_id()));
         let good = std::fs::read(&path).unwrap();
         let mut damaged = good.clone();
         *damaged.last_mut().unwrap() ^= 1;
         std::fs::write(&path, &damaged).unwrap();
         // Its header is right: kept by `save`, found damaged by a full
         // read (the common keys' count), written again.
-        let keys = save(dir.path(), &searcher).unwrap();
+        let keys = save(dir.path(), &searcher, &ECHO_KEYS).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), damaged);
         keys.iter().for_each(|k| drop(k.frequent(0)));
         repair(dir.path(), &keys).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), good);
+    }
+
+    /// A region read forward by pieces gives the bytes asked for, across
+    /// pieces, larger than a piece, and asked again; nothing past its end.
+    #[test]
+    fn pieces_read_a_region_forward() {
+        let bytes: Vec<u8> = (0..3 * PIECE + 1000).map(|i| (i * 7 % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("region");
+        std::fs::write(&path, &bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let (at, len) = (100, 3 * PIECE);
+        let region = &bytes[at as usize..(at + len) as usize];
+        let mut pieces = Pieces::new(&file, at, len);
+        let ranges = [
+            (0, 10),
+            (10, 10),
+            (PIECE - 5, PIECE + 5),
+            (PIECE + 5, PIECE + 9),
+            (PIECE, 3 * PIECE),
+            (7, 8),
+            (3 * PIECE - 3, 3 * PIECE),
+        ];
+        for (start, end) in ranges {
+            let got = pieces.get(start, end).unwrap();
+            assert_eq!(got, &region[start as usize..end as usize], "{start}..{end}");
+        }
+        assert!(pieces.get(3 * PIECE - 1, 3 * PIECE + 1).is_none());
+        assert!(pieces.get(9, 8).is_none());
     }
 
     #[test]

@@ -68,11 +68,18 @@ pub struct Fields {
     /// The record's place among its page's records, from 0 (fast): the
     /// item view reads a page back in this order.
     pub place: Field,
-    /// On the first passage of each raw text, [`RAW_TEXT`] and the text's
-    /// winnowed shingles ([`crate::provenance::normalize::winnow`]):
-    /// `reindex` finds by them the raw texts already indexed that a new
-    /// quote may be in.
+    /// On the first passage of each raw text, the text's winnowed shingles
+    /// ([`crate::provenance::normalize::winnow`]), fast: each segment's are
+    /// kept by shingle in a file beside the index
+    /// ([`crate::key_index::RAW_SHINGLES`]), by which `reindex` finds the
+    /// raw texts already indexed that a new quote may be in. Indexed by
+    /// Tantivy, these millions of distinct terms made the first segments
+    /// of a large build its memory peak, and their term dictionaries most
+    /// of what a `reindex` mapped (BENCHMARKS.md).
     pub shingles: Field,
+    /// [`RAW_TEXT`] on the first passage of each raw text (indexed), so
+    /// that `reindex` can list the raw texts of a commit.
+    pub raw_text: Field,
     /// For thread records only, a hash of thread, kind and normalised text, equal for
     /// the same record in every version ([`crate::history::same_record_key`]). Fast, so
     /// the searcher finds each record's first version once per commit.
@@ -146,8 +153,10 @@ pub mod names {
     pub const QUOTE_LEN: &str = "quote_len";
     /// The hash of the words of a quote's longest piece (fast field).
     pub const QUOTE_RUN: &str = "quote_run";
-    /// A raw text's shingles.
+    /// A raw text's shingles (fast field).
     pub const SHINGLES: &str = "shingles";
+    /// The mark of a raw text's first passage.
+    pub const RAW_TEXT: &str = "raw_text";
     /// A record's place on its page (fast field).
     pub const PLACE: &str = "place";
     /// Same-record key of a thread record (fast field).
@@ -214,7 +223,8 @@ pub fn build() -> Schema {
     b.add_u64_field(names::QUOTE_LEN, NumericOptions::default().set_fast());
     b.add_u64_field(names::QUOTE_RUN, NumericOptions::default().set_fast());
     b.add_u64_field(names::PLACE, NumericOptions::default().set_fast());
-    b.add_u64_field(names::SHINGLES, indexed);
+    b.add_u64_field(names::SHINGLES, NumericOptions::default().set_fast());
+    b.add_u64_field(names::RAW_TEXT, indexed);
     b.add_u64_field(names::SAME_RECORD, NumericOptions::default().set_fast());
     b.add_date_field(names::VERSION_DATE, DateOptions::default().set_fast());
     b.add_text_field(names::RECORD, STORED);
@@ -263,6 +273,7 @@ impl Fields {
             quote_run: f(names::QUOTE_RUN)?,
             place: f(names::PLACE)?,
             shingles: f(names::SHINGLES)?,
+            raw_text: f(names::RAW_TEXT)?,
             same_record: f(names::SAME_RECORD)?,
             version_date: f(names::VERSION_DATE)?,
             record: f(names::RECORD)?,
@@ -398,10 +409,8 @@ pub(crate) fn stored_record(fields: &Fields, doc: &TantivyDocument) -> Result<Re
     serde_json::from_str(json).map_err(|e| Error::StoredRecord(e.to_string()))
 }
 
-/// The value of [`Fields::shingles`] that every raw text's first passage
-/// holds, so that `reindex` can list the raw texts of a commit. A shingle
-/// hash of 0 is kept as 1.
-pub const RAW_TEXT: u64 = 0;
+/// The value of [`Fields::raw_text`] on every raw text's first passage.
+pub const RAW_TEXT: u64 = 1;
 
 /// What a document carries for tracing quotes, beside its record.
 #[derive(Debug, Clone, Copy, Default)]
@@ -410,11 +419,6 @@ pub struct Trace<'a> {
     pub quote: Option<Fingerprint>,
     /// On the first passage of a raw text, the text's winnowed shingles.
     pub raw_text: Option<&'a [u64]>,
-}
-
-/// A shingle as [`Fields::shingles`] holds it: never [`RAW_TEXT`].
-pub fn shingle_term(shingle: u64) -> u64 {
-    shingle.max(RAW_TEXT + 1)
 }
 
 impl Fields {
@@ -426,9 +430,9 @@ impl Fields {
             doc.add_u64(self.quote_run, quote.key);
         }
         if let Some(shingles) = trace.raw_text {
-            doc.add_u64(self.shingles, RAW_TEXT);
+            doc.add_u64(self.raw_text, RAW_TEXT);
             for shingle in shingles {
-                doc.add_u64(self.shingles, shingle_term(*shingle));
+                doc.add_u64(self.shingles, *shingle);
             }
         }
     }

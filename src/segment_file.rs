@@ -62,6 +62,29 @@ pub(crate) fn remove_others(
     Ok(())
 }
 
+/// Fills `buf` from `file` at `offset`, without moving the file's cursor
+/// (readers of one file may read at once).
+#[cfg(unix)]
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Fills `buf` from `file` at `offset`, without moving the file's cursor
+/// (readers of one file may read at once).
+#[cfg(windows)]
+pub(crate) fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A checksum of `bytes` from `seed` (which a kind of file makes of what
 /// it checks: a bucket's number, the length): any change to them tells, but
 /// for one chance in 2^64.

@@ -27,6 +27,7 @@ use tantivy::indexer::NoMergePolicy;
 use tantivy::{IndexWriter, TantivyDocument, TantivyError};
 
 use crate::error::{Error, Result};
+use crate::key_index::{ECHO_KEYS, RAW_SHINGLES};
 use crate::schema::Fields;
 use crate::storage::{open_for_writing, writer_error, Payload};
 use manifest::{Entry, Spill};
@@ -328,8 +329,9 @@ fn commit(
 }
 
 /// After a commit: merges segments as [`layout`] says, then keeps for the
-/// processes that will open the result the echo lookup keys of each of its
-/// segments that has none kept yet (and removes those of segments gone),
+/// processes that will open the result the echo lookup keys and the raw
+/// texts' shingles of each of its segments that has none kept yet (and
+/// removes those of segments gone),
 /// its common echo keys, its superseded records, its facet values and each
 /// segment's facet rows; a key file a full read finds damaged is written
 /// again.
@@ -359,9 +361,11 @@ fn settle(
     // merges freed held about 40 MiB at the peak of the run, the key
     // files' step, which they now miss (BENCHMARKS.md).
     layout::give_back_freed_memory();
-    crate::key_index::write_missing(index_dir, index)?;
+    crate::key_index::write_missing(index_dir, index, &ECHO_KEYS)?;
+    crate::key_index::write_missing(index_dir, index, &RAW_SHINGLES)?;
     step(&|searcher| {
-        let keys = crate::key_index::save(index_dir, searcher)?;
+        let keys = crate::key_index::save(index_dir, searcher, &ECHO_KEYS)?;
+        crate::key_index::remove_gone(index_dir, searcher, &RAW_SHINGLES)?;
         crate::common_keys::save(index_dir, searcher, &keys)?;
         crate::key_index::repair(index_dir, &keys)
     })?;

@@ -134,7 +134,7 @@ fn incremental(
         .doc_store_cache_num_blocks(COMMITTED_CACHE_BLOCKS)
         .try_into()?;
     let gone: HashSet<String> = plan.gone.iter().cloned().collect();
-    let committed = trace::Committed::new(reader.searcher(), fields, gone);
+    let committed = trace::Committed::new(index_dir, reader.searcher(), fields, gone)?;
     let mut tracer = Tracer::new(Some(committed), index_dir);
     let recent = recent_mtime();
     let jobs = process::raw_text_first(std::mem::take(&mut plan.jobs));

@@ -74,7 +74,7 @@ impl Scratch {
         let Some((_, reader)) = &self.file else {
             return Err(self.error(std::io::ErrorKind::UnexpectedEof.into()));
         };
-        read_at(reader, buf, offset).map_err(|e| self.error(e))
+        crate::segment_file::read_at(reader, buf, offset).map_err(|e| self.error(e))
     }
 
     /// `error`, naming the file.
@@ -89,23 +89,4 @@ impl Drop for Scratch {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
 }

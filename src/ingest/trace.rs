@@ -14,8 +14,9 @@
 //! texts a quote must be compared with. In a `reindex` the last commit also
 //! answers, through its own index fields: which quotes were found in a raw
 //! page that changed or went ([`Fields::found_in`]), which quotes new raw
-//! text may hold ([`Fields::quote_anchor`]) and which raw texts a new quote
-//! may be in ([`Fields::shingles`]). The pages whose quotes' verification
+//! text may hold ([`Fields::quote_anchor`]) and, through the files of its
+//! raw texts' shingles ([`RAW_SHINGLES`]), which raw texts a new quote may
+//! be in. The pages whose quotes' verification
 //! changes are processed again in the same commit, so the result equals a
 //! clean build.
 
@@ -25,17 +26,16 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use tantivy::collector::DocSetCollector;
-use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use super::scratch::Scratch;
 use crate::analyzer::keyword_term;
 use crate::error::{Error, Result};
+use crate::key_index::{SegmentKeys, RAW_SHINGLES};
 use crate::model::{Kind, Record};
 use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus, Texts};
-use crate::schema::{names, shingle_term, stored_record, Fields, RAW_TEXT};
+use crate::schema::{names, stored_record, Fields, RAW_TEXT};
 
 /// What one page brings to tracing.
 #[derive(Debug, Default)]
@@ -324,6 +324,10 @@ impl Verifier<'_> {
 pub(crate) struct Committed {
     searcher: Searcher,
     fields: Fields,
+    /// The raw texts' shingles of each segment, read by range: a quote's
+    /// few shingles looked up in every segment of a large commit would
+    /// keep resident, through a mapping, most of the files.
+    shingles: Vec<SegmentKeys>,
     /// Pages this run removes, and once every page is read, those it wrote
     /// again: what the commit holds of them is out of date.
     excluded: HashSet<String>,
@@ -333,14 +337,24 @@ pub(crate) struct Committed {
 }
 
 impl Committed {
-    /// The last commit seen by `searcher`, without the pages in `excluded`.
-    pub(crate) fn new(searcher: Searcher, fields: Fields, excluded: HashSet<String>) -> Committed {
-        Committed {
+    /// The last commit seen by `searcher` (of the index in `dir`), without
+    /// the pages in `excluded`.
+    pub(crate) fn new(
+        dir: &Path,
+        searcher: Searcher,
+        fields: Fields,
+        excluded: HashSet<String>,
+    ) -> Result<Committed> {
+        let shingles = (searcher.segment_readers().iter())
+            .map(|segment| SegmentKeys::open_to_read(dir, segment, &RAW_SHINGLES))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Committed {
             searcher,
             fields,
+            shingles,
             excluded,
             every_raw_text: OnceLock::new(),
-        }
+        })
     }
 
     /// The raw texts of the commit that hold a quote: those whose first
@@ -352,17 +366,28 @@ impl Committed {
         if sparse.is_empty() {
             return self.find_short(needle);
         }
-        let terms: Vec<Box<dyn Query>> = (sparse.iter())
-            .map(|shingle| {
-                let term = Term::from_field_u64(self.fields.shingles, shingle_term(*shingle));
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
-            })
-            .collect();
-        let holders = self
-            .searcher
-            .search(&BooleanQuery::intersection(terms), &DocSetCollector)?;
-        let mut holders: Vec<DocAddress> = holders.into_iter().collect();
-        holders.sort_unstable();
+        let mut holders = Vec::new();
+        let (mut common, mut docs) = (Vec::new(), Vec::new());
+        let segments = self.searcher.segment_readers().iter();
+        for (ordinal, (segment, shingles)) in segments.zip(&self.shingles).enumerate() {
+            // The documents holding every shingle, in order.
+            for (i, shingle) in sparse.iter().enumerate() {
+                docs.clear();
+                shingles.docs(*shingle, &mut docs);
+                if i == 0 {
+                    std::mem::swap(&mut common, &mut docs);
+                } else {
+                    common.retain(|doc| docs.binary_search(doc).is_ok());
+                }
+                if common.is_empty() {
+                    break;
+                }
+            }
+            let alive = segment.alive_bitset();
+            (common.iter())
+                .filter(|&&doc| alive.is_none_or(|a| a.is_alive(doc)))
+                .for_each(|&doc| holders.push(DocAddress::new(ordinal as u32, doc)));
+        }
         let mut found = Vec::new();
         for address in holders {
             let first = self.record(address)?;
@@ -385,7 +410,7 @@ impl Committed {
             Some(corpus) => corpus,
             None => {
                 let mut corpus = RawCorpus::new();
-                let marker = Term::from_field_u64(self.fields.shingles, RAW_TEXT);
+                let marker = Term::from_field_u64(self.fields.raw_text, RAW_TEXT);
                 for address in self.postings(&marker)? {
                     let (at, haystack) = self.raw_text(&self.record(address)?)?;
                     corpus.add_haystack(at, haystack);

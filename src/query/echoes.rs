@@ -493,7 +493,12 @@ mod tests {
         let (mut claims, mut keyed) = (0, 0);
         for segment in searcher.segment_readers() {
             let columns = EchoColumns::open(segment).unwrap();
-            let held = crate::key_index::SegmentKeys::open(dir.path(), segment).unwrap();
+            let held = crate::key_index::SegmentKeys::open(
+                dir.path(),
+                segment,
+                &crate::key_index::ECHO_KEYS,
+            )
+            .unwrap();
             let store = segment.get_store_reader(0).unwrap();
             let (mut buffer, mut words) = (Vec::new(), Vec::new());
             for doc in 0..segment.max_doc() {

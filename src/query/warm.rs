@@ -32,7 +32,7 @@ use crate::common_keys::{self, CommonKeys};
 use crate::error::Result;
 use crate::facet_values::{self, CommitValues};
 use crate::history;
-use crate::key_index::{self, SegmentKeys};
+use crate::key_index::{self, SegmentKeys, ECHO_KEYS};
 use crate::model::Record;
 use crate::schema;
 use crate::superseded::{self, Superseded};
@@ -104,8 +104,9 @@ impl CommitState {
             facets.insert(id, known.facets.get(&id).cloned().unwrap_or_default());
             rows.insert(id, known.rows.get(&id).cloned().unwrap_or_default());
             echoes.insert(id, Lazy::default());
-            let reused = (known.keys.get(&id))
-                .filter(|k| k.reads_file() || !dir.join(key_index::file_name(id)).exists());
+            let reused = (known.keys.get(&id)).filter(|k| {
+                k.reads_file() || !dir.join(key_index::file_name(&ECHO_KEYS, id)).exists()
+            });
             keys.insert(
                 id,
                 reused.map_or_else(Lazy::default, |k| Lazy::found(Arc::clone(k))),
@@ -187,7 +188,7 @@ impl CommitState {
         let Some(lazy) = self.keys.get(&segment.segment_id()) else {
             return Ok(None);
         };
-        lazy.get_or_find(|| SegmentKeys::open(&self.dir, segment).map(Arc::new))
+        lazy.get_or_find(|| SegmentKeys::open(&self.dir, segment, &ECHO_KEYS).map(Arc::new))
             .map(Some)
     }
 

@@ -282,11 +282,14 @@ fn segment_files(fx: &Fixture, prefix: &str) -> (BTreeSet<String>, BTreeSet<Stri
     (kept, segments)
 }
 
-/// Every write run leaves one facet rows file per segment of its commit.
+/// Every write run leaves one facet rows file and one raw texts' shingles
+/// file per segment of its commit.
 fn assert_facet_rows(fx: &Fixture, when: &str) {
-    let (kept, segments) = segment_files(fx, "facet-rows-");
-    assert!(!kept.is_empty());
-    assert_eq!(kept, segments, "facet rows {when}");
+    for prefix in ["facet-rows-", "raw-shingles-"] {
+        let (kept, segments) = segment_files(fx, prefix);
+        assert!(!kept.is_empty());
+        assert_eq!(kept, segments, "{prefix} {when}");
+    }
 }
 
 /// Every write run leaves one key file (and one facet rows file) per
