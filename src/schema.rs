@@ -73,9 +73,9 @@ pub struct Fields {
     /// kept by shingle in a file beside the index
     /// ([`crate::key_index::RAW_SHINGLES`]), by which `reindex` finds the
     /// raw texts already indexed that a new quote may be in. Indexed by
-    /// Tantivy, these millions of distinct terms made the first segments
-    /// of a large build its memory peak, and their term dictionaries most
-    /// of what a `reindex` mapped (BENCHMARKS.md).
+    /// Tantivy, these millions of distinct terms took a third of the time
+    /// of writing raw text, and their term dictionaries were most of what
+    /// a `reindex`'s lookups kept mapped (BENCHMARKS.md).
     pub shingles: Field,
     /// [`RAW_TEXT`] on the first passage of each raw text (indexed), so
     /// that `reindex` can list the raw texts of a commit.
