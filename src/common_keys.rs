@@ -133,10 +133,12 @@ pub(crate) fn save(
 pub(crate) fn find(searcher: &Searcher, keys: &[Arc<SegmentKeys>], limit: u32) -> CommonKeys {
     let segments = searcher.segment_readers();
     let floor = limit / segments.len().max(1) as u32;
-    let frequent: Vec<Vec<u64>> = keys.par_iter().map(|k| k.frequent(floor)).collect();
-    let mut candidates: Vec<u64> = frequent.concat();
-    candidates.sort_unstable();
-    candidates.dedup();
+    // Merged as they come: segments share most of their frequent keys, so
+    // each segment's list held until all were found added up to several
+    // times their union at 1,000,000 pages.
+    let candidates = (keys.par_iter())
+        .map(|k| k.frequent(floor))
+        .reduce(Vec::new, union);
     // Each candidate's alive records, added up over the segments.
     let count = |(segment, keys): (&tantivy::SegmentReader, &Arc<SegmentKeys>)| {
         let mut totals = vec![0u64; candidates.len()];
@@ -162,6 +164,28 @@ pub(crate) fn find(searcher: &Searcher, keys: &[Arc<SegmentKeys>], limit: u32) -
         .filter(|&(_, total)| total > u64::from(limit))
         .collect();
     CommonKeys(common)
+}
+
+/// The keys of two sorted lists of distinct keys, sorted, each once.
+fn union(a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
+    let mut both = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x < y => a.next(),
+            (Some(x), Some(y)) if x > y => b.next(),
+            (Some(_), Some(_)) => {
+                b.next();
+                a.next()
+            }
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(key) => both.push(key),
+            None => return both,
+        }
+    }
 }
 
 /// The [`LIMIT`] they were found with, the number of keys, then each key
@@ -257,6 +281,21 @@ mod tests {
             .collect();
         keys.sort_unstable();
         keys
+    }
+
+    #[test]
+    fn a_union_of_sorted_keys_is_sorted_and_holds_each_once() {
+        assert_eq!(union(vec![], vec![]), Vec::<u64>::new());
+        assert_eq!(union(vec![2, 5], vec![]), vec![2, 5]);
+        assert_eq!(union(vec![], vec![1]), vec![1]);
+        assert_eq!(
+            union(vec![1, 4, 9], vec![2, 4, 10, 11]),
+            vec![1, 2, 4, 9, 10, 11]
+        );
+        assert_eq!(
+            union(vec![3, u64::MAX], vec![0, 3, u64::MAX]),
+            vec![0, 3, u64::MAX]
+        );
     }
 
     #[test]

@@ -568,7 +568,7 @@ impl SegmentKeys {
     }
 
     /// The keys held by more than `floor` documents of the segment, alive
-    /// or not.
+    /// or not, in order.
     pub(crate) fn frequent(&self, floor: u32) -> Vec<u64> {
         // The keys found, then the key being counted and its documents.
         let start = || (Vec::new(), 0u64, 0u32);
