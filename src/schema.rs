@@ -71,7 +71,7 @@ pub struct Fields {
     /// On the first passage of each raw text, the text's winnowed shingles
     /// ([`crate::provenance::normalize::winnow`]), fast: each segment's are
     /// kept by shingle in a file beside the index
-    /// ([`crate::key_index::RAW_SHINGLES`]), by which `reindex` finds the
+    /// (`raw-shingles-SEGMENT.bin`), by which `reindex` finds the
     /// raw texts already indexed that a new quote may be in. Indexed by
     /// Tantivy, these millions of distinct terms took a third of the time
     /// of writing raw text, and their term dictionaries were most of what
