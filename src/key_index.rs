@@ -230,9 +230,19 @@ impl<'a> Table<'a> {
         let at = i * DIRECTORY_ENTRY;
         let entry = self.directory.get(at..at + DIRECTORY_ENTRY + 8)?;
         let (start, end) = bucket_bounds(entry, self.layout)?;
-        let check = little(&entry[8..12]);
         let bytes = (self.data).get(start as usize..end as usize)?;
-        (u64::from(checksum(i, bytes)) == check).then_some(bytes)
+        intact(i, entry, bytes).then_some(bytes)
+    }
+
+    /// A table that reads buckets handed to it ([`Table::docs_in_bucket`],
+    /// [`Table::each_in_bucket`]), read from the file by range.
+    fn without_bytes(layout: Layout, max_doc: DocId) -> Table<'static> {
+        Table {
+            layout,
+            directory: &[],
+            data: &[],
+            max_doc,
+        }
     }
 
     /// The next key of a bucket's `bytes` (its rest), with the bytes of
@@ -290,12 +300,22 @@ impl<'a> Table<'a> {
     /// `None` (part way through) when a bucket is damaged.
     fn each(&self, mut each: impl FnMut(u64, DocId)) -> Option<()> {
         for i in 0..self.layout.buckets() {
-            let mut bytes = self.bucket(i)?;
-            while !bytes.is_empty() {
-                let (rest, documents) = self.next_key(&mut bytes)?;
-                let key = self.layout.key(i, rest);
-                self.documents(documents, |doc| each(key, doc))?;
-            }
+            self.each_in_bucket(i, self.bucket(i)?, &mut each)?;
+        }
+        Some(())
+    }
+
+    /// [`Table::each`] over the bytes of bucket `i`.
+    fn each_in_bucket(
+        &self,
+        i: usize,
+        mut bytes: &[u8],
+        each: &mut impl FnMut(u64, DocId),
+    ) -> Option<()> {
+        while !bytes.is_empty() {
+            let (rest, documents) = self.next_key(&mut bytes)?;
+            let key = self.layout.key(i, rest);
+            self.documents(documents, |doc| each(key, doc))?;
         }
         Some(())
     }
@@ -637,17 +657,10 @@ fn read_docs(
     let mut bytes = vec![0; usize::try_from(end - start).ok()?];
     let at = (HEADER + layout.directory_len()) as u64 + start;
     segment_file::read_at(file, &mut bytes, at).ok()?;
-    let check = little(&entry[8..12]);
-    if u64::from(checksum(i, &bytes)) != check {
+    if !intact(i, &entry, &bytes) {
         return None;
     }
-    let table = Table {
-        layout,
-        directory: &[],
-        data: &[],
-        max_doc,
-    };
-    table.docs_in_bucket(&bytes, key, docs)
+    Table::without_bytes(layout, max_doc).docs_in_bucket(&bytes, key, docs)
 }
 
 /// [`Table::each`] by read calls on the file: its directory and its keys
@@ -658,12 +671,7 @@ fn read_each(
     max_doc: DocId,
     mut each: impl FnMut(u64, DocId),
 ) -> Option<()> {
-    let table = Table {
-        layout,
-        directory: &[],
-        data: &[],
-        max_doc,
-    };
+    let table = Table::without_bytes(layout, max_doc);
     let directory_len = layout.directory_len() as u64;
     let mut directory = Pieces::new(file, HEADER as u64, directory_len);
     let mut data = Pieces::new(file, HEADER as u64 + directory_len, layout.data);
@@ -671,16 +679,11 @@ fn read_each(
         let at = (i * DIRECTORY_ENTRY) as u64;
         let entry = directory.get(at, at + (DIRECTORY_ENTRY + 8) as u64)?;
         let (start, end) = bucket_bounds(entry, layout)?;
-        let check = little(&entry[8..12]);
-        let mut bytes = data.get(start, end)?;
-        if u64::from(checksum(i, bytes)) != check {
+        let bytes = data.get(start, end)?;
+        if !intact(i, entry, bytes) {
             return None;
         }
-        while !bytes.is_empty() {
-            let (rest, documents) = table.next_key(&mut bytes)?;
-            let key = layout.key(i, rest);
-            table.documents(documents, |doc| each(key, doc))?;
-        }
+        table.each_in_bucket(i, bytes, &mut each)?;
     }
     Some(())
 }
@@ -733,6 +736,11 @@ impl<'f> Pieces<'f> {
 fn bucket_bounds(entry: &[u8], layout: Layout) -> Option<(u64, u64)> {
     let (start, end) = (little(&entry[..8]), little(&entry[12..20]));
     (start <= end && end <= layout.data).then_some((start, end))
+}
+
+/// Whether bucket `i`'s `bytes` match the checksum of its directory entry.
+fn intact(i: usize, entry: &[u8], bytes: &[u8]) -> bool {
+    u64::from(checksum(i, bytes)) == little(&entry[8..12])
 }
 
 /// Writes the key file of every segment of the commit of `index` (the
