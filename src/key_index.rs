@@ -822,9 +822,35 @@ mod tests {
         (dir, index)
     }
 
+    /// Every record of `segment`, as it was stored, with its document.
+    fn stored_records(
+        fields: &Fields,
+        segment: &SegmentReader,
+    ) -> Vec<(DocId, crate::model::Record)> {
+        let store = segment.get_store_reader(0).unwrap();
+        (0..segment.max_doc())
+            .map(|doc| {
+                let stored = store.get(doc).unwrap();
+                (doc, crate::schema::stored_record(fields, &stored).unwrap())
+            })
+            .collect()
+    }
+
     /// Every (key, document) pair of `keys`.
     fn pairs(keys: &SegmentKeys) -> Vec<(u64, DocId)> {
         keys.fold(Vec::new, |found, key, doc| found.push((key, doc)))
+    }
+
+    /// The (key, document) pairs that lookups in `keys` of each key of
+    /// `expected` (sorted pairs) find.
+    fn looked_up(keys: &SegmentKeys, expected: &[(u64, DocId)]) -> Vec<(u64, DocId)> {
+        let mut found = Vec::new();
+        for run in expected.chunk_by(|a, b| a.0 == b.0) {
+            let mut docs = Vec::new();
+            keys.docs(run[0].0, &mut docs);
+            found.extend(docs.into_iter().map(|d| (run[0].0, d)));
+        }
+        found
     }
 
     #[test]
@@ -837,11 +863,8 @@ mod tests {
             let keys = SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap();
             assert!(keys.reads_file(), "{:?}", segment.segment_id());
             // The keys of each record's claim, as it was read when indexed.
-            let store = segment.get_store_reader(0).unwrap();
             let mut expected = Vec::new();
-            for doc in 0..segment.max_doc() {
-                let record =
-                    crate::schema::stored_record(&fields, &store.get(doc).unwrap()).unwrap();
+            for (doc, record) in stored_records(&fields, segment) {
                 if let Some(claim) = crate::echo::record_claim(&record) {
                     let claim_keys = keys::keys(&claim);
                     keyed += usize::from(!claim_keys.is_empty());
@@ -880,15 +903,7 @@ mod tests {
         let good = std::fs::read(&path).unwrap();
         let expected = pairs(&SegmentKeys::open(dir.path(), segment, &ECHO_KEYS).unwrap());
         assert!(expected.len() > 100);
-        let lookups = |keys: &SegmentKeys| {
-            let mut found = Vec::new();
-            for run in expected.chunk_by(|a, b| a.0 == b.0) {
-                let mut docs = Vec::new();
-                keys.docs(run[0].0, &mut docs);
-                found.extend(docs.into_iter().map(|d| (run[0].0, d)));
-            }
-            found
-        };
+        let lookups = |keys: &SegmentKeys| looked_up(keys, &expected);
         let layout =
             Table::check_header(&ECHO_KEYS, &good, segment.segment_id(), segment.max_doc())
                 .unwrap();
@@ -971,12 +986,9 @@ mod tests {
             let read = SegmentKeys::open_to_read(dir.path(), segment, &RAW_SHINGLES).unwrap();
             assert!(mapped.reads_file() && read.reads_file(), "{id:?}");
             // The winnowed shingles of each raw text, from its stored text.
-            let store = segment.get_store_reader(0).unwrap();
             let mut expected = Vec::new();
             let mut texts: BTreeMap<String, Vec<(usize, DocId, String)>> = BTreeMap::new();
-            for doc in 0..max_doc {
-                let record =
-                    crate::schema::stored_record(&fields, &store.get(doc).unwrap()).unwrap();
+            for (doc, record) in stored_records(&fields, segment) {
                 if record.kind != crate::model::Kind::Passage {
                     continue;
                 }
@@ -1000,12 +1012,7 @@ mod tests {
             expected.dedup();
             assert_eq!(pairs(&mapped), expected, "{id:?}");
             let lookups = |keys: &SegmentKeys| {
-                let mut found = Vec::new();
-                for run in expected.chunk_by(|a, b| a.0 == b.0) {
-                    let mut docs = Vec::new();
-                    keys.docs(run[0].0, &mut docs);
-                    found.extend(docs.into_iter().map(|d| (run[0].0, d)));
-                }
+                let found = looked_up(keys, &expected);
                 let mut none = Vec::new();
                 keys.docs(0x5eed, &mut none);
                 assert!(none.is_empty());
