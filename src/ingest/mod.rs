@@ -361,8 +361,7 @@ fn settle(
     // merges freed held about 40 MiB at the peak of the run, the key
     // files' step, which they now miss (BENCHMARKS.md).
     layout::give_back_freed_memory();
-    crate::key_index::write_missing(index_dir, index, &ECHO_KEYS)?;
-    crate::key_index::write_missing(index_dir, index, &RAW_SHINGLES)?;
+    crate::key_index::write_missing(index_dir, index, &[&ECHO_KEYS, &RAW_SHINGLES])?;
     step(&|searcher| {
         let keys = crate::key_index::save(index_dir, searcher, &ECHO_KEYS)?;
         crate::key_index::remove_gone(index_dir, searcher, &RAW_SHINGLES)?;
