@@ -217,7 +217,7 @@ async function renderSearch(mine, signal) {
     without.delete('offset');
     without.set('limit', '1');
     const other = await getJSON(`/search?${without}`, signal);
-    return [name, other.facets && other.facets[name]];
+    return [name, other.facets && other.facets[name], other.facets_exact];
   });
   const [data, ...others] = await Promise.all([getJSON(url, signal), ...widened]);
   if (mine !== generation) return;
@@ -225,8 +225,11 @@ async function renderSearch(mine, signal) {
   const timing = performance.getEntriesByName(new URL(url, window.location.href).href).pop();
   const responded = timing && timing.responseEnd > 0 ? timing.responseEnd : performance.now();
 
+  // Past 10,000 matches a segment, the server estimates facet counts from a
+  // sample (`facets_exact: false`); they are marked, with a way to count all.
+  const estimated = data.facets_exact === false || others.some((o) => o[2] === false);
   const key = focusKey();
-  drawFacets(p, data.facets || {});
+  drawFacets(p, data.facets || {}, estimated);
   showFilters(true);
   $('#view').replaceChildren(...searchView(p, data));
   restoreFocus(key);
@@ -386,7 +389,7 @@ function details(record) {
 
 // ---- facets -------------------------------------------------------------------
 
-function drawFacets(p, facets) {
+function drawFacets(p, facets, estimated = false) {
   const names = [...FACETS.filter((n) => n in facets || p.has(n)),
     ...Object.keys(facets).filter((n) => !FACETS.includes(n) && n !== 'date')];
   const sections = [];
@@ -401,13 +404,20 @@ function drawFacets(p, facets) {
     if (!buckets.length) continue;
     sections.push(h('section', { class: 'facet', 'data-facet': name, 'aria-labelledby': `facet-${name}` },
       h('h2', { id: `facet-${name}` }, name[0].toUpperCase() + name.slice(1)),
-      h('ul', null, buckets.map((bucket, i) => facetValue(name, bucket, i, filterable, chosen)))));
+      h('ul', null, buckets.map((bucket, i) => facetValue(name, bucket, i, filterable, chosen, estimated)))));
+  }
+  if (estimated && sections.length) {
+    sections.unshift(h('p', { class: 'note', id: 'facets-estimated' },
+      'Counts marked ≈ are estimated from a sample of the matches. ',
+      h('a', { href: searchHref((x) => x.set('exact_facets', '1'), true) }, 'Count every match')));
   }
   $('#facets').replaceChildren(...sections);
 }
 
-function facetValue(name, bucket, i, filterable, chosen) {
-  const amount = h('span', { class: 'count' }, count(bucket.count));
+function facetValue(name, bucket, i, filterable, chosen, estimated) {
+  const amount = estimated
+    ? h('span', { class: 'count', title: 'estimated from a sample of the matches' }, `≈${count(bucket.count)}`)
+    : h('span', { class: 'count' }, count(bucket.count));
   if (bucket.value === null || bucket.value === undefined || !filterable) {
     const label = bucket.value === null || bucket.value === undefined ? '(none)' : String(bucket.value);
     return h('li', { class: 'fixed', 'data-value': bucket.value === null ? '' : label },
