@@ -1,7 +1,7 @@
 //! Warm-query latency of claimsearch, measured in process (see `scripts/bench`).
 //!
 //! ```text
-//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached]
+//! cargo run --release --example warm_queries -- INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached] [exact]
 //! ```
 //!
 //! Opens the index once, runs every query of `QUERIES_FILE` (one a line, in
@@ -15,7 +15,9 @@
 //! Asked again, a search of the same commit takes its total, facets, page
 //! and echoes from what the first ask kept (`Index::keep_counts`); with
 //! `uncached`, nothing is kept, so every search does all its work, as the
-//! first ask of a query does.
+//! first ask of a query does. With `exact`, each search counts its facets
+//! over every match (`exact_facets`), where a broad one otherwise estimates
+//! them past 10,000 matches a segment.
 
 use std::time::Instant;
 
@@ -24,14 +26,15 @@ use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached]";
+    let usage = "usage: warm_queries INDEX_DIR QUERIES_FILE ROUNDS [collapse] [uncached] [exact]";
     let [index, queries, rounds, flags @ ..] = args.as_slice() else {
         return Err(usage.into());
     };
-    if flags.iter().any(|f| f != "collapse" && f != "uncached") {
+    if (flags.iter()).any(|f| !["collapse", "uncached", "exact"].contains(&f.as_str())) {
         return Err(usage.into());
     }
     let collapse = flags.iter().any(|f| f == "collapse");
+    let exact_facets = flags.iter().any(|f| f == "exact");
     let rounds: usize = rounds.parse()?;
     let index = Index::open(index)?;
     if flags.iter().any(|f| f == "uncached") {
@@ -43,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|line| !line.is_empty())
         .map(|query| SearchRequest {
             collapse,
+            exact_facets,
             ..SearchRequest::new(query)
         })
         .collect();

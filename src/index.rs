@@ -99,6 +99,16 @@ impl Index {
         self.reader.keep_counts(bytes);
     }
 
+    /// Counts the facets of a search exactly over each segment's first
+    /// `matches` matches, [`crate::query::FACETS_EXACT_UP_TO`] unless told,
+    /// and past them over the matches of one item in 16, scaled up to
+    /// every match (`facets_exact` is then `false`); `u64::MAX` counts every
+    /// match of every search, as [`SearchRequest::exact_facets`] does for
+    /// one. `total` is exact either way.
+    pub fn count_facets_exactly_up_to(&self, matches: u64) {
+        self.reader.count_facets_exactly_up_to(matches);
+    }
+
     /// Runs a search; see [`SearchRequest`] for what can be asked.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         self.reader.search(request)

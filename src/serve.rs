@@ -57,7 +57,7 @@ const MAX_BODY_BYTES: u64 = 1024;
 /// Parameters that may be repeated (their values combine with OR).
 const LIST_PARAMETERS: [&str; 4] = ["source", "topic", "kind", "author"];
 const PARAMETERS: &str =
-    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified, collapse";
+    "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified, collapse, exact_facets";
 
 /// The routes, middleware and shared state, to mount in another axum app or to
 /// serve with [`serve`].
@@ -417,6 +417,7 @@ fn apply_parameter(request: &mut SearchRequest, name: &str, value: &str) -> Resu
         "all_versions" => request.all_versions = boolean(name, value)?,
         "verified" => request.verified = boolean(name, value)?,
         "collapse" => request.collapse = boolean(name, value)?,
+        "exact_facets" => request.exact_facets = boolean(name, value)?,
         other => return Err(format!("unknown parameter '{other}' (known: {PARAMETERS})")),
     }
     Ok(())

@@ -159,6 +159,10 @@ struct QueryArgs {
     /// by the best-ranked of them.
     #[arg(long)]
     collapse: bool,
+    /// Count the facets over every match: a broad search on a large index
+    /// otherwise estimates them past 10,000 matches a segment.
+    #[arg(long)]
+    exact_facets: bool,
     /// Print one JSON object (the contract documented in the README).
     #[arg(long)]
     json: bool,
@@ -271,6 +275,7 @@ impl QueryArgs {
             all_versions: self.all_versions,
             verified: self.verified,
             collapse: self.collapse,
+            exact_facets: self.exact_facets,
         }
     }
 }

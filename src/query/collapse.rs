@@ -33,6 +33,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader}
 
 use super::echo_columns::EchoColumns;
 use super::echoes;
+use super::facets::FacetCounter;
 use super::shown::Shown;
 use super::warm::CommitState;
 use super::{unanswerable, Found, SearchRequest};
@@ -61,8 +62,8 @@ pub(super) fn matches(
     request: &SearchRequest,
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
+    counter: FacetCounter,
 ) -> Result<Found> {
-    let counter = state.facet_counter(request.date_bucket, Some(super::FACET_VALUES));
     // `*` (every record) lists the newest first, as without collapse.
     let newest_first = request.lists_everything();
     let collector = Shown {

@@ -67,7 +67,7 @@ impl Counted {
 /// What decides a search's counts: everything in the request but the page
 /// and how hits are shown, and which of its queries ran (`tier`: the one
 /// needing every word, or the relaxed one).
-pub(crate) fn key(request: &SearchRequest, tier: &str) -> String {
+pub(crate) fn key(request: &SearchRequest, tier: &str, exact_up_to: Option<u64>) -> String {
     let counted = SearchRequest {
         limit: 0,
         offset: 0,
@@ -76,7 +76,7 @@ pub(crate) fn key(request: &SearchRequest, tier: &str) -> String {
     };
     // A request is plain data: it always serializes.
     let request = serde_json::to_string(&counted).unwrap_or_default();
-    format!("{tier}\n{request}")
+    format!("{tier}\n{exact_up_to:?}\n{request}")
 }
 
 /// The counted searches of one commit, least recently used dropped first.
@@ -220,6 +220,7 @@ mod tests {
 
     #[test]
     fn the_page_and_the_display_do_not_change_the_key_but_a_filter_does() {
+        let key = |request: &SearchRequest, tier: &str| key(request, tier, Some(10_000));
         let first = SearchRequest::new("uniform convergence");
         let second = SearchRequest {
             offset: 10,
@@ -239,6 +240,14 @@ mod tests {
             ..first.clone()
         };
         assert_ne!(key(&first, "every"), key(&versions, "every"));
+        // Estimated counts are not exact ones.
+        let exact = SearchRequest {
+            exact_facets: true,
+            ..first.clone()
+        };
+        assert_ne!(key(&first, "every"), key(&exact, "every"));
+        let every = super::key(&first, "every", None);
+        assert_ne!(super::key(&first, "every", Some(10)), every);
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! once per segment, for the values that occur), the date as days counted
 //! then grouped into years, months or days. No facet terms are indexed: the
 //! columns the filters and the date range need anyway are all it takes.
+//!
+//! Past a bound ([`FacetCounter::exact_up_to`]), a segment counts the
+//! matches of one item in [`SAMPLE_EVERY`] and scales those counts up to
+//! its other matches: a broad search on a large index spent most of its
+//! time counting. The counts say so ([`Counts::estimated`]).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -36,6 +41,10 @@ pub(crate) struct Counts {
     pub date: FxHashMap<String, u64>,
     /// Matches without a value, per dimension.
     pub missing: Missing,
+    /// Whether some segment counted a sample of its matches past the bound
+    /// of exact counting ([`FacetCounter::exact_up_to`]), so the counts are
+    /// estimates.
+    pub estimated: bool,
 }
 
 /// Matches without a source, a topic, a kind, an author, a date.
@@ -180,6 +189,10 @@ pub(crate) struct FacetCounter {
     /// by value, as [`super::most_frequent`] orders them); `None` keeps
     /// every value. Every kind and date bucket is kept.
     pub top: Option<usize>,
+    /// Each segment counts its first `exact_up_to` matches (rounded up to a
+    /// block) exactly, and past them, the matches of one item in
+    /// [`SAMPLE_EVERY`], scaled up; `None` counts every match.
+    pub exact_up_to: Option<u64>,
 }
 
 impl Collector for FacetCounter {
@@ -244,6 +257,10 @@ impl Collector for FacetCounter {
             bucket: self.bucket,
             facets,
             missing: Missing::default(),
+            exact_up_to: self.exact_up_to,
+            matches: 0,
+            exact: None,
+            matches_sampled: 0,
         })
     }
 
@@ -271,6 +288,7 @@ impl Collector for FacetCounter {
             topic,
             kind,
             author,
+            estimated: fruits.iter().any(|f| f.estimated),
             ..Counts::default()
         };
         for fruit in fruits {
@@ -361,12 +379,18 @@ pub(crate) struct SegmentCounts {
     counted: [Vec<(u32, u64)>; 4],
     date: FxHashMap<String, u64>,
     missing: Missing,
+    /// Whether the counts were estimated from a sample.
+    estimated: bool,
 }
 
 /// How many matches are counted at once: reading a block of documents'
 /// values in one call per column lets the processor overlap the memory
 /// reads of many documents, where one call a document waits for each.
 const BLOCK: usize = 64;
+
+/// Past the bound of exact counting, the matches of one item in this many
+/// are counted.
+pub(crate) const SAMPLE_EVERY: u64 = 16;
 
 /// The counts of one segment.
 ///
@@ -408,6 +432,26 @@ pub(crate) struct SegmentCounter {
     /// The segment's columns and labels, kept with the commit.
     facets: Arc<SegmentFacets>,
     missing: Missing,
+    /// How many matches are counted exactly before sampling starts (`None`:
+    /// every match is counted).
+    exact_up_to: Option<u64>,
+    /// Matches seen, counted or not.
+    matches: u64,
+    /// Once sampling has started: the counts of the matches before it.
+    exact: Option<Box<Tally>>,
+    /// Matches counted since sampling started.
+    matches_sampled: u64,
+}
+
+/// A segment's counts at one moment: those of the matches counted exactly,
+/// set aside when sampling starts.
+struct Tally {
+    matches: u64,
+    /// Source, topic, kind and author, by term ordinal.
+    ordinals: [Vec<u64>; 4],
+    dense_days: Vec<u64>,
+    sparse_days: HashMap<i64, u64>,
+    missing: Missing,
 }
 
 impl SegmentCollector for SegmentCounter {
@@ -416,13 +460,14 @@ impl SegmentCollector for SegmentCounter {
     fn collect(&mut self, doc: DocId, _: Score) {
         self.block.push(doc);
         if self.block.len() == BLOCK {
-            self.count_block();
+            self.end_block();
         }
     }
 
     fn harvest(mut self) -> SegmentCounts {
-        self.count_block();
+        self.end_block();
         self.count_runs(0);
+        let estimated = self.add_exact_counts();
         let ordinals = [self.source, self.topic, self.kind, self.author];
         let any = ordinals
             .iter()
@@ -456,28 +501,140 @@ impl SegmentCollector for SegmentCounter {
                 .map(|d| d.into_buckets(self.bucket))
                 .unwrap_or_default(),
             missing: self.missing,
+            estimated,
         }
     }
 }
 
 impl SegmentCounter {
-    /// Counts the kinds of the matches of [`SegmentCounter::block`], adds
-    /// them to the runs, and empties it.
+    /// Counts the block of matches: all of them up to the bound of exact
+    /// counting, and past it, those of one item in [`SAMPLE_EVERY`], the
+    /// exact counts set aside when sampling starts.
+    fn end_block(&mut self) {
+        let n = self.block.len() as u64;
+        if n == 0 {
+            return;
+        }
+        let past_bound = self.exact_up_to.is_some_and(|bound| self.matches >= bound);
+        if past_bound && self.exact.is_none() {
+            // The open run is counted with the exact counts.
+            self.count_runs(0);
+            let tally = self.take_tally(self.matches);
+            self.exact = Some(Box::new(tally));
+        }
+        self.matches += n;
+        self.count_block();
+    }
+
+    /// The counts so far, leaving them empty.
+    fn take_tally(&mut self, matches: u64) -> Tally {
+        let ordinals = [
+            &mut self.source,
+            &mut self.topic,
+            &mut self.kind,
+            &mut self.author,
+        ]
+        .map(|o| {
+            o.as_mut()
+                .map(|o| std::mem::take(&mut o.counts))
+                .unwrap_or_default()
+        });
+        let (dense_days, sparse_days) = match &mut self.dates {
+            Some(dates) => (
+                std::mem::take(&mut dates.dense),
+                std::mem::take(&mut dates.sparse),
+            ),
+            None => Default::default(),
+        };
+        Tally {
+            matches,
+            ordinals,
+            dense_days,
+            sparse_days,
+            missing: std::mem::take(&mut self.missing),
+        }
+    }
+
+    /// Once every match is seen: when sampling started, scales the sample's
+    /// counts up to the matches after the exact ones (so the kinds still sum
+    /// to them, up to rounding) and adds the exact counts back. Returns
+    /// whether the counts are estimates (some block was not counted).
+    fn add_exact_counts(&mut self) -> bool {
+        let Some(exact) = self.exact.take() else {
+            return false;
+        };
+        let rest = self.matches - exact.matches;
+        let scale = rest as f64 / self.matches_sampled.max(1) as f64;
+        let up = |count: u64| (count as f64 * scale).round() as u64;
+        let add = |counts: &mut Vec<u64>, exact: Vec<u64>| {
+            if counts.len() < exact.len() {
+                counts.resize(exact.len(), 0);
+            }
+            for (i, count) in counts.iter_mut().enumerate() {
+                *count = up(*count) + exact.get(i).copied().unwrap_or(0);
+            }
+        };
+        let Tally {
+            ordinals,
+            dense_days,
+            sparse_days,
+            missing,
+            ..
+        } = *exact;
+        let columns = [
+            &mut self.source,
+            &mut self.topic,
+            &mut self.kind,
+            &mut self.author,
+        ];
+        for (column, exact) in columns.into_iter().zip(ordinals) {
+            if let Some(column) = column {
+                add(&mut column.counts, exact);
+            }
+        }
+        if let Some(dates) = &mut self.dates {
+            add(&mut dates.dense, dense_days);
+            for count in dates.sparse.values_mut() {
+                *count = up(*count);
+            }
+            for (day, count) in sparse_days {
+                *dates.sparse.entry(day).or_insert(0) += count;
+            }
+        }
+        let m = &mut self.missing;
+        for (sampled, exact) in [
+            (&mut m.source, missing.source),
+            (&mut m.topic, missing.topic),
+            (&mut m.kind, missing.kind),
+            (&mut m.author, missing.author),
+            (&mut m.date, missing.date),
+        ] {
+            *sampled = up(*sampled) + exact;
+        }
+        rest > self.matches_sampled
+    }
+
+    /// Counts the kinds of the matches of [`SegmentCounter::block`] (once
+    /// sampling has started, of those sampled), adds them to the runs, and
+    /// empties it.
     fn count_block(&mut self) {
+        self.keys.clear();
+        match &self.facet_run {
+            Some(column) => {
+                self.keys.resize(self.block.len(), 0);
+                column.values.get_vals(&self.block, &mut self.keys);
+            }
+            None => self.run = None,
+        }
+        if self.exact.is_some() {
+            self.keep_sampled();
+        }
         let (docs, scratch) = (&self.block, &mut self.scratch);
         let all = docs.len() as u64;
         self.missing.kind += match &mut self.kind {
             Some(kind) => all - kind.count(docs, None, scratch),
             None => all,
         };
-        self.keys.clear();
-        match &self.facet_run {
-            Some(column) => {
-                self.keys.resize(docs.len(), 0);
-                column.values.get_vals(docs, &mut self.keys);
-            }
-            None => self.run = None,
-        }
         for (i, &doc) in docs.iter().enumerate() {
             let key = self.keys.get(i).copied();
             match self.weights.last_mut() {
@@ -565,6 +722,32 @@ impl SegmentCounter {
         if keep == 0 {
             self.run = None;
         }
+    }
+
+    /// Keeps the matches of the block whose item is sampled: whose
+    /// `facet_run` key (its place, so one an item of a page), or document
+    /// when there are no keys, hashes to one value in [`SAMPLE_EVERY`]. All
+    /// the matches of a sampled item are counted, so runs still share one
+    /// read of their values, and items, not documents next to each other,
+    /// are what is sampled.
+    fn keep_sampled(&mut self) {
+        // Fibonacci hashing: the product's high bits mix all of the unit's.
+        let sampled =
+            |unit: u64| unit.wrapping_mul(0x9E37_79B9_7F4A_7C15) < u64::MAX / SAMPLE_EVERY;
+        let mut kept = 0;
+        for i in 0..self.block.len() {
+            let key = self.keys.get(i).copied();
+            if sampled(key.unwrap_or(u64::from(self.block[i]))) {
+                self.block[kept] = self.block[i];
+                if let Some(key) = key {
+                    self.keys[kept] = key;
+                }
+                kept += 1;
+            }
+        }
+        self.block.truncate(kept);
+        self.keys.truncate(kept.min(self.keys.len()));
+        self.matches_sampled += kept as u64;
     }
 
     /// Counts a run of `weight` matches whose values are `row`'s.
@@ -971,5 +1154,75 @@ mod tests {
         rows.iter()
             .for_each(|path| std::fs::remove_file(path).unwrap());
         assert_eq!(answer(), with);
+    }
+
+    #[test]
+    fn facets_past_the_bound_are_estimated_from_a_sample_and_said_to_be() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let dir = tempfile::tempdir().unwrap();
+        crate::ingest::build(&corpus, dir.path(), &|_| {}).unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let every = SearchRequest {
+            limit: 1,
+            ..SearchRequest::new("*")
+        };
+        let exact = index.search(&every).unwrap();
+        let stats = index.stats().unwrap().kinds;
+        assert!(exact.facets_exact, "the corpus is far under the bound");
+        let total = exact.total as u64;
+        assert!(total > 500, "{total}");
+
+        index.count_facets_exactly_up_to(64);
+        let estimated = index.search(&every).unwrap();
+        assert!(!estimated.facets_exact);
+        assert_eq!(estimated.total, exact.total, "the total is always exact");
+        assert_eq!(estimated.hits[0].record.id, exact.hits[0].record.id);
+        assert_ne!(estimated.facets, exact.facets);
+        // Scaled up to every match: the kinds (one a record) add up to the
+        // total, but for rounding (half a match a kind and segment).
+        let segments = (std::fs::read_dir(dir.path()).unwrap())
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "idx")
+            })
+            .count() as u64;
+        let kinds: u64 = estimated.facets.kind.iter().map(|k| k.count).sum();
+        let rounding = segments * Kind::ALL.len() as u64;
+        assert!(kinds.abs_diff(total) <= rounding, "{kinds} against {total}");
+        // A sample finds no value that no match has.
+        for (guesses, values) in [
+            (&estimated.facets.kind, &exact.facets.kind),
+            (&estimated.facets.date, &exact.facets.date),
+        ] {
+            for guess in guesses {
+                assert!(values.iter().any(|v| v.value == guess.value), "{guess:?}");
+            }
+        }
+        // The same sample every time: another reader estimates the same.
+        let other = Index::open(dir.path()).unwrap();
+        other.count_facets_exactly_up_to(64);
+        assert_eq!(other.search(&every).unwrap().facets, estimated.facets);
+
+        // Asked for exact facets, or with no more matches than the bound,
+        // the counts are exact (and not the estimates kept before).
+        let asked = SearchRequest {
+            exact_facets: true,
+            ..every.clone()
+        };
+        let answer = index.search(&asked).unwrap();
+        assert!(answer.facets_exact);
+        assert_eq!(answer.facets, exact.facets);
+        for bound in [total, u64::MAX] {
+            index.count_facets_exactly_up_to(bound);
+            let answer = index.search(&every).unwrap();
+            assert!(answer.facets_exact, "{bound}");
+            assert_eq!(answer.facets, exact.facets, "{bound}");
+        }
+        // Stats count the whole index exactly whatever the bound.
+        index.count_facets_exactly_up_to(64);
+        assert_eq!(index.stats().unwrap().kinds, stats);
     }
 }

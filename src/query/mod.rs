@@ -25,6 +25,7 @@ mod typo;
 mod versions;
 mod warm;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -46,6 +47,7 @@ pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 use counted::Counted;
 pub(crate) use facets::Counts;
+use facets::FacetCounter;
 use shown::{Best, Shown};
 use typo::Corrections;
 use warm::{CommitState, Warm};
@@ -61,6 +63,13 @@ pub use snippet::Snippet;
 
 /// How many values a `source`, `topic` or `author` facet lists (most frequent first).
 pub const FACET_VALUES: usize = 20;
+/// Facets are counted exactly over each segment's first this many matches;
+/// past them, over one block of matches in 16 (scaled up), unless the
+/// request asks for `exact_facets`. So the facets of a search with at most
+/// this many matches are always exact (`facets_exact`); a broad search on a
+/// large index gets estimates, as a search engine bounds costly counts.
+/// `total` is always exact.
+pub const FACETS_EXACT_UP_TO: u64 = 10_000;
 /// A query of several words matches the records with every word, unless
 /// fewer than this many have them: then records with some of the words match
 /// too, ranked after them (`relaxed`). A fixed number, not the page size, so
@@ -133,6 +142,11 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Facet counts over all matches.
     pub facets: Facets,
+    /// Whether the facet counts are exact (`true`) or estimated from a
+    /// sample of the matches (`false`): always exact with at most
+    /// [`FACETS_EXACT_UP_TO`] matches, or when the request asks for
+    /// `exact_facets`.
+    pub facets_exact: bool,
     /// Query words that were also searched for in another spelling (the
     /// index lacks them, or holds them far less often), in query order.
     pub corrections: Vec<Correction>,
@@ -158,6 +172,9 @@ pub(crate) struct Reader {
     warm: Arc<Warm>,
     schema: Schema,
     fields: Fields,
+    /// How many matches of each segment facets are counted exactly over
+    /// ([`FACETS_EXACT_UP_TO`] unless told).
+    facets_exact_up_to: AtomicU64,
 }
 
 impl Reader {
@@ -186,6 +203,7 @@ impl Reader {
             warm,
             fields: Fields::new(&schema)?,
             schema,
+            facets_exact_up_to: AtomicU64::new(FACETS_EXACT_UP_TO),
         })
     }
 
@@ -198,6 +216,19 @@ impl Reader {
     /// none); see [`counted`].
     pub(crate) fn keep_counts(&self, bytes: usize) {
         (self.warm.counts_budget).store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts facets exactly over each segment's first `matches` matches,
+    /// and past them over a sample; see [`FACETS_EXACT_UP_TO`].
+    pub(crate) fn count_facets_exactly_up_to(&self, matches: u64) {
+        self.facets_exact_up_to.store(matches, Ordering::Relaxed);
+    }
+
+    /// How many matches of each segment `request`'s facets are counted
+    /// exactly over (`None`: all of them).
+    fn facets_exact_up_to(&self, request: &SearchRequest) -> Option<u64> {
+        let bound = self.facets_exact_up_to.load(Ordering::Relaxed);
+        (!request.exact_facets && bound < u64::MAX).then_some(bound)
     }
 
     /// Makes the next search see the latest commit now.
@@ -248,12 +279,22 @@ impl Reader {
         let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
+        let exact_up_to = self.facets_exact_up_to(request);
         let run = |query: &dyn Query, tier: &str| -> Result<Found> {
+            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES), exact_up_to);
             if request.collapse {
-                collapse::matches(&searcher, query, request, &state, hidden.clone())
+                collapse::matches(&searcher, query, request, &state, hidden.clone(), counter)
             } else {
-                let key = counted::key(request, tier);
-                matches(&searcher, query, request, &state, hidden.clone(), key)
+                let key = counted::key(request, tier, exact_up_to);
+                matches(
+                    &searcher,
+                    query,
+                    request,
+                    &state,
+                    hidden.clone(),
+                    key,
+                    counter,
+                )
             }
         };
         // Whether the query is relaxed depends on the query and the filters
@@ -315,6 +356,7 @@ impl Reader {
             groups: found.groups,
             groups_exact: found.groups_exact,
             hits,
+            facets_exact: !found.counts.estimated,
             facets: facets(found.counts),
             corrections: built.corrections,
             warnings: built.warnings,
@@ -349,6 +391,7 @@ fn matches(
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
     key: String,
+    counter: FacetCounter,
 ) -> Result<Found> {
     let (offset, limit) = (request.offset, request.limit);
     if let Some(kept) = state.counted.get(&key) {
@@ -373,7 +416,6 @@ fn matches(
         return Ok(found(top, &kept));
     }
     let window = (offset + limit).max(counted::WINDOW);
-    let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES));
     let (best, counts, total) = if request.lists_everything() {
         let collector = Shown {
             inner: (newest_first(0, window), counter, Count),

@@ -81,6 +81,10 @@ pub struct SearchRequest {
     /// One hit per claim: records that make the same claim are a group, and
     /// the best-ranked member stands for it (see [`crate::echo`]).
     pub collapse: bool,
+    /// Count the facets over every match, however many: slower for a broad
+    /// search on a large index, whose facets are otherwise estimated past
+    /// [`crate::query::FACETS_EXACT_UP_TO`] matches (`facets_exact` says which).
+    pub exact_facets: bool,
 }
 
 impl Default for SearchRequest {
@@ -100,6 +104,7 @@ impl Default for SearchRequest {
             all_versions: false,
             verified: false,
             collapse: false,
+            exact_facets: false,
         }
     }
 }

@@ -130,8 +130,15 @@ impl CommitState {
 
     /// A facet counter for the searches of this commit: its facet values,
     /// its segments' facet columns, labels and rows. Keep only the `top` most
-    /// frequent sources, topics and authors (`None`: every value).
-    pub(crate) fn facet_counter(&self, bucket: DateBucket, top: Option<usize>) -> FacetCounter {
+    /// frequent sources, topics and authors (`None`: every value); count
+    /// each segment's first `exact_up_to` matches exactly and sample the
+    /// rest (`None`: count every match).
+    pub(crate) fn facet_counter(
+        &self,
+        bucket: DateBucket,
+        top: Option<usize>,
+        exact_up_to: Option<u64>,
+    ) -> FacetCounter {
         FacetCounter {
             bucket,
             values: self.values.clone(),
@@ -139,6 +146,7 @@ impl CommitState {
             rows: Arc::clone(&self.rows),
             dir: self.dir.clone(),
             top,
+            exact_up_to,
         }
     }
 

@@ -200,6 +200,11 @@ fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -
     } else {
         writeln!(out, "{total}")?;
     }
+    if !response.facets_exact {
+        let note = "(facet counts estimated from a sample of the matches, marked ~; \
+                    --exact-facets counts every one)";
+        writeln!(out, "{}", style.paint(DIM, note))?;
+    }
     let f = &response.facets;
     for (name, values) in [
         ("kind", &f.kind),
@@ -209,16 +214,25 @@ fn facet_lines<W: Write>(out: &mut W, response: &SearchResponse, style: Style) -
         ("topic", &f.topic),
     ] {
         if !values.is_empty() {
-            writeln!(out, "  {:<7}{}", style.paint(DIM, name), counts(values))?;
+            let counts = counts(values, response.facets_exact);
+            writeln!(out, "  {:<7}{counts}", style.paint(DIM, name))?;
         }
     }
     Ok(())
 }
 
-fn counts(values: &[FacetCount]) -> String {
+/// `claim 12 · quote 3`, or when estimated, `claim ~12 · quote ~3`.
+fn counts(values: &[FacetCount], exact: bool) -> String {
+    let about = if exact { "" } else { "~" };
     let shown: Vec<String> = values
         .iter()
-        .map(|v| format!("{} {}", v.value.as_deref().unwrap_or("(none)"), v.count))
+        .map(|v| {
+            format!(
+                "{} {about}{}",
+                v.value.as_deref().unwrap_or("(none)"),
+                v.count
+            )
+        })
         .collect();
     shown.join(" · ")
 }
@@ -275,7 +289,7 @@ pub fn stats<W: Write>(out: &mut W, stats: &Stats, style: Style) -> io::Result<(
         "{}",
         style.paint(BOLD, &format!("{} records", stats.records))
     )?;
-    writeln!(out, "  kinds    {}", counts(&stats.kinds))?;
+    writeln!(out, "  kinds    {}", counts(&stats.kinds, true))?;
     writeln!(out, "  pages    {}", stats.pages)?;
     writeln!(out, "  sources  {}", stats.sources)?;
     let date = |d: Option<crate::model::Date>| d.map_or("-".to_string(), |d| d.to_string());
@@ -324,6 +338,7 @@ mod tests {
             }],
             groups: None,
             groups_exact: None,
+            facets_exact: true,
             facets: Facets {
                 kind: vec![FacetCount {
                     value: Some("claim".into()),
@@ -374,6 +389,19 @@ mod tests {
         assert!(text.contains("1 matches"));
         assert!(text.contains("kind   claim 1"));
         assert!(!text.contains('\x1b'));
+        assert!(!text.contains("estimated"));
+    }
+
+    #[test]
+    fn estimated_facet_counts_are_marked() {
+        let mut response = response();
+        response.facets_exact = false;
+        let mut out = Vec::new();
+        query(&mut out, &response, 0, Style { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("kind   claim ~1"), "{text}");
+        assert!(text.contains("estimated from a sample"), "{text}");
+        assert!(text.contains("--exact-facets"), "{text}");
     }
 
     #[test]

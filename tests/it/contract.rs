@@ -17,6 +17,7 @@ pub struct Response {
     pub groups_exact: Option<bool>,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    pub facets_exact: bool,
     pub corrections: Vec<Correction>,
     pub warnings: Vec<String>,
 }

@@ -869,6 +869,13 @@ fn serve_similar_and_collapse_answer_as_the_cli_does() {
     assert!(collapsed.groups.is_some_and(|g| g <= plain.total));
     assert_eq!(plain.groups, None);
     server.error(400, &[("q", "x"), ("collapse", "maybe")]);
+
+    // A few matches: the facets are exact, asked for exactly or not.
+    assert!(plain.facets_exact);
+    let exact = server.search(&[("q", "uniform"), ("exact_facets", "1")]);
+    assert!(exact.facets_exact);
+    assert_eq!(exact.facets, plain.facets);
+    server.error(400, &[("q", "x"), ("exact_facets", "maybe")]);
 }
 
 /// A long page's records come back in page order, whichever indexing thread
