@@ -59,10 +59,32 @@ const LIST_PARAMETERS: [&str; 4] = ["source", "topic", "kind", "author"];
 const PARAMETERS: &str =
     "q, source, topic, kind, author, thread, since, until, limit, offset, date_bucket, all_versions, verified, collapse, exact_facets";
 
+/// How a server searches, beyond the index it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Facets are counted exactly over each segment's first this many
+    /// matches, and estimated past them
+    /// ([`Index::count_facets_exactly_up_to`]; `u64::MAX`: never estimated).
+    pub facets_exact_up_to: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            facets_exact_up_to: crate::query::FACETS_EXACT_UP_TO,
+        }
+    }
+}
+
 /// The routes, middleware and shared state, to mount in another axum app or to
 /// serve with [`serve`].
 pub fn router(index_dir: impl Into<PathBuf>) -> Router {
-    let shared = Arc::new(Shared::new(index_dir.into()));
+    router_with(index_dir, Options::default())
+}
+
+/// [`router`], searching as `options` say.
+pub fn router_with(index_dir: impl Into<PathBuf>, options: Options) -> Router {
+    let shared = Arc::new(Shared::new(index_dir.into(), options));
     let mut routes = Router::new();
     for path in web::PATHS {
         routes = routes.route(path, get(page));
@@ -96,6 +118,16 @@ pub async fn serve(
     index_dir: impl Into<PathBuf>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, index_dir, Options::default(), shutdown).await
+}
+
+/// [`serve`], searching as `options` say.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    index_dir: impl Into<PathBuf>,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let index_dir = index_dir.into();
     tracing::info!(index = %index_dir.display(), "serving");
     let (signalled, signal) = tokio::sync::oneshot::channel::<()>();
@@ -104,7 +136,8 @@ pub async fn serve(
         let _ = signalled.send(());
     };
     let listener = stalled::HeadDeadlines(unparsable::JsonListener(listener));
-    let served = axum::serve(listener, router(index_dir)).with_graceful_shutdown(shutdown);
+    let served =
+        axum::serve(listener, router_with(index_dir, options)).with_graceful_shutdown(shutdown);
     // Graceful, but bounded: a connection that neither finishes a request
     // nor closes does not hold the process.
     let grace = async {
@@ -128,15 +161,17 @@ pub async fn serve(
 /// bound how many searches run at once.
 struct Shared {
     dir: PathBuf,
+    options: Options,
     index: OnceLock<Index>,
     slots: Arc<Semaphore>,
 }
 
 impl Shared {
-    fn new(dir: PathBuf) -> Shared {
+    fn new(dir: PathBuf, options: Options) -> Shared {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Shared {
             dir,
+            options,
             index: OnceLock::new(),
             slots: Arc::new(Semaphore::new(cores * 2)),
         }
@@ -150,6 +185,7 @@ impl Shared {
         }
         // Two requests may race to open it; the loser's handle is dropped.
         let opened = Index::open(&self.dir)?;
+        opened.count_facets_exactly_up_to(self.options.facets_exact_up_to);
         Ok(self.index.get_or_init(|| opened))
     }
 

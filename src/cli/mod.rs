@@ -246,6 +246,24 @@ struct ServeArgs {
     /// Address to listen on; loopback by default.
     #[arg(long, default_value = "127.0.0.1:7700")]
     addr: std::net::SocketAddr,
+    /// Count facets exactly over each index segment's first N matches, and
+    /// estimate them from a sample past that (a broad search on a large
+    /// index); `all` never estimates. A request with exact_facets=true
+    /// always counts every match.
+    #[arg(long, value_name = "N", value_parser = match_bound,
+          default_value_t = claimsearch::query::FACETS_EXACT_UP_TO)]
+    facets_exact_up_to: u64,
+}
+
+/// `--facets-exact-up-to`: a number of matches, or `all`.
+#[cfg(feature = "server")]
+fn match_bound(s: &str) -> std::result::Result<u64, String> {
+    match s {
+        "all" => Ok(u64::MAX),
+        _ => s
+            .parse()
+            .map_err(|_| format!("'{s}' is not a number of matches (or all)")),
+    }
 }
 
 /// `--since`: the first day of a day, month or year.
@@ -305,7 +323,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Similar(args) => similar(args, &mut out, style)?,
         Command::Export(args) => export(args, &mut out)?,
         #[cfg(feature = "server")]
-        Command::Serve(args) => serve::run(&args.index.index, args.addr)?,
+        Command::Serve(args) => {
+            let options = claimsearch::serve::Options {
+                facets_exact_up_to: args.facets_exact_up_to,
+            };
+            serve::run(&args.index.index, args.addr, options)?
+        }
     }
     out.flush()?;
     Ok(())

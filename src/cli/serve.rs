@@ -14,7 +14,7 @@ use claimsearch::serve;
 /// Prints one line, `claimsearch: listening on http://ADDR` (the bound
 /// address, so port 0 works), then logs each request on stderr (`RUST_LOG`
 /// filters; `info` by default).
-pub fn run(index_dir: &Path, addr: SocketAddr) -> Result<()> {
+pub fn run(index_dir: &Path, addr: SocketAddr, options: serve::Options) -> Result<()> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -29,7 +29,7 @@ pub fn run(index_dir: &Path, addr: SocketAddr) -> Result<()> {
             tracing::warn!(%bound, "listening beyond loopback: anyone who can reach this address can search the index");
         }
         eprintln!("claimsearch: listening on http://{bound}");
-        serve::serve(listener, index_dir, shutdown_signal())
+        serve::serve_with(listener, index_dir, options, shutdown_signal())
             .await
             .context("serving HTTP")
     });

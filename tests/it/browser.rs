@@ -49,6 +49,13 @@ fn browser_accessibility_narrow_and_dark_screens_and_paint_timing() {
     with_browser(accessibility_and_looks);
 }
 
+#[test]
+fn browser_estimated_facet_counts_are_marked_and_can_be_counted_exactly() {
+    // The default corpus is far under the bound of exact counting; a server
+    // that counts 8 matches a segment exactly estimates the rest.
+    with_browser_serving(estimated_facets_journey, &["--facets-exact-up-to", "8"]);
+}
+
 // ---- the journeys ---------------------------------------------------------
 
 async fn search_journey(page: Arc<Page>) {
@@ -697,6 +704,42 @@ async fn accessibility_and_looks(page: Arc<Page>) {
     eprintln!("browser: wrote {}", path.display());
 }
 
+async fn estimated_facets_journey(page: Arc<Page>) {
+    page.open("/?q=*").await;
+    let answer = page.expect_search().await;
+    assert_eq!(answer["facets_exact"], false, "{answer:#}");
+    let state = page
+        .wait("the estimate said", |s| s["estimated"].is_string())
+        .await;
+    let note = state["estimated"].as_str().unwrap();
+    assert!(note.contains("estimated from a sample"), "{note}");
+    let counts = state["counts"].as_array().unwrap();
+    assert!(!counts.is_empty());
+    assert!(
+        (counts.iter()).all(|c| c.as_str().unwrap().starts_with('≈')),
+        "{counts:?}"
+    );
+    // The note's link asks for the same search counting every match.
+    page.find("#facets-estimated a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    page.wait_url("/?q=*&exact_facets=1").await;
+    let exact = page.expect_search().await;
+    assert_eq!(exact["facets_exact"], true);
+    assert_eq!(exact["total"], answer["total"]);
+    let state = page
+        .wait("the estimate gone", |s| s["estimated"].is_null())
+        .await;
+    let counts = state["counts"].as_array().unwrap();
+    assert!(!counts.is_empty());
+    assert!(
+        (counts.iter()).all(|c| !c.as_str().unwrap().starts_with('≈')),
+        "{counts:?}"
+    );
+}
+
 // ---- the page, as the tests see it -----------------------------------------
 
 /// The browser on the server's page.
@@ -733,6 +776,8 @@ return {
   notes: all('#view .note').map(text).join(' | '),
   facets: Object.fromEntries(all('#facets section').map((s) => [s.dataset.facet,
     [...s.querySelectorAll('li')].map((li) => [text(li.querySelector('.value')), number(text(li.querySelector('.count')))])])),
+  estimated: text(one('#facets-estimated')),
+  counts: all('#facets .count').map(text),
   checked: all('#facets input:checked').map((i) => `${i.closest('section').dataset.facet}=${i.closest('li').dataset.value}`),
   chips: all('.toolbar .chip').map(text),
   bars: all('svg.bars a').map((a) => a.getAttribute('aria-label')),
@@ -1243,6 +1288,11 @@ fn item_line(hit: &Value) -> String {
 /// Runs `journey` against a fresh server on the default corpus and a fresh
 /// browser, or skips with a notice where there is no browser.
 fn with_browser<F: Future<Output = ()>>(journey: fn(Arc<Page>) -> F) {
+    with_browser_serving(journey, &[]);
+}
+
+/// [`with_browser`], the server started with `options`.
+fn with_browser_serving<F: Future<Output = ()>>(journey: fn(Arc<Page>) -> F, options: &[&str]) {
     let Some((chromium, chromedriver)) = browser_programs() else {
         let notice = "browser tests skipped: install Debian's chromium and chromium-driver \
                       (or set CHROMIUM and CHROMEDRIVER) to run them";
@@ -1253,7 +1303,7 @@ fn with_browser<F: Future<Output = ()>>(journey: fn(Arc<Page>) -> F) {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let fx = default_corpus();
     fx.ok(&["index"]);
-    let server = Server::start(&fx);
+    let server = Server::start_with(&fx, options);
     let driver = Driver::start(&chromedriver);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -22,15 +22,22 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(fx: &Fixture) -> Server {
+        Server::start_with(fx, &[])
+    }
+
+    /// A server started with `options` added to its command line.
+    pub(crate) fn start_with(fx: &Fixture, options: &[&str]) -> Server {
         let index = fx.index();
+        let mut args = vec![
+            "serve",
+            "--index",
+            index.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(options);
         let mut child = fx
-            .command(&[
-                "serve",
-                "--index",
-                index.to_str().unwrap(),
-                "--addr",
-                "127.0.0.1:0",
-            ])
+            .command(&args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
