@@ -89,12 +89,13 @@ impl Index {
     /// Keeps at most `bytes` (about) of the counts and first ranked matches
     /// of each commit's recent searches, 8 MiB unless told; 0 keeps none
     /// (nor the echoes of the hits shown, otherwise kept too). A
-    /// search's `total` and facets are counted over every match, and its
+    /// search's `total` and facets are counted over its matches, and its
     /// first 50 matches ranked, the first time the commit is asked for
     /// them; asked again (another page, the same query and filters from
     /// another client), a page within those 50 is read from them, and one
-    /// beyond them only ranked. The counts are exact either way: a commit
-    /// never changes.
+    /// beyond them only ranked. The counts are the same either way (exact,
+    /// or estimated past [`Index::count_facets_exactly_up_to`]'s bound): a
+    /// commit never changes.
     pub fn keep_counts(&self, bytes: usize) {
         self.reader.keep_counts(bytes);
     }

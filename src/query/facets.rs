@@ -558,7 +558,7 @@ impl SegmentCounter {
     /// Once every match is seen: when sampling started, scales the sample's
     /// counts up to the matches after the exact ones (so the kinds still sum
     /// to them, up to rounding) and adds the exact counts back. Returns
-    /// whether the counts are estimates (some block was not counted).
+    /// whether the counts are estimates (some match was not counted).
     fn add_exact_counts(&mut self) -> bool {
         let Some(exact) = self.exact.take() else {
             return false;

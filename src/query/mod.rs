@@ -64,7 +64,7 @@ pub use snippet::Snippet;
 /// How many values a `source`, `topic` or `author` facet lists (most frequent first).
 pub const FACET_VALUES: usize = 20;
 /// Facets are counted exactly over each segment's first this many matches;
-/// past them, over one block of matches in 16 (scaled up), unless the
+/// past them, over the matches of one item in 16 (scaled up), unless the
 /// request asks for `exact_facets`. So the facets of a search with at most
 /// this many matches are always exact (`facets_exact`); a broad search on a
 /// large index gets estimates, as a search engine bounds costly counts.
@@ -215,7 +215,7 @@ impl Reader {
     /// Keeps at most `bytes` of each commit's recent searches' counts (0:
     /// none); see [`counted`].
     pub(crate) fn keep_counts(&self, bytes: usize) {
-        (self.warm.counts_budget).store(bytes, std::sync::atomic::Ordering::Relaxed);
+        (self.warm.counts_budget).store(bytes, Ordering::Relaxed);
     }
 
     /// Counts facets exactly over each segment's first `matches` matches,
