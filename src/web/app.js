@@ -272,7 +272,7 @@ function searchView(p, data) {
   }
 
   lines.push(toolbar(p));
-  const histogram = drawHistogram(p, list(data.facets && data.facets.date));
+  const histogram = drawHistogram(p, list(data.facets && data.facets.date), data.facets_exact === false);
   if (histogram) lines.push(histogram);
 
   if (!hits.length) {
@@ -503,7 +503,7 @@ function barHref(level, value) {
   });
 }
 
-function drawHistogram(p, buckets) {
+function drawHistogram(p, buckets, estimated = false) {
   const level = ['month', 'day'].includes(p.get('date_bucket')) ? p.get('date_bucket') : 'year';
   const dated = buckets.filter((b) => b && typeof b.value === 'string');
   if (!dated.length) return null;
@@ -522,7 +522,7 @@ function drawHistogram(p, buckets) {
       ? svg('text', { x: x + BAR / 2, y: HEIGHT + LABEL - 3, 'text-anchor': 'middle', 'aria-hidden': 'true' }, barLabel(level, b.value))
       : null;
     if (!b.count) return [svg('rect', { class: 'baseline', x, y: HEIGHT - 1, width: BAR, height: 1 }), label];
-    const name = `${b.value}: ${plural(b.count, 'match', 'matches')}`;
+    const name = `${b.value}: ${estimated ? 'about ' : ''}${plural(b.count, 'match', 'matches')}`;
     return [svg('a', { href: barHref(level, b.value), 'aria-label': name, 'data-key': `bar:${b.value}`, 'data-bucket': b.value, 'data-count': b.count },
       svg('title', null, name),
       svg('rect', { class: 'hitbox', x, y: 0, width: BAR + GAP, height: HEIGHT }),

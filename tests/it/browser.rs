@@ -1128,7 +1128,16 @@ fn shown_by_page(answer: &Value) -> Value {
         .map(|b| {
             let n = b["count"].as_u64().unwrap();
             let unit = if n == 1 { "match" } else { "matches" };
-            format!("{}: {} {unit}", b["value"].as_str().unwrap(), thousands(n))
+            let about = if answer["facets_exact"] == false {
+                "about "
+            } else {
+                ""
+            };
+            format!(
+                "{}: {about}{} {unit}",
+                b["value"].as_str().unwrap(),
+                thousands(n)
+            )
         })
         .collect();
     json!({
