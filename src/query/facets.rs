@@ -1201,6 +1201,14 @@ mod tests {
                 assert!(values.iter().any(|v| v.value == guess.value), "{guess:?}");
             }
         }
+        // Collapsed, the same matches, the same estimates.
+        let collapsed = SearchRequest {
+            collapse: true,
+            ..every.clone()
+        };
+        let answer = index.search(&collapsed).unwrap();
+        assert!(!answer.facets_exact);
+        assert_eq!(answer.facets, estimated.facets);
         // The same sample every time: another reader estimates the same.
         let other = Index::open(dir.path()).unwrap();
         other.count_facets_exactly_up_to(64);

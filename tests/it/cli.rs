@@ -365,6 +365,11 @@ fn facets_count_every_match_not_only_the_page_shown() {
     assert_eq!(one.facets.kind, all.facets.kind);
     let kinds: u64 = one.facets.kind.iter().map(|f| f.count).sum();
     assert_eq!(kinds as usize, all.total);
+    // Far under the bound of exact counting: exact, asked for or not.
+    assert!(one.facets_exact);
+    let exact = query(&fx, &["uniform", "--limit", "1", "--exact-facets"]);
+    assert!(exact.facets_exact);
+    assert_eq!(exact.facets, one.facets);
     let claims = all.hits.iter().filter(|h| h.kind == "claim").count() as u64;
     assert!(one.facets.kind.contains(&FacetCount {
         value: Some("claim".into()),
