@@ -47,7 +47,6 @@ pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 use counted::Counted;
 pub(crate) use facets::Counts;
-use facets::FacetCounter;
 use shown::{Best, Shown};
 use typo::Corrections;
 use warm::{CommitState, Warm};
@@ -281,8 +280,9 @@ impl Reader {
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
         let exact_up_to = self.facets_exact_up_to(request);
         let run = |query: &dyn Query, tier: &str| -> Result<Found> {
-            let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES), exact_up_to);
             if request.collapse {
+                let counter =
+                    state.facet_counter(request.date_bucket, Some(FACET_VALUES), exact_up_to);
                 collapse::matches(&searcher, query, request, &state, hidden.clone(), counter)
             } else {
                 let key = counted::key(request, tier, exact_up_to);
@@ -293,7 +293,7 @@ impl Reader {
                     &state,
                     hidden.clone(),
                     key,
-                    counter,
+                    exact_up_to,
                 )
             }
         };
@@ -391,7 +391,7 @@ fn matches(
     state: &CommitState,
     hidden: Option<Arc<CommitState>>,
     key: String,
-    counter: FacetCounter,
+    exact_up_to: Option<u64>,
 ) -> Result<Found> {
     let (offset, limit) = (request.offset, request.limit);
     if let Some(kept) = state.counted.get(&key) {
@@ -416,6 +416,7 @@ fn matches(
         return Ok(found(top, &kept));
     }
     let window = (offset + limit).max(counted::WINDOW);
+    let counter = state.facet_counter(request.date_bucket, Some(FACET_VALUES), exact_up_to);
     let (best, counts, total) = if request.lists_everything() {
         let collector = Shown {
             inner: (newest_first(0, window), counter, Count),
