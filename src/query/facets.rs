@@ -526,15 +526,20 @@ impl SegmentCounter {
         self.count_block();
     }
 
-    /// The counts so far, leaving them empty.
-    fn take_tally(&mut self, matches: u64) -> Tally {
-        let ordinals = [
+    /// The source, topic, kind and author counts, in [`Tally::ordinals`]'s
+    /// order.
+    fn columns_mut(&mut self) -> [&mut Option<Ordinals>; 4] {
+        [
             &mut self.source,
             &mut self.topic,
             &mut self.kind,
             &mut self.author,
         ]
-        .map(|o| {
+    }
+
+    /// The counts so far, leaving them empty.
+    fn take_tally(&mut self, matches: u64) -> Tally {
+        let ordinals = self.columns_mut().map(|o| {
             o.as_mut()
                 .map(|o| std::mem::take(&mut o.counts))
                 .unwrap_or_default()
@@ -581,13 +586,7 @@ impl SegmentCounter {
             missing,
             ..
         } = *exact;
-        let columns = [
-            &mut self.source,
-            &mut self.topic,
-            &mut self.kind,
-            &mut self.author,
-        ];
-        for (column, exact) in columns.into_iter().zip(ordinals) {
+        for (column, exact) in self.columns_mut().into_iter().zip(ordinals) {
             if let Some(column) = column {
                 add(&mut column.counts, exact);
             }
