@@ -18,10 +18,10 @@
 
 use std::cell::RefCell;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
-use tantivy::{DocAddress, DocSet, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, Term, TERMINATED};
 use tantivy_fst::Automaton;
 
 use crate::analyzer::word_term;
@@ -223,29 +223,43 @@ impl<'a> Speller<'a> {
             typed_records * FAR_RARER
         };
 
-        let automaton = NearBeginning::new(surface.as_bytes(), edits);
-        let mut terms = FxHashSet::default();
-        for segment in self.searcher.segment_readers() {
-            for &field in self.fields {
-                let inverted = segment.inverted_index(field)?;
-                let mut stream = inverted.terms().search(&automaton).into_stream()?;
-                while stream.advance() {
-                    if let Ok(term) = std::str::from_utf8(stream.key()) {
-                        if term != typed && !terms.contains(term) {
-                            terms.insert(term.to_string());
+        // Each segment's dictionaries walked on the search threads, each
+        // term's records counted per field as it is found (what
+        // `Searcher::doc_freq` would add up afterwards).
+        let fields = self.fields;
+        let per_segment = (self.searcher.index().search_executor()).map(
+            |segment: &SegmentReader| {
+                let automaton = NearBeginning::new(surface.as_bytes(), edits);
+                let mut found: Vec<(String, usize, u64)> = Vec::new();
+                for (f, &field) in fields.iter().enumerate() {
+                    let inverted = segment.inverted_index(field)?;
+                    let mut stream = inverted.terms().search(&automaton).into_stream()?;
+                    while stream.advance() {
+                        if let Ok(term) = std::str::from_utf8(stream.key()) {
+                            if term != typed {
+                                let records = u64::from(stream.value().doc_freq);
+                                found.push((term.to_string(), f, records));
+                            }
                         }
                     }
                 }
-            }
+                Ok(found)
+            },
+            self.searcher.segment_readers().iter(),
+        )?;
+        let mut terms: FxHashMap<String, Vec<u64>> = FxHashMap::default();
+        for (term, field, records) in per_segment.into_iter().flatten() {
+            let by_field = terms.entry(term).or_insert_with(|| vec![0; fields.len()]);
+            by_field[field] += records;
         }
 
         // The best candidate so far and how the typed word reads as it.
         let mut best: Option<(Rank, String)> = None;
-        for term in terms {
+        for (term, by_field) in terms {
             let Some(reading) = reading(&surface, &term, edits) else {
                 continue;
             };
-            let records = self.doc_freq(&term)?;
+            let records = by_field.into_iter().max().unwrap_or(0);
             if records < needed {
                 continue;
             }
@@ -360,7 +374,7 @@ fn distance(a: &[u8], b: &[u8]) -> u8 {
 
 /// The last two rows of the edit-distance table between the bytes read so
 /// far and every beginning of the typed word.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Rows {
     previous: [u8; LONGEST + 1],
     row: [u8; LONGEST + 1],
@@ -407,12 +421,36 @@ impl Rows {
 /// Matches the terms within `edits` of a beginning of the typed word long
 /// enough that the rest could be an ending in [`ENDINGS`] (give or take the
 /// edits left).
+///
+/// A walk over a term dictionary takes the same few steps at thousands of
+/// its nodes, so the automaton is built as it is walked: each state is
+/// kept the first time it is reached, as [`Rows`] cut at `edits + 1` (a
+/// larger distance is never within the edits again), and each step from it
+/// is computed once.
 struct NearBeginning<'w> {
     word: &'w [u8],
     edits: u8,
     /// Shortest beginning of the word a term may be close to.
     shortest: usize,
+    states: RefCell<States>,
 }
+
+/// The states of a [`NearBeginning`] reached so far.
+#[derive(Default)]
+struct States {
+    /// Each state's rows and bytes read (at most [`SHORTEST_STEM`]).
+    cells: Vec<(Rows, usize)>,
+    ids: FxHashMap<(Rows, usize), u32>,
+    /// `steps[state * 256 + byte]`: the state reached, [`NOT_YET`] before
+    /// it is computed.
+    steps: Vec<u32>,
+    /// Whether each state matches, and whether any state after it can.
+    matches: Vec<bool>,
+    can_match: Vec<bool>,
+}
+
+/// A step not computed yet.
+const NOT_YET: u32 = u32::MAX;
 
 impl<'w> NearBeginning<'w> {
     fn new(word: &'w [u8], edits: u8) -> NearBeginning<'w> {
@@ -421,49 +459,75 @@ impl<'w> NearBeginning<'w> {
             .len()
             .saturating_sub(longest_ending + usize::from(edits)))
         .max(SHORTEST_STEM);
-        NearBeginning {
+        let automaton = NearBeginning {
             word,
             edits,
             shortest,
-        }
+            states: RefCell::new(States::default()),
+        };
+        automaton.state_of(Rows::start(word.len()), 0);
+        automaton
     }
-}
 
-/// The state of [`NearBeginning`]: the rows, and how many bytes were read.
-#[derive(Clone, Copy, Debug)]
-struct State {
-    rows: Rows,
-    read: usize,
+    /// The state of these rows after `read` bytes, kept if new.
+    fn state_of(&self, mut rows: Rows, read: usize) -> u32 {
+        let cut = self.edits + 1;
+        for cell in (rows.row.iter_mut()).chain(rows.previous.iter_mut()) {
+            *cell = (*cell).min(cut);
+        }
+        // The last byte matters only as a letter of the word (a swap).
+        if rows.last.is_some_and(|byte| !self.word.contains(&byte)) {
+            rows.last = None;
+        }
+        let read = read.min(SHORTEST_STEM);
+        let mut states = self.states.borrow_mut();
+        if let Some(&id) = states.ids.get(&(rows, read)) {
+            return id;
+        }
+        let id = states.cells.len() as u32;
+        let cells = ..=self.word.len();
+        let matches = read >= SHORTEST_STEM
+            && (rows.row[self.shortest.min(self.word.len())..=self.word.len()])
+                .iter()
+                .any(|&d| d <= self.edits);
+        let can_match = rows.row[cells].iter().any(|&d| d <= self.edits)
+            || rows.previous[cells].iter().any(|&d| d < self.edits);
+        states.cells.push((rows, read));
+        states.ids.insert((rows, read), id);
+        states.steps.extend([NOT_YET; 256]);
+        states.matches.push(matches);
+        states.can_match.push(can_match);
+        id
+    }
 }
 
 impl Automaton for NearBeginning<'_> {
-    type State = State;
+    type State = u32;
 
-    fn start(&self) -> State {
-        State {
-            rows: Rows::start(self.word.len()),
-            read: 0,
+    fn start(&self) -> u32 {
+        0
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        self.states.borrow().matches[*state as usize]
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        self.states.borrow().can_match[*state as usize]
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        let at = *state as usize * 256 + usize::from(byte);
+        let (next, (rows, read)) = {
+            let states = self.states.borrow();
+            (states.steps[at], states.cells[*state as usize])
+        };
+        if next != NOT_YET {
+            return next;
         }
-    }
-
-    fn is_match(&self, state: &State) -> bool {
-        state.read >= SHORTEST_STEM
-            && (state.rows.row[self.shortest.min(self.word.len())..=self.word.len()])
-                .iter()
-                .any(|&d| d <= self.edits)
-    }
-
-    fn can_match(&self, state: &State) -> bool {
-        let cells = ..=self.word.len();
-        state.rows.row[cells].iter().any(|&d| d <= self.edits)
-            || state.rows.previous[cells].iter().any(|&d| d < self.edits)
-    }
-
-    fn accept(&self, state: &State, byte: u8) -> State {
-        State {
-            rows: state.rows.accept(self.word, byte),
-            read: state.read + 1,
-        }
+        let next = self.state_of(rows.accept(self.word, byte), read + 1);
+        self.states.borrow_mut().steps[at] = next;
+        next
     }
 }
 
@@ -520,6 +584,48 @@ mod tests {
                     .iter()
                     .any(|&d| d <= 2);
             assert_eq!(automaton.is_match(&state), expected, "{term}");
+        }
+    }
+
+    /// Built as it is walked, with its distances cut at `edits + 1`, the
+    /// automaton still matches exactly the terms the distances say, and
+    /// never gives up on a beginning of one of them: checked over every
+    /// word of the topic list, for typed words of both edit counts.
+    #[test]
+    fn the_automaton_built_as_walked_matches_what_the_distances_say() {
+        let terms: Vec<&str> = (include_str!("../page/words.txt").lines())
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert!(terms.len() > 10_000);
+        for typed in [
+            "generalizaton",
+            "memorzation",
+            "grokkng",
+            "convegrence",
+            "xylophone",
+        ] {
+            let word = typed.as_bytes();
+            let edits = edits_allowed(word.len());
+            let automaton = NearBeginning::new(word, edits);
+            let mut matched = 0;
+            for term in &terms {
+                let mut state = automaton.start();
+                let mut alive = true;
+                for &byte in str::as_bytes(term) {
+                    alive &= automaton.can_match(&state);
+                    state = automaton.accept(&state, byte);
+                }
+                let expected = term.len() >= SHORTEST_STEM
+                    && distances_to_beginnings(str::as_bytes(term), word)[automaton.shortest..]
+                        .iter()
+                        .any(|&d| d <= edits);
+                assert_eq!(automaton.is_match(&state), expected, "{typed}: {term}");
+                if expected {
+                    assert!(alive, "{typed}: a beginning of {term} was given up on");
+                    matched += 1;
+                }
+            }
+            assert!(matched > 0, "{typed} matched nothing");
         }
     }
 
