@@ -398,6 +398,9 @@ impl<'a> Words<'a> {
         if let [token] = tokens.as_slice() {
             let typed = self.word(token);
             return Ok(match self.corrections.of(&literal.phrase)? {
+                // A word no record holds adds nothing to a disjunction
+                // but the cost of walking it.
+                Some(corrected) if corrected.typed_absent => self.word(&corrected.term),
                 Some(corrected) => Box::new(DisjunctionMaxQuery::new(vec![
                     typed,
                     self.word(&corrected.term),

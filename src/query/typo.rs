@@ -69,6 +69,9 @@ pub(crate) struct Corrected {
     pub to: String,
     /// Its term in the index (`grokk`).
     pub term: String,
+    /// Whether the index holds the word as typed in no record: then the
+    /// search needs only the correction.
+    pub typed_absent: bool,
 }
 
 /// The typo corrections of one request, each word looked up once (a query
@@ -280,6 +283,7 @@ impl<'a> Speller<'a> {
             from: word.to_string(),
             to: self.written(&term)?.unwrap_or(read),
             term,
+            typed_absent: typed_records == 0,
         }))
     }
 }
