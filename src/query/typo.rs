@@ -44,6 +44,8 @@ const RARE_RECORDS: u64 = 3;
 const RARE_SHARE: u64 = 10_000;
 /// Shortest stem a word is corrected to.
 const SHORTEST_STEM: usize = 3;
+/// How many records holding a correction are read for how they write it.
+const WRITTEN_RECORDS: usize = 16;
 
 /// English endings the stemmer removes or rewrites; a candidate stem plus
 /// one of them must stem back to the candidate.
@@ -157,9 +159,15 @@ impl<'a> Speller<'a> {
     }
 
     /// A word of a record holding `term`, lowercased, as the record writes
-    /// it (`convergence`, where the ending alone could also be `ance`).
-    fn written(&self, term: &str) -> tantivy::Result<Option<String>> {
+    /// it (`convergence`, where the ending alone could also be `ance`): of
+    /// the words of up to [`WRITTEN_RECORDS`] records, the closest to
+    /// `typed`, so that `memorzation` reads as `memorization` and not as
+    /// the `memorize` of the first record found. Looks no further once a
+    /// word is within `enough` edits.
+    fn written(&self, term: &str, typed: &str, enough: u8) -> tantivy::Result<Option<String>> {
         let wanted = term;
+        let mut best: Option<(u8, String)> = None;
+        let mut records = 0;
         for (ord, segment) in self.searcher.segment_readers().iter().enumerate() {
             for &field in self.fields {
                 let term = Term::from_field_text(field, wanted);
@@ -168,25 +176,31 @@ impl<'a> Speller<'a> {
                 else {
                     continue;
                 };
-                while postings.doc() != TERMINATED {
+                while postings.doc() != TERMINATED && records < WRITTEN_RECORDS {
                     let doc = postings.doc();
+                    postings.advance();
                     if segment.is_deleted(doc) {
-                        postings.advance();
                         continue;
                     }
+                    records += 1;
                     let Some(text) = (self.text_of)(DocAddress::new(ord as u32, doc)) else {
-                        break;
+                        continue;
                     };
-                    let found = (text.split(|c: char| !c.is_alphanumeric()))
-                        .find(|word| word_term(word).as_deref() == Some(wanted));
-                    if let Some(word) = found {
-                        return Ok(Some(word.to_lowercase()));
+                    let words = text.split(|c: char| !c.is_alphanumeric());
+                    for word in words.filter(|word| word_term(word).as_deref() == Some(wanted)) {
+                        let word = word.to_lowercase();
+                        let edits = distance(word.as_bytes(), typed.as_bytes());
+                        if best.as_ref().is_none_or(|(b, _)| edits < *b) {
+                            best = Some((edits, word));
+                        }
                     }
-                    break;
+                    if best.as_ref().is_some_and(|(b, _)| *b <= enough) {
+                        return Ok(best.map(|(_, word)| word));
+                    }
                 }
             }
         }
-        Ok(None)
+        Ok(best.map(|(_, word)| word))
     }
 
     /// Records holding `term` in the field where it is most common.
@@ -276,12 +290,12 @@ impl<'a> Speller<'a> {
                 best = Some((key, reading.word));
             }
         }
-        let Some(((_, _, _, term), read)) = best else {
+        let Some(((edits, _, _, term), read)) = best else {
             return Ok(None);
         };
         Ok(Some(Corrected {
             from: word.to_string(),
-            to: self.written(&term)?.unwrap_or(read),
+            to: self.written(&term, &surface, edits)?.unwrap_or(read),
             term,
             typed_absent: typed_records == 0,
         }))
@@ -710,6 +724,21 @@ mod tests {
         for word in ["grokking", "grkkng", "lbls", "trainingg2", "uniforms"] {
             assert_eq!(corrected(&searcher, &fields, word), None, "{word}");
         }
+    }
+
+    /// The records holding a stem write it several ways; the correction
+    /// shows the one closest to what was typed, whichever record comes
+    /// first.
+    #[test]
+    fn a_correction_is_shown_as_the_closest_written_word() {
+        let mut texts = vec!["models memorize their labels"; 3];
+        texts.push("memorization of random labels");
+        texts.push("memorizing is not learning");
+        let (searcher, fields) = searcher(&texts);
+        let to = |word| corrected(&searcher, &fields, word).map(|(to, _)| to);
+        assert_eq!(to("memorzation").as_deref(), Some("memorization"));
+        assert_eq!(to("memorzing").as_deref(), Some("memorizing"));
+        assert_eq!(to("memorie").as_deref(), Some("memorize"));
     }
 
     #[test]
