@@ -32,7 +32,7 @@ pub fn exists(dir: &Path) -> bool {
 /// when there is none and [`Error::IndexVersion`] when another version of
 /// claimsearch built it.
 pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
-    open_committed(dir, false)
+    open_committed(dir, None)
 }
 
 /// Opens the index in `dir` for a write run's lookups in its last commit
@@ -43,8 +43,78 @@ pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
 /// end: at 1,000,000 pages about 60 MiB of the peak of a `reindex`
 /// (BENCHMARKS.md). A search keeps the mapping, which costs nothing once
 /// its pages are touched.
-pub(crate) fn open_for_lookups(dir: &Path) -> Result<tantivy::Index> {
-    open_committed(dir, true)
+///
+/// What the lookups touch in the files that stay mapped (term
+/// dictionaries above all: each lookup walks one in every segment) is
+/// given back on request through the returned [`Touched`].
+pub(crate) fn open_for_lookups(dir: &Path) -> Result<(tantivy::Index, Touched)> {
+    let touched = Touched::default();
+    let index = open_committed(dir, Some(touched.clone()))?;
+    Ok((index, touched))
+}
+
+/// The files a folder opened for lookups maps, so that the pages its
+/// lookups touched can be let go of ([`Touched::let_go`]).
+///
+/// A mapped page a lookup touched stays in the process's memory as long as
+/// the file is mapped, and the kernel maps 64 KiB around each page read: a
+/// `reindex` of 880 pages at 1,000,000 pages looked up the raw texts of
+/// their quotes by path in the term dictionaries of 44 segments and held
+/// 10 MiB of them, and 6 MiB more of the other files, through to its
+/// commit (BENCHMARKS.md). The pages stay in the page cache; a lookup
+/// after they are let go of maps them again.
+#[derive(Clone, Default)]
+pub(crate) struct Touched {
+    /// Each file's whole contents as mapped, kept so that its mapping
+    /// outlives any call to `let_go`.
+    files: Arc<std::sync::Mutex<Vec<OwnedBytes>>>,
+}
+
+impl std::fmt::Debug for Touched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Touched")
+    }
+}
+
+impl Touched {
+    fn keep(&self, bytes: OwnedBytes) {
+        if !bytes.is_empty() {
+            (self.files.lock().unwrap_or_else(|e| e.into_inner())).push(bytes);
+        }
+    }
+
+    /// Takes the pages of the mapped files out of the process's memory
+    /// (`MADV_DONTNEED`). The files are read-only and never change, so a
+    /// read afterwards finds the same bytes, from the page cache.
+    pub(crate) fn let_go(&self) {
+        #[cfg(unix)]
+        {
+            // SAFETY: sysconf has no preconditions.
+            let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+                .unwrap_or(4096)
+                .max(1);
+            let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            for bytes in files.iter() {
+                let start = bytes.as_slice().as_ptr() as usize;
+                let first_page = start.next_multiple_of(page);
+                let end = start + bytes.len();
+                if end > first_page {
+                    // SAFETY: the range lies within a shared, read-only
+                    // mapping of a file that is never written again, kept
+                    // mapped by `bytes`: dropping its pages from the page
+                    // tables changes no byte a reader sees. A failure
+                    // leaves them mapped, which is harmless.
+                    unsafe {
+                        libc::madvise(
+                            first_page as *mut libc::c_void,
+                            end - first_page,
+                            libc::MADV_DONTNEED,
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The segments of the last commit of the index in `dir`, each read
@@ -86,13 +156,15 @@ impl SegmentsAlone {
     }
 }
 
-/// [`open_for_reading`], with lookups read in parts when `read_scattered`.
-fn open_committed(dir: &Path, read_scattered: bool) -> Result<tantivy::Index> {
+/// [`open_for_reading`]; for lookups (with what they touch kept in
+/// `lookups`), with stored records and postings read in parts.
+fn open_committed(dir: &Path, lookups: Option<Touched>) -> Result<tantivy::Index> {
     if !exists(dir) {
         return Err(Error::IndexMissing(dir.to_path_buf()));
     }
     let mut folder = Folder::open(dir, Side::Reading)?;
-    folder.read_scattered = read_scattered;
+    folder.read_scattered = lookups.is_some();
+    folder.touched = lookups;
     let index = tantivy::Index::open(folder)?;
     if index.schema() != schema::build() {
         return Err(Error::IndexVersion(dir.to_path_buf()));
@@ -231,6 +303,8 @@ struct Folder {
     /// ([`open_for_lookups`]); Unix only, elsewhere they are mapped.
     #[cfg_attr(not(unix), allow(dead_code))]
     read_scattered: bool,
+    /// For lookups: the files mapped, whose touched pages can be let go of.
+    touched: Option<Touched>,
 }
 
 impl Folder {
@@ -241,6 +315,7 @@ impl Folder {
             dir: dir.to_path_buf(),
             side,
             read_scattered: false,
+            touched: None,
         })
     }
 }
@@ -261,7 +336,13 @@ impl Directory for Folder {
         if self.read_scattered && read_in_parts(path) {
             return Ok(Arc::new(ReadFile::open(&self.dir.join(path))?));
         }
-        self.files.get_file_handle(path)
+        let handle = self.files.get_file_handle(path)?;
+        if let Some(touched) = &self.touched {
+            let whole = (handle.read_bytes(0..handle.len()))
+                .map_err(|e| OpenReadError::wrap_io_error(e, path.to_path_buf()))?;
+            touched.keep(whole);
+        }
+        Ok(handle)
     }
 
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {
@@ -489,7 +570,7 @@ mod tests {
     #[test]
     fn an_index_opened_for_lookups_reads_what_a_mapped_one_does() {
         let (dir, mapped) = crate::testing::default_corpus();
-        let lookups = open_for_lookups(dir.path()).unwrap();
+        let (lookups, touched) = open_for_lookups(dir.path()).unwrap();
         let read = lookups.reader().unwrap().searcher();
         let schema = mapped.schema();
         let path = schema.get_field(crate::schema::names::PATH).unwrap();
@@ -506,7 +587,9 @@ mod tests {
                 );
                 records += 1;
             }
-            // Every path's postings, read both ways.
+            // Every path's postings, read both ways, after the pages the
+            // lookups touched so far were let go of.
+            touched.let_go();
             let terms = segment.inverted_index(path).unwrap();
             let other = read
                 .segment_reader(ordinal as u32)

@@ -128,13 +128,13 @@ fn incremental(
     // 130 MiB of a 530 MiB peak after a raw page was added at 100,000 pages.
     // Opened apart from the writer's index, so that its stored records and
     // postings are read, not mapped (`storage::open_for_lookups`).
-    let lookups = storage::open_for_lookups(index_dir)?;
+    let (lookups, touched) = storage::open_for_lookups(index_dir)?;
     let reader = (lookups.reader_builder())
         .reload_policy(ReloadPolicy::Manual)
         .doc_store_cache_num_blocks(COMMITTED_CACHE_BLOCKS)
         .try_into()?;
     let gone: HashSet<String> = plan.gone.iter().cloned().collect();
-    let committed = trace::Committed::new(index_dir, reader.searcher(), fields, gone)?;
+    let committed = trace::Committed::new(index_dir, reader.searcher(), touched, fields, gone)?;
     let mut tracer = Tracer::new(Some(committed), index_dir);
     let recent = recent_mtime();
     let jobs = process::raw_text_first(std::mem::take(&mut plan.jobs));

@@ -24,6 +24,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use tantivy::schema::IndexRecordOption;
@@ -36,6 +37,7 @@ use crate::key_index::{SegmentKeys, RAW_SHINGLES};
 use crate::model::{Kind, Record};
 use crate::provenance::{Fingerprint, FoundIn, Haystack, LateQuotes, Needle, RawCorpus, Texts};
 use crate::schema::{names, stored_record, Fields, RAW_TEXT};
+use crate::storage::Touched;
 
 /// What one page brings to tracing.
 #[derive(Debug, Default)]
@@ -334,7 +336,16 @@ pub(crate) struct Committed {
     /// Every raw text of the commit, read the first time a quote too short
     /// for the winnowed shingles is looked up.
     every_raw_text: OnceLock<RawCorpus>,
+    /// What the lookups touched in the commit's mapped files, let go of
+    /// every [`LET_GO_EVERY`] lookups of a term.
+    touched: Touched,
+    lookups: AtomicU32,
 }
+
+/// Lookups of a term in every segment between two [`Touched::let_go`]: a
+/// bound on what they keep mapped (a lookup after the pages are let go of
+/// maps the few it needs again, from the page cache).
+const LET_GO_EVERY: u32 = 64;
 
 impl Committed {
     /// The last commit seen by `searcher` (of the index in `dir`), without
@@ -342,6 +353,7 @@ impl Committed {
     pub(crate) fn new(
         dir: &Path,
         searcher: Searcher,
+        touched: Touched,
         fields: Fields,
         excluded: HashSet<String>,
     ) -> Result<Committed> {
@@ -354,6 +366,8 @@ impl Committed {
             shingles,
             excluded,
             every_raw_text: OnceLock::new(),
+            touched,
+            lookups: AtomicU32::new(0),
         })
     }
 
@@ -489,6 +503,9 @@ impl Committed {
 
     /// The live documents holding `term`.
     fn postings(&self, term: &Term) -> Result<Vec<DocAddress>> {
+        if self.lookups.fetch_add(1, Ordering::Relaxed) % LET_GO_EVERY == LET_GO_EVERY - 1 {
+            self.touched.let_go();
+        }
         let mut found = Vec::new();
         for (ordinal, segment) in self.searcher.segment_readers().iter().enumerate() {
             let index = segment.inverted_index(term.field())?;
