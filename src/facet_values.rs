@@ -133,35 +133,69 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 
 /// The values of each column, from every segment's dictionary, each
-/// segment read through a reader of its own ([`storage::SegmentsAlone`]).
+/// segment read through a reader of its own ([`storage::SegmentsAlone`]),
+/// twice: first to merge its values into each column's, then for its
+/// ordinals' places among them. Holding every segment's values at once
+/// until all were read took 12 MiB at 1,000,000 pages (44 segments) at the
+/// peak of a small `reindex` (BENCHMARKS.md); now one segment's are held
+/// beside the merged ones.
 fn find(dir: &Path, searcher: &Searcher) -> crate::error::Result<Found> {
-    // Each segment's terms, column by column.
     let alone = storage::SegmentsAlone::open(dir)?;
-    let segments = (searcher.segment_readers().iter())
-        .map(|segment| {
-            alone.read(segment.segment_id(), |segment| {
+    let each_segment = |each: &mut dyn FnMut(Vec<Vec<String>>)| -> crate::error::Result<()> {
+        for segment in searcher.segment_readers() {
+            let terms = alone.read(segment.segment_id(), |segment| {
                 (COLUMNS.iter())
                     .map(|name| Ok(terms(segment, name)?))
                     .collect::<crate::error::Result<Vec<Vec<String>>>>()
-            })
-        })
-        .collect::<crate::error::Result<Vec<_>>>()?;
-    let mut found = Vec::with_capacity(COLUMNS.len());
-    for column in 0..COLUMNS.len() {
-        let per_segment: Vec<&Vec<String>> = segments.iter().map(|s| &s[column]).collect();
-        let mut all: Vec<String> = per_segment.iter().flat_map(|t| t.iter().cloned()).collect();
-        all.sort_unstable();
-        all.dedup();
-        let places = (per_segment.iter())
-            .map(|terms| {
+            })?;
+            each(terms);
+        }
+        Ok(())
+    };
+    let mut all: Vec<Vec<String>> = vec![Vec::new(); COLUMNS.len()];
+    each_segment(&mut |terms| {
+        for (all, mut terms) in all.iter_mut().zip(terms) {
+            // In dictionary order already, but for text read lossily.
+            terms.sort_unstable();
+            terms.dedup();
+            *all = merged(std::mem::take(all), terms);
+        }
+    })?;
+    let mut places: Vec<Vec<Vec<u32>>> = vec![Vec::new(); COLUMNS.len()];
+    each_segment(&mut |terms| {
+        for ((places, all), terms) in places.iter_mut().zip(&all).zip(terms) {
+            places.push(
                 (terms.iter())
                     .map(|term| all.binary_search(term).map_or(u32::MAX, |p| p as u32))
-                    .collect()
-            })
-            .collect();
-        found.push((all, places));
+                    .collect(),
+            );
+        }
+    })?;
+    Ok(all.into_iter().zip(places).collect())
+}
+
+/// The sorted values of `a` and `b` (each sorted, without repeats), once
+/// each.
+fn merged(a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.cmp(y) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    b.next();
+                    a.next()
+                }
+            },
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
     }
-    Ok(found)
+    out
 }
 
 /// The terms of column `name` of `segment`, in ordinal order.
@@ -282,6 +316,20 @@ mod tests {
             }
         }
         assert!(terms_seen > 100, "{terms_seen}");
+    }
+
+    #[test]
+    fn values_merge_sorted_and_once_each() {
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            merged(
+                list(&["arxiv", "blog", "video"]),
+                list(&["blog", "paper", "zine"])
+            ),
+            list(&["arxiv", "blog", "paper", "video", "zine"])
+        );
+        assert_eq!(merged(Vec::new(), list(&["a"])), list(&["a"]));
+        assert_eq!(merged(list(&["a"]), Vec::new()), list(&["a"]));
     }
 
     #[test]
