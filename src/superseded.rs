@@ -136,7 +136,14 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> tantivy::Result<Supe
 /// Finds the superseded records of `searcher`'s commit, the commit of the
 /// index in `dir`, and keeps them there in [`FILE`].
 pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
-    let found = find(searcher)?;
+    // Each segment read through a reader of its own: streaming every
+    // segment's thread versions through one searcher kept all their
+    // dictionaries and postings mapped at once, the peak of a small
+    // `reindex` at 1,000,000 pages (BENCHMARKS.md).
+    let alone = crate::storage::SegmentsAlone::open(dir)?;
+    let found = find_in(searcher, |id, each| {
+        alone.read(id, |segment| Ok(each(segment)?))
+    })?;
     commit_file::save(dir, FILE, MAGIC, searcher, &encode(&found, searcher))
 }
 
@@ -146,33 +153,55 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 /// older versions are read (and, in a segment with deletions, those needed
 /// to tell whether a version still has a record).
 pub(crate) fn find(searcher: &Searcher) -> tantivy::Result<Superseded> {
+    find_in(searcher, |id, each| {
+        let segment = (searcher.segment_readers().iter())
+            .find(|segment| segment.segment_id() == id)
+            .ok_or_else(|| tantivy::TantivyError::InternalError("no such segment".into()))?;
+        each(segment)
+    })
+}
+
+/// [`find`], each of `searcher`'s segments read by `read(id, each)`,
+/// twice: once for each thread's newest version, once for the older
+/// versions' records. Nothing of a segment is held between the two.
+fn find_in<E: From<tantivy::TantivyError>>(
+    searcher: &Searcher,
+    read: impl Fn(SegmentId, &mut dyn FnMut(&SegmentReader) -> tantivy::Result<()>) -> Result<(), E>,
+) -> Result<Superseded, E> {
     let field = searcher.schema().get_field(schema::names::THREAD_VERSION)?;
-    let mut versions = Vec::new();
+    let ids: Vec<SegmentId> = (searcher.segment_readers().iter())
+        .map(|segment| segment.segment_id())
+        .collect();
     let mut newest: FxHashMap<u64, u64> = FxHashMap::default();
-    for segment in searcher.segment_readers() {
-        let (inverted, keys) = versions_of(segment, field)?;
-        for &(key, _) in &keys {
-            let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
-            *entry = (*entry).max(key);
-        }
-        versions.push((segment, inverted, keys));
+    for &id in &ids {
+        read(id, &mut |segment| {
+            for (key, _) in versions_of(segment, field)?.1 {
+                let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
+                *entry = (*entry).max(key);
+            }
+            Ok(())
+        })?;
     }
     let mut found = HashMap::new();
-    for (segment, inverted, keys) in versions {
-        let mut older = Vec::new();
-        for (key, info) in keys {
-            if newest.get(&schema::thread_of_key(key)) != Some(&key) {
-                let mut postings =
-                    inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    older.push(doc);
-                    doc = postings.advance();
+    for &id in &ids {
+        read(id, &mut |segment| {
+            let (inverted, keys) = versions_of(segment, field)?;
+            let mut older = Vec::new();
+            for (key, info) in keys {
+                if newest.get(&schema::thread_of_key(key)) != Some(&key) {
+                    let mut postings =
+                        inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        older.push(doc);
+                        doc = postings.advance();
+                    }
                 }
             }
-        }
-        let older = DocBits::of(older, segment.max_doc());
-        found.insert(segment.segment_id(), Arc::new(older));
+            let older = DocBits::of(older, segment.max_doc());
+            found.insert(id, Arc::new(older));
+            Ok(())
+        })?;
     }
     Ok(found)
 }
