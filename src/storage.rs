@@ -32,7 +32,18 @@ pub fn exists(dir: &Path) -> bool {
 /// when there is none and [`Error::IndexVersion`] when another version of
 /// claimsearch built it.
 pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
-    open_committed(dir, None)
+    open_committed(dir, false, None)
+}
+
+/// Opens the index in `dir` like [`open_for_reading`], keeping the files
+/// it maps so that what was touched can be let go of ([`Touched`]): for a
+/// write run's steps after its commit, which open every segment (touching
+/// the head and tail of each of its files: about 10 MiB at 1,000,000
+/// pages) and then read a few columns or dictionaries of each.
+pub(crate) fn open_letting_go(dir: &Path) -> Result<(tantivy::Index, Touched)> {
+    let touched = Touched::default();
+    let index = open_committed(dir, false, Some(touched.clone()))?;
+    Ok((index, touched))
 }
 
 /// Opens the index in `dir` for a write run's lookups in its last commit
@@ -49,12 +60,13 @@ pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
 /// given back on request through the returned [`Touched`].
 pub(crate) fn open_for_lookups(dir: &Path) -> Result<(tantivy::Index, Touched)> {
     let touched = Touched::default();
-    let index = open_committed(dir, Some(touched.clone()))?;
+    let index = open_committed(dir, true, Some(touched.clone()))?;
     Ok((index, touched))
 }
 
-/// The files a folder opened for lookups maps, so that the pages its
-/// lookups touched can be let go of ([`Touched::let_go`]).
+/// The files a folder opened for lookups ([`open_for_lookups`]) or for a
+/// write run's steps ([`open_letting_go`]) maps, so that the pages read so
+/// far can be let go of ([`Touched::let_go`]).
 ///
 /// A mapped page a lookup touched stays in the process's memory as long as
 /// the file is mapped, and the kernel maps 64 KiB around each page read: a
@@ -156,15 +168,19 @@ impl SegmentsAlone {
     }
 }
 
-/// [`open_for_reading`]; for lookups (with what they touch kept in
-/// `lookups`), with stored records and postings read in parts.
-fn open_committed(dir: &Path, lookups: Option<Touched>) -> Result<tantivy::Index> {
+/// [`open_for_reading`], with stored records and postings read in parts
+/// when `read_scattered` and the mapped files kept in `touched` if given.
+fn open_committed(
+    dir: &Path,
+    read_scattered: bool,
+    touched: Option<Touched>,
+) -> Result<tantivy::Index> {
     if !exists(dir) {
         return Err(Error::IndexMissing(dir.to_path_buf()));
     }
     let mut folder = Folder::open(dir, Side::Reading)?;
-    folder.read_scattered = lookups.is_some();
-    folder.touched = lookups;
+    folder.read_scattered = read_scattered;
+    folder.touched = touched;
     let index = tantivy::Index::open(folder)?;
     if index.schema() != schema::build() {
         return Err(Error::IndexVersion(dir.to_path_buf()));
@@ -303,7 +319,8 @@ struct Folder {
     /// ([`open_for_lookups`]); Unix only, elsewhere they are mapped.
     #[cfg_attr(not(unix), allow(dead_code))]
     read_scattered: bool,
-    /// For lookups: the files mapped, whose touched pages can be let go of.
+    /// The files mapped, whose touched pages can be let go of (lookups and
+    /// a write run's steps).
     touched: Option<Touched>,
 }
 

@@ -349,10 +349,16 @@ fn settle(
     layout::settle(writer, after)?;
     let index = writer.index();
     let step = |save: &dyn Fn(&tantivy::Searcher) -> Result<()>| -> Result<()> {
-        let reader: tantivy::IndexReader = (index.reader_builder())
+        let (commit, opened) = crate::storage::open_letting_go(index_dir)?;
+        let reader: tantivy::IndexReader = (commit.reader_builder())
             .reload_policy(tantivy::ReloadPolicy::Manual)
             .try_into()?;
-        save(&reader.searcher())
+        let searcher = reader.searcher();
+        // What opening every segment touched (the head and tail of each of
+        // its files, and the 64 KiB the kernel maps around each) is let go
+        // of before the step reads what it needs.
+        opened.let_go();
+        save(&searcher)
     };
     // The key files, the costliest step (two segments' keys sorted in
     // memory at a time), are written before a reader of the whole commit is

@@ -360,6 +360,8 @@ impl Committed {
         let shingles = (searcher.segment_readers().iter())
             .map(|segment| SegmentKeys::open_to_read(dir, segment, &RAW_SHINGLES))
             .collect::<tantivy::Result<Vec<_>>>()?;
+        // What opening every segment touched is not needed again soon.
+        touched.let_go();
         Ok(Committed {
             searcher,
             fields,
