@@ -89,9 +89,13 @@ impl std::fmt::Debug for Touched {
 }
 
 impl Touched {
+    /// Keeps a file's mapping, once: a file opened again is handed out
+    /// through the same mapping while it is held.
     fn keep(&self, bytes: OwnedBytes) {
-        if !bytes.is_empty() {
-            (self.files.lock().unwrap_or_else(|e| e.into_inner())).push(bytes);
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let start = bytes.as_slice().as_ptr();
+        if !bytes.is_empty() && !files.iter().any(|f| f.as_slice().as_ptr() == start) {
+            files.push(bytes);
         }
     }
 
