@@ -41,9 +41,7 @@ pub(crate) fn open_for_reading(dir: &Path) -> Result<tantivy::Index> {
 /// the head and tail of each of its files: about 10 MiB at 1,000,000
 /// pages) and then read a few columns or dictionaries of each.
 pub(crate) fn open_letting_go(dir: &Path) -> Result<(tantivy::Index, Touched)> {
-    let touched = Touched::default();
-    let index = open_committed(dir, false, Some(touched.clone()))?;
-    Ok((index, touched))
+    open_keeping_mapped(dir, false)
 }
 
 /// Opens the index in `dir` for a write run's lookups in its last commit
@@ -59,8 +57,14 @@ pub(crate) fn open_letting_go(dir: &Path) -> Result<(tantivy::Index, Touched)> {
 /// dictionaries above all: each lookup walks one in every segment) is
 /// given back on request through the returned [`Touched`].
 pub(crate) fn open_for_lookups(dir: &Path) -> Result<(tantivy::Index, Touched)> {
+    open_keeping_mapped(dir, true)
+}
+
+/// [`open_committed`] keeping the files it maps, which the returned
+/// [`Touched`] lets go of.
+fn open_keeping_mapped(dir: &Path, read_scattered: bool) -> Result<(tantivy::Index, Touched)> {
     let touched = Touched::default();
-    let index = open_committed(dir, true, Some(touched.clone()))?;
+    let index = open_committed(dir, read_scattered, Some(touched.clone()))?;
     Ok((index, touched))
 }
 
