@@ -17,9 +17,69 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
+use tantivy::index::{SegmentId, SegmentMeta};
 use tantivy::{Searcher, SegmentReader};
 
-/// `contents`, made for `searcher`'s commit, written to `dir/name` (the
+use crate::storage::SegmentsAlone;
+
+/// What a segment is for a file: its id, its deletions and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub id: SegmentId,
+    /// The opstamp of its deletions (`u64::MAX` without any).
+    pub deletes: u64,
+    pub max_doc: u32,
+}
+
+impl Identity {
+    fn of_reader(segment: &SegmentReader) -> Identity {
+        Identity {
+            id: segment.segment_id(),
+            deletes: segment.delete_opstamp().unwrap_or(u64::MAX),
+            max_doc: segment.max_doc(),
+        }
+    }
+
+    fn of_meta(meta: &SegmentMeta) -> Identity {
+        Identity {
+            id: meta.id(),
+            deletes: meta.delete_opstamp().unwrap_or(u64::MAX),
+            max_doc: meta.max_doc(),
+        }
+    }
+
+    /// The id as a file names it.
+    fn id_bytes(&self) -> [u8; 32] {
+        let mut id = [0u8; 32];
+        id.copy_from_slice(&self.id.uuid_string().as_bytes()[..32]);
+        id
+    }
+}
+
+/// A commit, as the files kept for it name it: the [`Identity`] of each of
+/// its segments, in its order. A searcher open on the commit is one; so is
+/// the commit's list of segments ([`SegmentsAlone`]), read without opening
+/// any segment, which is how a write run's last steps see it.
+pub(crate) trait Commit {
+    fn segments(&self) -> Vec<Identity>;
+}
+
+impl Commit for Searcher {
+    fn segments(&self) -> Vec<Identity> {
+        self.segment_readers()
+            .iter()
+            .map(Identity::of_reader)
+            .collect()
+    }
+}
+
+impl Commit for SegmentsAlone {
+    fn segments(&self) -> Vec<Identity> {
+        self.metas().iter().map(Identity::of_meta).collect()
+    }
+}
+
+/// `contents`, made for `commit`, written to `dir/name` (the
 /// index folder): to a temporary file first, renamed over the old one, so
 /// that a reader sees a whole file. The file is written beside Tantivy's,
 /// not through its directory, which would list it as one of its own and
@@ -28,10 +88,10 @@ pub(crate) fn save(
     dir: &Path,
     name: &str,
     magic: &[u8; 8],
-    searcher: &Searcher,
+    commit: &impl Commit,
     contents: &[u8],
 ) -> crate::error::Result<()> {
-    let bytes = encode(magic, searcher, contents);
+    let bytes = encode(magic, commit, contents);
     let (path, temporary) = (dir.join(name), dir.join(format!("{name}.tmp")));
     let written = File::create(&temporary).and_then(|mut file| {
         file.write_all(&bytes)?;
@@ -65,26 +125,16 @@ pub(crate) fn read<T>(
     take(&bytes, start..start + contents.len())
 }
 
-/// What a segment is for a file: its id, its deletions and its size.
-fn identity(segment: &SegmentReader) -> ([u8; 32], u64, u32) {
-    let mut id = [0u8; 32];
-    id.copy_from_slice(&segment.segment_id().uuid_string().as_bytes()[..32]);
-    let deletes = segment.delete_opstamp().unwrap_or(u64::MAX);
-    (id, deletes, segment.max_doc())
-}
-
-/// `magic`, the number of segments, the [`identity`] of each segment of
-/// `searcher` in its order, then `contents`, then the BLAKE3 hash of all
-/// that.
-pub(crate) fn encode(magic: &[u8; 8], searcher: &Searcher, contents: &[u8]) -> Vec<u8> {
+/// `magic`, the number of segments, the [`Identity`] of each segment of
+/// `commit` in its order, then `contents`, then the BLAKE3 hash of all that.
+pub(crate) fn encode(magic: &[u8; 8], commit: &impl Commit, contents: &[u8]) -> Vec<u8> {
     let mut out = magic.to_vec();
-    let segments = searcher.segment_readers();
+    let segments = commit.segments();
     out.extend_from_slice(&(segments.len() as u32).to_le_bytes());
     for segment in segments {
-        let (id, deletes, max_doc) = identity(segment);
-        out.extend_from_slice(&id);
-        out.extend_from_slice(&deletes.to_le_bytes());
-        out.extend_from_slice(&max_doc.to_le_bytes());
+        out.extend_from_slice(&segment.id_bytes());
+        out.extend_from_slice(&segment.deletes.to_le_bytes());
+        out.extend_from_slice(&segment.max_doc.to_le_bytes());
     }
     out.extend_from_slice(contents);
     let hash = blake3::hash(&out);
@@ -104,14 +154,16 @@ pub(crate) fn decode<'a>(
         return None;
     }
     let mut input = Input(body.strip_prefix(magic)?);
-    let segments = searcher.segment_readers();
+    let segments = searcher.segments();
     if input.u32()? as usize != segments.len() {
         return None;
     }
     for segment in segments {
-        let (id, deletes, max_doc) = identity(segment);
         let kept_id: [u8; 32] = input.take(32)?.try_into().ok()?;
-        if kept_id != id || input.u64()? != deletes || input.u32()? != max_doc {
+        if kept_id != segment.id_bytes()
+            || input.u64()? != segment.deletes
+            || input.u32()? != segment.max_doc
+        {
             return None;
         }
     }

@@ -48,13 +48,13 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 use tantivy::columnar::{BytesColumn, Column, ColumnIndex, StrColumn};
 use tantivy::index::SegmentId;
-use tantivy::{DateTime, DocId, Searcher, SegmentReader};
+use tantivy::{DateTime, DocId, SegmentReader};
 
 use crate::error::Result;
 use crate::prefetch::prefetch;
 use crate::schema::{day_of, names};
 use crate::segment_file::{self, put_varint, varint};
-use crate::storage;
+use crate::storage::SegmentsAlone;
 
 const MAGIC: &[u8; 8] = b"CSFROWS2";
 const HEADER: usize = 88;
@@ -369,17 +369,13 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// Writes the facet rows file of every segment of `searcher` (the commit
+/// Writes the facet rows file of every segment of `segments` (the commit
 /// of the index in `dir`) that has no usable one, and removes those of
 /// segments no longer in the index. Each segment is read through a reader
-/// of its own ([`storage::SegmentsAlone`]): checked one at a time (a check
-/// reads its whole file), written two or more at a time (a full build
-/// writes every segment's).
-pub(crate) fn save(dir: &Path, searcher: &Searcher) -> Result<()> {
-    let live: Vec<SegmentId> = (searcher.segment_readers().iter())
-        .map(|s| s.segment_id())
-        .collect();
-    let segments = storage::SegmentsAlone::open(dir)?;
+/// of its own: checked one at a time (a check reads its whole file),
+/// written two or more at a time (a full build writes every segment's).
+pub(crate) fn save(dir: &Path, segments: &SegmentsAlone) -> Result<()> {
+    let live = segments.ids();
     let mut missing = Vec::new();
     for &id in &live {
         let usable = segments.read(id, |segment| {
@@ -496,12 +492,12 @@ mod tests {
         // A write run writes it again, and removes the files of segments gone.
         let stray = dir.path().join(file_name(SegmentId::generate_random()));
         std::fs::write(&stray, b"old").unwrap();
-        save(dir.path(), &searcher).unwrap();
+        save(dir.path(), &SegmentsAlone::open(dir.path()).unwrap()).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
         assert!(!stray.exists());
         std::fs::remove_file(&path).unwrap();
         assert!(rows_of(dir.path(), segment).is_none());
-        save(dir.path(), &searcher).unwrap();
+        save(dir.path(), &SegmentsAlone::open(dir.path()).unwrap()).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
 }

@@ -26,7 +26,7 @@ use tantivy::{Searcher, SegmentReader};
 
 use crate::commit_file::{self, Input};
 use crate::schema::names;
-use crate::storage;
+use crate::storage::SegmentsAlone;
 
 /// The file, in the index folder, that keeps the facet values of the last
 /// commit.
@@ -121,11 +121,11 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> Option<CommitValues>
     })
 }
 
-/// Finds the facet values of `searcher`'s commit, the commit of the index
-/// in `dir`, and keeps them there in [`FILE`].
-pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
-    let contents = encode(&find(dir, searcher)?);
-    commit_file::save(dir, FILE, MAGIC, searcher, &contents)
+/// Finds the facet values of the commit of the index in `dir`, whose
+/// segments are `alone`, and keeps them there in [`FILE`].
+pub(crate) fn save(dir: &Path, alone: &SegmentsAlone) -> crate::error::Result<()> {
+    let contents = encode(&find(alone)?);
+    commit_file::save(dir, FILE, MAGIC, alone, &contents)
 }
 
 /// For each column: the sorted values of every segment, and each segment's
@@ -133,17 +133,16 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 
 /// The values of each column, from every segment's dictionary, each
-/// segment read through a reader of its own ([`storage::SegmentsAlone`]),
+/// segment read through a reader of its own ([`SegmentsAlone`]),
 /// twice: first to merge its values into each column's, then for its
 /// ordinals' places among them. Holding every segment's values at once
 /// until all were read took 12 MiB at 1,000,000 pages (44 segments) at the
 /// peak of a small `reindex` (BENCHMARKS.md); now one segment's are held
 /// beside the merged ones.
-fn find(dir: &Path, searcher: &Searcher) -> crate::error::Result<Found> {
-    let alone = storage::SegmentsAlone::open(dir)?;
+fn find(alone: &SegmentsAlone) -> crate::error::Result<Found> {
     let each_segment = |each: &mut dyn FnMut(Vec<Vec<String>>)| -> crate::error::Result<()> {
-        for segment in searcher.segment_readers() {
-            let terms = alone.read(segment.segment_id(), |segment| {
+        for id in alone.ids() {
+            let terms = alone.read(id, |segment| {
                 (COLUMNS.iter())
                     .map(|name| Ok(terms(segment, name)?))
                     .collect::<crate::error::Result<Vec<Vec<String>>>>()

@@ -158,6 +158,21 @@ impl SegmentsAlone {
         Ok(SegmentsAlone { index, metas })
     }
 
+    /// The commit's segments, in its order, none of them opened.
+    pub(crate) fn metas(&self) -> &[tantivy::index::SegmentMeta] {
+        &self.metas
+    }
+
+    /// The ids of the commit's segments, in its order.
+    pub(crate) fn ids(&self) -> Vec<SegmentId> {
+        self.metas.iter().map(|meta| meta.id()).collect()
+    }
+
+    /// The commit's schema.
+    pub(crate) fn schema(&self) -> tantivy::schema::Schema {
+        self.index.schema()
+    }
+
     /// Runs `each` on segment `id` through a reader of its own.
     pub(crate) fn read<T>(
         &self,

@@ -24,8 +24,9 @@ use tantivy::postings::TermInfo;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED};
 
-use crate::commit_file::{self, Input};
+use crate::commit_file::{self, Commit, Input};
 use crate::schema;
+use crate::storage::SegmentsAlone;
 
 /// The file, in the index folder, that keeps the superseded records of the
 /// last commit.
@@ -133,18 +134,18 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> tantivy::Result<Supe
     }
 }
 
-/// Finds the superseded records of `searcher`'s commit, the commit of the
-/// index in `dir`, and keeps them there in [`FILE`].
-pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> {
+/// Finds the superseded records of the commit of the index in `dir`, whose
+/// segments are `alone`, and keeps them there in [`FILE`].
+pub(crate) fn save(dir: &Path, alone: &SegmentsAlone) -> crate::error::Result<()> {
     // Each segment read through a reader of its own: streaming every
     // segment's thread versions through one searcher kept all their
     // dictionaries and postings mapped at once, the peak of a small
     // `reindex` at 1,000,000 pages (BENCHMARKS.md).
-    let alone = crate::storage::SegmentsAlone::open(dir)?;
-    let found = find_in(searcher, |id, each| {
+    let field = alone.schema().get_field(schema::names::THREAD_VERSION)?;
+    let found = find_in(field, &alone.ids(), |id, each| {
         alone.read(id, |segment| Ok(each(segment)?))
     })?;
-    commit_file::save(dir, FILE, MAGIC, searcher, &encode(&found, searcher))
+    commit_file::save(dir, FILE, MAGIC, alone, &encode(&found, alone))
 }
 
 /// Finds the superseded records from the `thread_version` field's term
@@ -153,7 +154,11 @@ pub(crate) fn save(dir: &Path, searcher: &Searcher) -> crate::error::Result<()> 
 /// older versions are read (and, in a segment with deletions, those needed
 /// to tell whether a version still has a record).
 pub(crate) fn find(searcher: &Searcher) -> tantivy::Result<Superseded> {
-    find_in(searcher, |id, each| {
+    let field = searcher.schema().get_field(schema::names::THREAD_VERSION)?;
+    let ids: Vec<SegmentId> = (searcher.segment_readers().iter())
+        .map(|segment| segment.segment_id())
+        .collect();
+    find_in(field, &ids, |id, each| {
         let segment = (searcher.segment_readers().iter())
             .find(|segment| segment.segment_id() == id)
             .ok_or_else(|| tantivy::TantivyError::InternalError("no such segment".into()))?;
@@ -161,19 +166,17 @@ pub(crate) fn find(searcher: &Searcher) -> tantivy::Result<Superseded> {
     })
 }
 
-/// [`find`], each of `searcher`'s segments read by `read(id, each)`,
-/// twice: once for each thread's newest version, once for the older
-/// versions' records. Nothing of a segment is held between the two.
+/// [`find`] over the segments `ids` (their thread versions in `field`),
+/// each read by `read(id, each)`, twice: once for each thread's newest
+/// version, once for the older versions' records. Nothing of a segment is
+/// held between the two.
 fn find_in<E: From<tantivy::TantivyError>>(
-    searcher: &Searcher,
+    field: Field,
+    ids: &[SegmentId],
     read: impl Fn(SegmentId, &mut dyn FnMut(&SegmentReader) -> tantivy::Result<()>) -> Result<(), E>,
 ) -> Result<Superseded, E> {
-    let field = searcher.schema().get_field(schema::names::THREAD_VERSION)?;
-    let ids: Vec<SegmentId> = (searcher.segment_readers().iter())
-        .map(|segment| segment.segment_id())
-        .collect();
     let mut newest: FxHashMap<u64, u64> = FxHashMap::default();
-    for &id in &ids {
+    for &id in ids {
         read(id, &mut |segment| {
             for (key, _) in versions_of(segment, field)?.1 {
                 let entry = newest.entry(schema::thread_of_key(key)).or_insert(key);
@@ -183,7 +186,7 @@ fn find_in<E: From<tantivy::TantivyError>>(
         })?;
     }
     let mut found = HashMap::new();
-    for &id in &ids {
+    for &id in ids {
         read(id, &mut |segment| {
             let (inverted, keys) = versions_of(segment, field)?;
             let mut older = Vec::new();
@@ -248,11 +251,11 @@ fn has_alive(
 
 /// For each segment of `searcher`, in its order, the number of 64-bit
 /// words of its set and the words (little endian).
-fn encode(found: &Superseded, searcher: &Searcher) -> Vec<u8> {
+fn encode(found: &Superseded, commit: &impl Commit) -> Vec<u8> {
     let mut out = Vec::new();
-    for segment in searcher.segment_readers() {
+    for segment in commit.segments() {
         let empty = DocBits::default();
-        let bits = found.get(&segment.segment_id()).map_or(&empty, |b| b);
+        let bits = found.get(&segment.id).map_or(&empty, |b| b);
         out.extend_from_slice(&(bits.len() as u32).to_le_bytes());
         for i in 0..bits.len() {
             out.extend_from_slice(&bits.word(i).unwrap_or(0).to_le_bytes());
@@ -368,7 +371,7 @@ mod tests {
         let index = Index::create_in_dir(dir.path(), schema::build()).unwrap();
         let (index, mut writer, field) = with_versions(index);
         let searcher = index.reader().unwrap().searcher();
-        save(dir.path(), &searcher).unwrap();
+        save(dir.path(), &SegmentsAlone::open(dir.path()).unwrap()).unwrap();
         let bytes = std::fs::read(dir.path().join(FILE)).unwrap();
         assert_eq!(kept(&bytes, &searcher), Some(find(&searcher).unwrap()));
         assert_eq!(

@@ -336,11 +336,11 @@ fn commit(
 /// segment's facet rows; a key file a full read finds damaged is written
 /// again.
 ///
-/// Each step reads the commit through a reader of its own, let go when the
-/// step is done. Through one reader, the pages every step read of every
-/// segment stayed mapped to the end and added up: at 1,000,000 pages, 70
-/// MiB of term dictionaries and columns at the peak of a `reindex`
-/// (BENCHMARKS.md).
+/// The common keys' step reads the commit through a reader of its own, let
+/// go when the step is done; the later steps read one segment at a time.
+/// Through one reader, the pages every step read of every segment stayed
+/// mapped to the end and added up: at 1,000,000 pages, 70 MiB of term
+/// dictionaries and columns at the peak of a `reindex` (BENCHMARKS.md).
 fn settle(
     writer: &mut IndexWriter<TantivyDocument>,
     index_dir: &Path,
@@ -374,9 +374,15 @@ fn settle(
         crate::common_keys::save(index_dir, searcher, &keys)?;
         crate::key_index::repair(index_dir, &keys)
     })?;
-    step(&|searcher| crate::superseded::save(index_dir, searcher))?;
-    step(&|searcher| crate::facet_values::save(index_dir, searcher))?;
-    step(&|searcher| crate::facet_rows::save(index_dir, searcher))
+    // The other steps read one segment at a time through readers of their
+    // own, and name the commit by its list of segments: opening a reader
+    // of the whole commit for them mapped the heads and tails of every
+    // segment's files at once, the high point of a small `reindex` at
+    // 1,000,000 pages (BENCHMARKS.md).
+    let segments = crate::storage::SegmentsAlone::open(index_dir)?;
+    crate::superseded::save(index_dir, &segments)?;
+    crate::facet_values::save(index_dir, &segments)?;
+    crate::facet_rows::save(index_dir, &segments)
 }
 
 /// Modification times from this instant on are "recent" (see [`RECENT`]).
