@@ -404,6 +404,11 @@ mod tests {
             listed(&index, &of_commit(dir.path(), &deleted).unwrap()),
             []
         );
+        // Written from the list of the commit's segments, which opens none,
+        // the file is read for a searcher of that commit, deletions and all.
+        save(dir.path(), &SegmentsAlone::open(dir.path()).unwrap()).unwrap();
+        let again = std::fs::read(dir.path().join(FILE)).unwrap();
+        assert_eq!(kept(&again, &deleted), Some(find(&deleted).unwrap()));
         writer.add_document(doc!(field => key("T", 3))).unwrap();
         writer.commit().unwrap();
         assert_eq!(kept(&bytes, &index.reader().unwrap().searcher()), None);
