@@ -122,10 +122,10 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> Option<CommitValues>
 }
 
 /// Finds the facet values of the commit of the index in `dir`, whose
-/// segments are `alone`, and keeps them there in [`FILE`].
-pub(crate) fn save(dir: &Path, alone: &SegmentsAlone) -> crate::error::Result<()> {
-    let contents = encode(&find(alone)?);
-    commit_file::save(dir, FILE, MAGIC, alone, &contents)
+/// segments are `segments`, and keeps them there in [`FILE`].
+pub(crate) fn save(dir: &Path, segments: &SegmentsAlone) -> crate::error::Result<()> {
+    let contents = encode(&find(segments)?);
+    commit_file::save(dir, FILE, MAGIC, segments, &contents)
 }
 
 /// For each column: the sorted values of every segment, and each segment's
@@ -139,10 +139,10 @@ type Found = Vec<(Vec<String>, Vec<Vec<u32>>)>;
 /// until all were read took 12 MiB at 1,000,000 pages (44 segments) at the
 /// peak of a small `reindex` (BENCHMARKS.md); now one segment's are held
 /// beside the merged ones.
-fn find(alone: &SegmentsAlone) -> crate::error::Result<Found> {
+fn find(segments: &SegmentsAlone) -> crate::error::Result<Found> {
     let each_segment = |each: &mut dyn FnMut(Vec<Vec<String>>)| -> crate::error::Result<()> {
-        for id in alone.ids() {
-            let terms = alone.read(id, |segment| {
+        for id in segments.ids() {
+            let terms = segments.read(id, |segment| {
                 (COLUMNS.iter())
                     .map(|name| Ok(terms(segment, name)?))
                     .collect::<crate::error::Result<Vec<Vec<String>>>>()

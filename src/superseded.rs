@@ -135,17 +135,17 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> tantivy::Result<Supe
 }
 
 /// Finds the superseded records of the commit of the index in `dir`, whose
-/// segments are `alone`, and keeps them there in [`FILE`].
-pub(crate) fn save(dir: &Path, alone: &SegmentsAlone) -> crate::error::Result<()> {
+/// segments are `segments`, and keeps them there in [`FILE`].
+pub(crate) fn save(dir: &Path, segments: &SegmentsAlone) -> crate::error::Result<()> {
     // Each segment read through a reader of its own: streaming every
     // segment's thread versions through one searcher kept all their
     // dictionaries and postings mapped at once, the peak of a small
     // `reindex` at 1,000,000 pages (BENCHMARKS.md).
-    let field = alone.schema().get_field(schema::names::THREAD_VERSION)?;
-    let found = find_in(field, &alone.ids(), |id, each| {
-        alone.read(id, |segment| Ok(each(segment)?))
+    let field = segments.schema().get_field(schema::names::THREAD_VERSION)?;
+    let found = find_in(field, &segments.ids(), |id, each| {
+        segments.read(id, |segment| Ok(each(segment)?))
     })?;
-    commit_file::save(dir, FILE, MAGIC, alone, &encode(&found, alone))
+    commit_file::save(dir, FILE, MAGIC, segments, &encode(&found, segments))
 }
 
 /// Finds the superseded records from the `thread_version` field's term
