@@ -23,7 +23,7 @@ use tantivy::{Searcher, SegmentReader};
 use crate::storage::SegmentsAlone;
 
 /// What a segment is for a file: its id, its deletions and its size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Identity {
     pub id: SegmentId,
     /// The opstamp of its deletions (`u64::MAX` without any).
