@@ -348,7 +348,17 @@ fn settle(
 ) -> Result<()> {
     layout::settle(writer, after)?;
     let index = writer.index();
-    let step = |save: &dyn Fn(&tantivy::Searcher) -> Result<()>| -> Result<()> {
+    // The key files, the costliest step (two segments' keys sorted in
+    // memory at a time), are written before a reader of the whole commit is
+    // open, and after the merges' freed memory is given back: at 1,000,000
+    // pages, the files that opening 44 segments maps and the heap the
+    // merges freed held about 40 MiB at the peak of the run, the key
+    // files' step, which they now miss (BENCHMARKS.md).
+    layout::give_back_freed_memory();
+    crate::key_index::write_missing(index_dir, index, &[&ECHO_KEYS, &RAW_SHINGLES])?;
+    // The echo keys and the common keys, through a reader of the whole
+    // commit, let go of (the reader and its mappings) when they are kept.
+    {
         let (commit, opened) = crate::storage::open_letting_go(index_dir)?;
         let reader: tantivy::IndexReader = (commit.reader_builder())
             .reload_policy(tantivy::ReloadPolicy::Manual)
@@ -358,22 +368,11 @@ fn settle(
         // its files, and the 64 KiB the kernel maps around each) is let go
         // of before the step reads what it needs.
         opened.let_go();
-        save(&searcher)
-    };
-    // The key files, the costliest step (two segments' keys sorted in
-    // memory at a time), are written before a reader of the whole commit is
-    // open, and after the merges' freed memory is given back: at 1,000,000
-    // pages, the files that opening 44 segments maps and the heap the
-    // merges freed held about 40 MiB at the peak of the run, the key
-    // files' step, which they now miss (BENCHMARKS.md).
-    layout::give_back_freed_memory();
-    crate::key_index::write_missing(index_dir, index, &[&ECHO_KEYS, &RAW_SHINGLES])?;
-    step(&|searcher| {
-        let keys = crate::key_index::save(index_dir, searcher, &ECHO_KEYS)?;
-        crate::key_index::remove_gone(index_dir, searcher, &RAW_SHINGLES)?;
-        crate::common_keys::save(index_dir, searcher, &keys)?;
-        crate::key_index::repair(index_dir, &keys)
-    })?;
+        let keys = crate::key_index::save(index_dir, &searcher, &ECHO_KEYS)?;
+        crate::key_index::remove_gone(index_dir, &searcher, &RAW_SHINGLES)?;
+        crate::common_keys::save(index_dir, &searcher, &keys)?;
+        crate::key_index::repair(index_dir, &keys)?;
+    }
     // The other steps read one segment at a time through readers of their
     // own, and name the commit by its list of segments: opening a reader
     // of the whole commit for them mapped the heads and tails of every
