@@ -126,6 +126,7 @@ mod superseded;
 mod testing;
 #[cfg(feature = "server")]
 pub mod web;
+mod word_list;
 
 pub use error::{Error, Result};
 pub use index::Index;

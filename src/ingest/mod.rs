@@ -381,6 +381,7 @@ fn settle(
     let segments = crate::storage::SegmentsAlone::open(index_dir)?;
     crate::superseded::save(index_dir, &segments)?;
     crate::facet_values::save(index_dir, &segments)?;
+    crate::word_list::save(index_dir, &segments)?;
     crate::facet_rows::save(index_dir, &segments)
 }
 

@@ -274,9 +274,10 @@ impl Reader {
             let record = self.record(&searcher, address).ok()?;
             Some(format!("{} {}", record.text, record.title))
         };
-        let corrections = Corrections::new(&searcher, &self.fields, &text_of);
-        let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let state = self.state(&searcher)?;
+        let words = || state.words(&searcher);
+        let corrections = Corrections::new(&searcher, &self.fields, &text_of, &words);
+        let built = parse::query(&self.schema, &self.fields, request, &corrections)?;
         let hidden = (!request.all_versions).then(|| Arc::clone(&state));
         let exact_up_to = self.facets_exact_up_to(request);
         let run = |query: &dyn Query, tier: &str| -> Result<Found> {

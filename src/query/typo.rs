@@ -17,16 +17,18 @@
 //! response shows as the correction.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, Term, TERMINATED};
-use tantivy_fst::Automaton;
+use tantivy_fst::{Automaton, IntoStreamer, Streamer};
 
 use crate::analyzer::word_term;
 use crate::schema::Fields;
 use crate::spelling::AmericanSpelling;
+use crate::word_list::{self, Words};
 
 /// Words shorter than this many letters are never corrected.
 pub(crate) const SHORTEST: usize = 5;
@@ -82,21 +84,26 @@ pub(crate) struct Corrections<'a> {
     searcher: &'a Searcher,
     fields: [Field; 3],
     text_of: &'a TextOf<'a>,
+    words: &'a WordsOf<'a>,
     found: RefCell<Vec<(String, Option<Corrected>)>>,
 }
 
 impl<'a> Corrections<'a> {
     /// Corrections from the terms of the searchable fields of `searcher`'s
-    /// commit, shown as `text_of` reads them in a record.
+    /// commit, shown as `text_of` reads them in a record. `words` reads
+    /// the commit's word list, if the write run kept it, when a word is
+    /// looked up.
     pub(crate) fn new(
         searcher: &'a Searcher,
         fields: &Fields,
         text_of: &'a TextOf<'a>,
+        words: &'a WordsOf<'a>,
     ) -> Corrections<'a> {
         Corrections {
             searcher,
-            fields: [fields.text, fields.title, fields.topics],
+            fields: word_list::fields(fields),
             text_of,
+            words,
             found: RefCell::new(Vec::new()),
         }
     }
@@ -106,7 +113,8 @@ impl<'a> Corrections<'a> {
         if let Some((_, found)) = self.found.borrow().iter().find(|(w, _)| w == word) {
             return Ok(found.clone());
         }
-        let found = Speller::new(self.searcher, &self.fields, self.text_of).correct(word)?;
+        let speller = Speller::new(self.searcher, &self.fields, self.text_of);
+        let found = speller.with_words(self.words).correct(word)?;
         (self.found.borrow_mut()).push((word.to_string(), found.clone()));
         Ok(found)
     }
@@ -136,11 +144,17 @@ pub(crate) fn edits_allowed(letters: usize) -> u8 {
 /// word is written there.
 pub(crate) type TextOf<'a> = dyn Fn(DocAddress) -> Option<String> + 'a;
 
+/// Reads the commit's word list ([`word_list`]), if it was kept.
+pub(crate) type WordsOf<'a> = dyn Fn() -> Option<Arc<Words>> + 'a;
+
 /// Finds corrections in the term dictionaries of some fields.
 pub(crate) struct Speller<'a> {
     searcher: &'a Searcher,
     fields: &'a [Field],
     text_of: &'a TextOf<'a>,
+    /// Reads the commit's word list, walked instead of each segment's
+    /// dictionaries: only for the fields it lists.
+    words: Option<&'a WordsOf<'a>>,
 }
 
 impl<'a> Speller<'a> {
@@ -155,6 +169,17 @@ impl<'a> Speller<'a> {
             searcher,
             fields,
             text_of,
+            words: None,
+        }
+    }
+
+    /// This speller, finding its candidates in the word list `words` reads
+    /// (of the searcher's commit, over the same fields:
+    /// [`word_list::fields`]) when there is one.
+    pub(crate) fn with_words(self, words: &'a WordsOf<'a>) -> Speller<'a> {
+        Speller {
+            words: Some(words),
+            ..self
         }
     }
 
@@ -240,43 +265,17 @@ impl<'a> Speller<'a> {
             typed_records * FAR_RARER
         };
 
-        // Each segment's dictionaries walked on the search threads, each
-        // term's records counted per field as it is found (what
-        // `Searcher::doc_freq` would add up afterwards).
-        let fields = self.fields;
-        let per_segment = (self.searcher.index().search_executor()).map(
-            |segment: &SegmentReader| {
-                let automaton = NearBeginning::new(surface.as_bytes(), edits);
-                let mut found: Vec<(String, usize, u64)> = Vec::new();
-                for (f, &field) in fields.iter().enumerate() {
-                    let inverted = segment.inverted_index(field)?;
-                    let mut stream = inverted.terms().search(&automaton).into_stream()?;
-                    while stream.advance() {
-                        if let Ok(term) = std::str::from_utf8(stream.key()) {
-                            if term != typed {
-                                let records = u64::from(stream.value().doc_freq);
-                                found.push((term.to_string(), f, records));
-                            }
-                        }
-                    }
-                }
-                Ok(found)
-            },
-            self.searcher.segment_readers().iter(),
-        )?;
-        let mut terms: FxHashMap<String, Vec<u64>> = FxHashMap::default();
-        for (term, field, records) in per_segment.into_iter().flatten() {
-            let by_field = terms.entry(term).or_insert_with(|| vec![0; fields.len()]);
-            by_field[field] += records;
-        }
+        let candidates = match self.words.and_then(|words| words()) {
+            Some(words) => self.listed(&words, &surface, edits, &typed),
+            None => self.walked(&surface, edits, &typed)?,
+        };
 
         // The best candidate so far and how the typed word reads as it.
         let mut best: Option<(Rank, String)> = None;
-        for (term, by_field) in terms {
+        for (term, records) in candidates {
             let Some(reading) = reading(&surface, &term, edits) else {
                 continue;
             };
-            let records = by_field.into_iter().max().unwrap_or(0);
             if records < needed {
                 continue;
             }
@@ -299,6 +298,63 @@ impl<'a> Speller<'a> {
             term,
             typed_absent: typed_records == 0,
         }))
+    }
+}
+
+impl Speller<'_> {
+    /// The terms within `edits` of a beginning of `surface` (but `typed`,
+    /// the word's own term), each with the records holding it in the field
+    /// where most do: from the commit's word list, in one walk.
+    fn listed(&self, words: &Words, surface: &str, edits: u8, typed: &str) -> Vec<(String, u64)> {
+        let automaton = NearBeginning::new(surface.as_bytes(), edits);
+        let mut stream = words.search(&automaton).into_stream();
+        let mut found = Vec::new();
+        while let Some((term, records)) = stream.next() {
+            if let Ok(term) = std::str::from_utf8(term) {
+                if term != typed {
+                    found.push((term.to_string(), records));
+                }
+            }
+        }
+        found
+    }
+
+    /// [`Speller::listed`], from each segment's dictionaries, walked on the
+    /// search threads, each term's records counted per field as it is
+    /// found (what `Searcher::doc_freq` would add up afterwards).
+    fn walked(&self, surface: &str, edits: u8, typed: &str) -> tantivy::Result<Vec<(String, u64)>> {
+        let fields = self.fields;
+        let per_segment = (self.searcher.index().search_executor()).map(
+            |segment: &SegmentReader| {
+                let automaton = NearBeginning::new(surface.as_bytes(), edits);
+                let mut found: Vec<(String, usize, u64)> = Vec::new();
+                for (f, &field) in fields.iter().enumerate() {
+                    let inverted = segment.inverted_index(field)?;
+                    let mut stream = inverted.terms().search(&automaton).into_stream()?;
+                    while stream.advance() {
+                        if !word_list::correctable(stream.key()) {
+                            continue;
+                        }
+                        if let Ok(term) = std::str::from_utf8(stream.key()) {
+                            if term != typed {
+                                let records = u64::from(stream.value().doc_freq);
+                                found.push((term.to_string(), f, records));
+                            }
+                        }
+                    }
+                }
+                Ok(found)
+            },
+            self.searcher.segment_readers().iter(),
+        )?;
+        let mut terms: FxHashMap<String, Vec<u64>> = FxHashMap::default();
+        for (term, field, records) in per_segment.into_iter().flatten() {
+            let by_field = terms.entry(term).or_insert_with(|| vec![0; fields.len()]);
+            by_field[field] += records;
+        }
+        Ok((terms.into_iter())
+            .map(|(term, by_field)| (term, by_field.into_iter().max().unwrap_or(0)))
+            .collect())
     }
 }
 
@@ -691,6 +747,57 @@ mod tests {
         let fields = [fields.text, fields.title];
         let speller = Speller::new(searcher, &fields, &text_of);
         (speller.correct(word).unwrap()).map(|c| (c.to, c.term))
+    }
+
+    /// The commit's word list, walked once, finds the corrections that
+    /// walking each segment's dictionaries finds: the same word, written
+    /// the same way, for words of the corpus misspelled in each way.
+    #[test]
+    fn the_word_list_corrects_as_the_segments_dictionaries_do() {
+        let (dir, searcher) = crate::testing::default_corpus();
+        let fields = Fields::new(&searcher.schema().clone()).unwrap();
+        let words = word_list::of_commit(dir.path(), &searcher).map(Arc::new);
+        let common: Vec<String> = {
+            let words = words.as_ref().expect("the write run kept the list");
+            let mut stream = words.stream();
+            let mut common = Vec::new();
+            while let Some((word, records)) = stream.next() {
+                if word.len() >= 6 && records >= 3 {
+                    common.push(String::from_utf8(word.to_vec()).unwrap());
+                }
+            }
+            common
+        };
+        assert!(common.len() > 20, "{}", common.len());
+        let record = fields.record;
+        let text_of = |address| {
+            let doc: tantivy::TantivyDocument = searcher.doc(address).ok()?;
+            let json = doc.get_first(record)?.as_str()?;
+            let record: Record = serde_json::from_str(json).ok()?;
+            Some(format!("{} {}", record.text, record.title))
+        };
+        let listed_fields = word_list::fields(&fields);
+        let words_of = || words.clone();
+        let (mut looked_up, mut corrected) = (0, 0);
+        for word in common.iter().step_by(3).take(40) {
+            let middle = word.len() / 2;
+            let mut dropped = word.clone();
+            dropped.remove(middle);
+            let mut swapped = word.clone().into_bytes();
+            swapped.swap(middle - 1, middle);
+            let swapped = String::from_utf8(swapped).unwrap();
+            let doubled = format!("{}{}", &word[..middle], &word[middle - 1..]);
+            for typo in [dropped, swapped, doubled, format!("{word}ingz")] {
+                let walked = Speller::new(&searcher, &listed_fields, &text_of);
+                let listed =
+                    Speller::new(&searcher, &listed_fields, &text_of).with_words(&words_of);
+                let expected = walked.correct(&typo).unwrap();
+                assert_eq!(listed.correct(&typo).unwrap(), expected, "{typo}");
+                looked_up += 1;
+                corrected += usize::from(expected.is_some());
+            }
+        }
+        assert!(corrected * 2 > looked_up, "{corrected} of {looked_up}");
     }
 
     #[test]

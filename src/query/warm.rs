@@ -36,6 +36,7 @@ use crate::key_index::{self, SegmentKeys, ECHO_KEYS};
 use crate::model::Record;
 use crate::schema;
 use crate::superseded::{self, Superseded};
+use crate::word_list::{self, Words};
 
 /// The state of one commit (one searcher generation).
 #[derive(Debug, Default)]
@@ -69,6 +70,9 @@ pub(crate) struct CommitState {
     pub counted: Arc<CountCache>,
     /// The echoes found for this commit's hits.
     pub echoes_kept: EchoesKept,
+    /// The commit's word list for typo tolerance, read when a word is
+    /// first looked up.
+    words: Lazy<Option<Arc<Words>>>,
     /// The commit's segments and how many documents each has deleted:
     /// two searcher generations with the same are the same commit.
     segments: Segments,
@@ -124,6 +128,7 @@ impl CommitState {
             common_keys: Lazy::default(),
             counted,
             echoes_kept: EchoesKept::new(Arc::clone(counts_budget)),
+            words: Lazy::default(),
             segments,
         })
     }
@@ -166,6 +171,18 @@ impl CommitState {
             .get_or_find(|| first_versions(searcher))?;
         let key = history::same_record_key(thread, record.kind, &record.text);
         Ok(Some(first.get(&key).map_or(version, |&v| v.min(version))))
+    }
+
+    /// The word list of this state's commit, read on first use; `None` when
+    /// the write run did not keep one for it. `searcher` is a searcher of
+    /// this state's commit.
+    pub(crate) fn words(&self, searcher: &Searcher) -> Option<Arc<Words>> {
+        let found = self.words.get_or_find(|| {
+            Ok::<_, std::convert::Infallible>(
+                word_list::of_commit(&self.dir, searcher).map(Arc::new),
+            )
+        });
+        found.ok().and_then(Option::clone)
     }
 
     /// The lookup keys of this state's commit too common to find echoes by.
