@@ -265,7 +265,8 @@ impl Asked<'_> {
         // no candidates at all.
         let prefilter = self.prefilter;
         let (mut words, mut cut, mut last) = (Vec::new(), false, None);
-        let mut rarest: Option<Option<u64>> = None;
+        // The lookup keys of the document `last`, once asked for.
+        let mut doc_keys: Option<Vec<u64>> = None;
         // The claims of the documents decided, each read once, from the
         // words already read when they were.
         let (mut docs, mut others) = (Vec::new(), Vec::new());
@@ -279,14 +280,14 @@ impl Asked<'_> {
                     if last != Some(doc) {
                         last = Some(doc);
                         cut = columns.words(doc, &mut words);
-                        rarest = None;
+                        doc_keys = None;
                     }
-                    let its = like_it.then(|| {
-                        *rarest.get_or_insert_with(|| {
-                            common.rarest_if_all_common(&keys::keys_of_words(&words))
-                        })
-                    });
-                    if like_it && its != Some(lookups[i].keys.first().copied()) {
+                    let alike = like_it && {
+                        let key = lookups[i].keys.first().copied();
+                        let doc_keys = doc_keys.get_or_insert_with(|| keys::keys_of_words(&words));
+                        key.is_some_and(|key| common.looks_up_by(doc_keys, key))
+                    };
+                    if like_it && !alike {
                         Step::Skip
                     } else if !prefilter || cut || self.nears[i].close(&words, &PARAMS) {
                         Step::Decide
