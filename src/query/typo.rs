@@ -4,8 +4,9 @@
 //! How close, by the word's length (as Meilisearch does): no edit under
 //! [`SHORTEST`] letters, one up to [`ONE_EDIT_UP_TO`], two beyond; an edit is
 //! a letter dropped, added, changed, or two neighbours swapped. Candidates
-//! come from the index's own term dictionaries, walked with a Levenshtein
-//! automaton.
+//! come from the words the index holds, walked with a Levenshtein
+//! automaton: the commit's word list ([`crate::word_list`]) when the write
+//! run kept one, each segment's term dictionaries otherwise.
 //!
 //! The dictionaries hold stems (`grokking` is `grokk`), and a typo often
 //! lands in the ending the stemmer would have cut (`grokkng` stems to
