@@ -25,7 +25,8 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use tantivy::schema::Field;
 use tantivy::{Searcher, SegmentReader};
-use tantivy_fst::{Map, MapBuilder};
+use tantivy_fst::map::OpBuilder;
+use tantivy_fst::{Map, MapBuilder, Streamer};
 
 use crate::commit_file;
 use crate::schema::Fields;
@@ -88,85 +89,104 @@ pub(crate) fn of_commit(dir: &Path, searcher: &Searcher) -> Option<Words> {
 
 /// Finds the word list of the commit of the index in `dir`, whose segments
 /// are `segments`, and keeps it there in [`FILE`].
+///
+/// Each field's words, with the records holding them summed over the
+/// segments read so far, are kept as a transducer of their own, merged
+/// with each segment's dictionary in turn (one segment open at a time): a
+/// few bytes a word, where a list of words held forty or more, so that a
+/// large vocabulary does not raise a `reindex`'s memory. The three are
+/// then read together into the list.
 pub(crate) fn save(dir: &Path, segments: &SegmentsAlone) -> crate::error::Result<()> {
     let fields = fields(&Fields::new(&segments.schema())?);
-    let mut all: Vec<(Box<[u8]>, Counts)> = Vec::new();
+    let empty = MapBuilder::memory().into_inner().map_err(fst_error)?;
+    let mut by_field: [Vec<u8>; 3] = [empty.clone(), empty.clone(), empty];
     for id in segments.ids() {
-        let words = segments.read(id, |segment| Ok(words(segment, &fields)?))?;
-        all = merged(std::mem::take(&mut all), words);
+        segments.read(id, |segment| {
+            for (held, &field) in by_field.iter_mut().zip(&fields) {
+                *held = with_segment(held, segment, field)?;
+            }
+            Ok(())
+        })?;
     }
-    let mut list = MapBuilder::memory();
-    for (word, counts) in &all {
-        let records = counts.iter().copied().max().unwrap_or(0);
-        list.insert(word, records).map_err(fst_error)?;
-    }
-    let contents = list.into_inner().map_err(fst_error)?;
-    commit_file::save(dir, FILE, MAGIC, segments, &contents)
+    commit_file::save(dir, FILE, MAGIC, segments, &most_held(&by_field)?)
 }
 
 fn fst_error(e: tantivy_fst::Error) -> crate::error::Error {
     tantivy::TantivyError::InternalError(format!("word list: {e}")).into()
 }
 
-/// Records holding a word, in each of [`fields`].
-type Counts = [u64; 3];
-
-/// The correctable terms of `segment`'s `fields`, sorted, each with the
-/// records holding it in each field (deleted records included, as
-/// Tantivy's document frequencies count them).
-fn words(
+/// `held` (a transducer of words and the records holding them in `field`)
+/// with the correctable terms of `segment`'s `field` added, their records
+/// (deleted ones included, as Tantivy's document frequencies count them)
+/// added up.
+fn with_segment(
+    held: &[u8],
     segment: &SegmentReader,
-    fields: &[Field; 3],
-) -> tantivy::Result<Vec<(Box<[u8]>, Counts)>> {
-    let mut found: Vec<(Box<[u8]>, Counts)> = Vec::new();
-    for (f, &field) in fields.iter().enumerate() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().stream()?;
-        let mut of_field = Vec::new();
-        while stream.advance() {
-            if correctable(stream.key()) {
-                let mut counts = [0; 3];
-                counts[f] = u64::from(stream.value().doc_freq);
-                of_field.push((Box::from(stream.key()), counts));
+    field: Field,
+) -> crate::error::Result<Vec<u8>> {
+    let held = Map::from(tantivy_fst::raw::Fst::new(held).map_err(fst_error)?);
+    let mut old = held.stream();
+    let inverted = segment.inverted_index(field)?;
+    let mut new = (inverted.terms().stream()).map_err(tantivy::TantivyError::from)?;
+    let mut next_new = || {
+        while new.advance() {
+            if correctable(new.key()) {
+                return Some((new.key().to_vec(), u64::from(new.value().doc_freq)));
             }
         }
-        found = merged(found, of_field);
-    }
-    Ok(found)
-}
-
-/// The words of `a` and `b` (each sorted, once each), sorted, once each,
-/// with their counts added up.
-fn merged(a: Vec<(Box<[u8]>, Counts)>, b: Vec<(Box<[u8]>, Counts)>) -> Vec<(Box<[u8]>, Counts)> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+        None
+    };
+    let mut out = MapBuilder::memory();
+    let mut a = old.next().map(|(word, n)| (word.to_vec(), n));
+    let mut b = next_new();
     loop {
-        let next = match (a.peek(), b.peek()) {
+        let (word, n) = match (a.take(), b.take()) {
             (Some(x), Some(y)) => match x.0.cmp(&y.0) {
-                std::cmp::Ordering::Less => a.next(),
-                std::cmp::Ordering::Greater => b.next(),
-                std::cmp::Ordering::Equal => {
-                    let (word, mut counts) = a.next().expect("peeked");
-                    let (_, more) = b.next().expect("peeked");
-                    for (count, more) in counts.iter_mut().zip(more) {
-                        *count += more;
-                    }
-                    Some((word, counts))
+                std::cmp::Ordering::Less => {
+                    b = Some(y);
+                    x
                 }
+                std::cmp::Ordering::Greater => {
+                    a = Some(x);
+                    y
+                }
+                std::cmp::Ordering::Equal => (x.0, x.1 + y.1),
             },
-            (Some(_), None) => a.next(),
-            (None, Some(_)) => b.next(),
+            (Some(x), None) => x,
+            (None, Some(y)) => y,
             (None, None) => break,
         };
-        out.extend(next);
+        out.insert(&word, n).map_err(fst_error)?;
+        if a.is_none() {
+            a = old.next().map(|(word, n)| (word.to_vec(), n));
+        }
+        if b.is_none() {
+            b = next_new();
+        }
     }
-    out
+    out.into_inner().map_err(fst_error)
+}
+
+/// The list: each word of the fields' transducers `by_field` once, with
+/// the records holding it in the field where most do.
+fn most_held(by_field: &[Vec<u8>; 3]) -> crate::error::Result<Vec<u8>> {
+    let maps = (by_field.iter())
+        .map(|held| Ok(Map::from(tantivy_fst::raw::Fst::new(held.as_slice())?)))
+        .collect::<Result<Vec<_>, tantivy_fst::Error>>()
+        .map_err(fst_error)?;
+    let mut union = (maps.iter())
+        .fold(OpBuilder::new(), |ops, map| ops.add(map))
+        .union();
+    let mut list = MapBuilder::memory();
+    while let Some((word, held)) = union.next() {
+        let most = held.iter().map(|h| h.value).max().unwrap_or(0);
+        list.insert(word, most).map_err(fst_error)?;
+    }
+    list.into_inner().map_err(fst_error)
 }
 
 #[cfg(test)]
 mod tests {
-    use tantivy_fst::Streamer;
-
     use super::*;
     use crate::testing::default_corpus;
 
@@ -175,7 +195,7 @@ mod tests {
         let (dir, searcher) = default_corpus();
         let words = of_commit(dir.path(), &searcher).expect("the write run kept it");
         let fields = fields(&Fields::new(&searcher.schema().clone()).unwrap());
-        let mut expected = std::collections::BTreeMap::<Vec<u8>, Counts>::new();
+        let mut expected = std::collections::BTreeMap::<Vec<u8>, [u64; 3]>::new();
         for segment in searcher.segment_readers() {
             for (f, &field) in fields.iter().enumerate() {
                 let inverted = segment.inverted_index(field).unwrap();
@@ -202,24 +222,26 @@ mod tests {
     }
 
     #[test]
-    fn words_merge_sorted_and_once_each_with_their_counts_added() {
-        let list = |v: &[(&str, Counts)]| {
-            (v.iter())
-                .map(|(w, c)| (Box::from(w.as_bytes()), *c))
-                .collect::<Vec<_>>()
+    fn a_segment_added_twice_holds_each_word_twice_as_often() {
+        let (_dir, searcher) = default_corpus();
+        let text = Fields::new(&searcher.schema().clone()).unwrap().text;
+        let segment = &searcher.segment_readers()[0];
+        let empty = MapBuilder::memory().into_inner().unwrap();
+        let once = with_segment(&empty, segment, text).unwrap();
+        let twice = with_segment(&once, segment, text).unwrap();
+        let read = |bytes: &[u8]| {
+            let map = Map::from(tantivy_fst::raw::Fst::new(bytes.to_vec()).unwrap());
+            let mut stream = map.stream();
+            let mut words = Vec::new();
+            while let Some((word, held)) = stream.next() {
+                words.push((word.to_vec(), held));
+            }
+            words
         };
-        assert_eq!(
-            merged(
-                list(&[("bound", [1, 0, 0]), ("grokk", [2, 1, 0])]),
-                list(&[("grokk", [3, 0, 1]), ("model", [0, 0, 4])])
-            ),
-            list(&[
-                ("bound", [1, 0, 0]),
-                ("grokk", [5, 1, 1]),
-                ("model", [0, 0, 4])
-            ])
-        );
-        assert_eq!(merged(Vec::new(), list(&[("abc", [1, 0, 0])])).len(), 1);
+        let (once, twice) = (read(&once), read(&twice));
+        assert!(once.len() > 100, "{}", once.len());
+        let doubled: Vec<(Vec<u8>, u64)> = once.into_iter().map(|(w, n)| (w, 2 * n)).collect();
+        assert_eq!(twice, doubled);
     }
 
     #[test]
