@@ -737,14 +737,23 @@ mod tests {
         (index.reader().unwrap().searcher(), fields)
     }
 
-    fn corrected(searcher: &Searcher, fields: &Fields, word: &str) -> Option<(String, String)> {
+    /// The text and title of the record at an address of `searcher`, as a
+    /// search reads them for [`Speller::written`].
+    fn text_of<'a>(
+        searcher: &'a Searcher,
+        fields: &Fields,
+    ) -> impl Fn(DocAddress) -> Option<String> + 'a {
         let record = fields.record;
-        let text_of = |address| {
+        move |address| {
             let doc: tantivy::TantivyDocument = searcher.doc(address).ok()?;
             let json = doc.get_first(record)?.as_str()?;
             let record: Record = serde_json::from_str(json).ok()?;
             Some(format!("{} {}", record.text, record.title))
-        };
+        }
+    }
+
+    fn corrected(searcher: &Searcher, fields: &Fields, word: &str) -> Option<(String, String)> {
+        let text_of = text_of(searcher, fields);
         let fields = [fields.text, fields.title];
         let speller = Speller::new(searcher, &fields, &text_of);
         (speller.correct(word).unwrap()).map(|c| (c.to, c.term))
@@ -770,13 +779,7 @@ mod tests {
             common
         };
         assert!(common.len() > 20, "{}", common.len());
-        let record = fields.record;
-        let text_of = |address| {
-            let doc: tantivy::TantivyDocument = searcher.doc(address).ok()?;
-            let json = doc.get_first(record)?.as_str()?;
-            let record: Record = serde_json::from_str(json).ok()?;
-            Some(format!("{} {}", record.text, record.title))
-        };
+        let text_of = text_of(&searcher, &fields);
         let listed_fields = word_list::fields(&fields);
         let words_of = || words.clone();
         let (mut looked_up, mut corrected) = (0, 0);
