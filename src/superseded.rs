@@ -249,7 +249,7 @@ fn has_alive(
     Ok(false)
 }
 
-/// For each segment of `searcher`, in its order, the number of 64-bit
+/// For each segment of `commit`, in its order, the number of 64-bit
 /// words of its set and the words (little endian).
 fn encode(found: &Superseded, commit: &impl Commit) -> Vec<u8> {
     let mut out = Vec::new();
