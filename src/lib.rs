@@ -33,7 +33,7 @@
 //!   picked up by itself within about a second, without reopening.
 //! - [`Index::search`]`(&`[`SearchRequest`]`)` returns a [`SearchResponse`]:
 //!   the hits, the `total` after filters, and facet counts over every match
-//!   (estimated from a sample past 10,000 matches in a segment, and then
+//!   (estimated from a sample past a search's first 50,000, and then
 //!   `facets_exact` is false; [`SearchRequest::exact_facets`] counts them all).
 //!   Serialized with serde it is the JSON contract of `claimsearch query
 //!   --json` and of the HTTP server (`serve`). [`Index::stats`] counts what

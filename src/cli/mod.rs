@@ -159,8 +159,8 @@ struct QueryArgs {
     /// by the best-ranked of them.
     #[arg(long)]
     collapse: bool,
-    /// Count the facets over every match: a broad search on a large index
-    /// otherwise estimates them past 10,000 matches a segment.
+    /// Count the facets over every match: a broad search otherwise
+    /// estimates them past 50,000 matches.
     #[arg(long)]
     exact_facets: bool,
     /// Print one JSON object (the contract documented in the README).
@@ -246,9 +246,9 @@ struct ServeArgs {
     /// Address to listen on; loopback by default.
     #[arg(long, default_value = "127.0.0.1:7700")]
     addr: std::net::SocketAddr,
-    /// Count facets exactly over each index segment's first N matches, and
-    /// estimate them from a sample past that (a broad search on a large
-    /// index); `all` never estimates. A request with exact_facets=true
+    /// Count facets exactly over a search's first N matches (each index
+    /// segment its share, by size), and estimate them from a sample past
+    /// that (a broad search); `all` never estimates. A request with exact_facets=true
     /// always counts every match.
     #[arg(long, value_name = "N", value_parser = match_bound,
           default_value_t = claimsearch::query::FACETS_EXACT_UP_TO)]

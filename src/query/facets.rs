@@ -5,9 +5,10 @@
 //! columns the filters and the date range need anyway are all it takes.
 //!
 //! Past a bound ([`FacetCounter::exact_up_to`]), a segment counts the
-//! matches of one item in [`SAMPLE_EVERY`] and scales those counts up to
-//! its other matches: a broad search on a large index spent most of its
-//! time counting. The counts say so ([`Counts::estimated`]).
+//! matches of one stretch of [`STRETCH`] documents in [`SAMPLE_EVERY`] and
+//! scales those counts up to its other matches: a broad search on a large
+//! index spent most of its time counting. The counts say so
+//! ([`Counts::estimated`]).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -189,10 +190,24 @@ pub(crate) struct FacetCounter {
     /// by value, as [`super::most_frequent`] orders them); `None` keeps
     /// every value. Every kind and date bucket is kept.
     pub top: Option<usize>,
-    /// Each segment counts its first `exact_up_to` matches (rounded up to a
-    /// block) exactly, and past them, the matches of one item in
-    /// [`SAMPLE_EVERY`], scaled up; `None` counts every match.
+    /// A search counts its first `exact_up_to` matches exactly, each
+    /// segment its share ([`share`], rounded up to a block), and past them,
+    /// the matches of one stretch of documents in [`SAMPLE_EVERY`], scaled
+    /// up; `None` counts every match.
     pub exact_up_to: Option<u64>,
+    /// The documents of the commit searched, deleted ones included.
+    pub docs: u64,
+}
+
+/// A segment of `segment_docs` documents' share of `bound` matches over
+/// `docs` documents: the matches it would have if the search's were spread
+/// as the documents are.
+fn share(bound: u64, segment_docs: u32, docs: u64) -> u64 {
+    if docs == 0 {
+        return bound;
+    }
+    let share = (u128::from(bound) * u128::from(segment_docs)).div_ceil(u128::from(docs));
+    u64::try_from(share).unwrap_or(u64::MAX)
 }
 
 impl Collector for FacetCounter {
@@ -257,7 +272,7 @@ impl Collector for FacetCounter {
             bucket: self.bucket,
             facets,
             missing: Missing::default(),
-            exact_up_to: self.exact_up_to,
+            exact_up_to: (self.exact_up_to).map(|n| share(n, reader.max_doc(), self.docs)),
             matches: 0,
             exact: None,
             matches_sampled: 0,
@@ -388,9 +403,24 @@ pub(crate) struct SegmentCounts {
 /// reads of many documents, where one call a document waits for each.
 const BLOCK: usize = 64;
 
-/// Past the bound of exact counting, the matches of one item in this many
-/// are counted.
+/// Past the bound of exact counting, the matches of one stretch of
+/// documents in this many are counted.
 pub(crate) const SAMPLE_EVERY: u64 = 16;
+
+/// How many documents, next to each other, are sampled or not together:
+/// about an item's records (the records of a page sit together, about 15
+/// of them at 100,000 generated pages), so that a sampled match's run
+/// usually is too, and few enough that the sample spreads over the
+/// segment (whose documents follow the corpus's folders, and so dates).
+const STRETCH: DocId = 16;
+
+/// Whether `doc`'s stretch of documents is sampled: one in
+/// [`SAMPLE_EVERY`], the same every time (Fibonacci hashing: the product's
+/// high bits mix all of the stretch's number).
+fn sampled(doc: DocId) -> bool {
+    let stretch = u64::from(doc / STRETCH);
+    stretch.wrapping_mul(0x9E37_79B9_7F4A_7C15) < u64::MAX / SAMPLE_EVERY
+}
 
 /// The counts of one segment.
 ///
@@ -458,6 +488,14 @@ impl SegmentCollector for SegmentCounter {
     type Fruit = SegmentCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
+        if self.exact.is_some() {
+            // Sampling: a match outside the sample is only seen.
+            self.matches += 1;
+            if !sampled(doc) {
+                return;
+            }
+            self.matches_sampled += 1;
+        }
         self.block.push(doc);
         if self.block.len() == BLOCK {
             self.end_block();
@@ -508,21 +546,28 @@ impl SegmentCollector for SegmentCounter {
 
 impl SegmentCounter {
     /// Counts the block of matches: all of them up to the bound of exact
-    /// counting, and past it, those of one item in [`SAMPLE_EVERY`], the
-    /// exact counts set aside when sampling starts.
+    /// counting; past it, the exact counts are set aside and only the
+    /// sampled matches counted (those of this block, then [`collect`]
+    /// passes on only those).
+    ///
+    /// [`collect`]: SegmentCollector::collect
     fn end_block(&mut self) {
         let n = self.block.len() as u64;
         if n == 0 {
             return;
         }
-        let past_bound = self.exact_up_to.is_some_and(|bound| self.matches >= bound);
-        if past_bound && self.exact.is_none() {
-            // The open run is counted with the exact counts.
-            self.count_runs(0);
-            let tally = self.take_tally(self.matches);
-            self.exact = Some(Box::new(tally));
+        if self.exact.is_none() {
+            let past_bound = self.exact_up_to.is_some_and(|bound| self.matches >= bound);
+            if past_bound {
+                // The open run is counted with the exact counts.
+                self.count_runs(0);
+                let tally = self.take_tally(self.matches);
+                self.exact = Some(Box::new(tally));
+                self.block.retain(|&doc| sampled(doc));
+                self.matches_sampled += self.block.len() as u64;
+            }
+            self.matches += n;
         }
-        self.matches += n;
         self.count_block();
     }
 
@@ -625,9 +670,6 @@ impl SegmentCounter {
             }
             None => self.run = None,
         }
-        if self.exact.is_some() {
-            self.keep_sampled();
-        }
         let (docs, scratch) = (&self.block, &mut self.scratch);
         let all = docs.len() as u64;
         self.missing.kind += match &mut self.kind {
@@ -721,32 +763,6 @@ impl SegmentCounter {
         if keep == 0 {
             self.run = None;
         }
-    }
-
-    /// Keeps the matches of the block whose item is sampled: whose
-    /// `facet_run` key (its place, so one an item of a page), or document
-    /// when there are no keys, hashes to one value in [`SAMPLE_EVERY`]. All
-    /// the matches of a sampled item are counted, so runs still share one
-    /// read of their values, and items, not documents next to each other,
-    /// are what is sampled.
-    fn keep_sampled(&mut self) {
-        // Fibonacci hashing: the product's high bits mix all of the unit's.
-        let sampled =
-            |unit: u64| unit.wrapping_mul(0x9E37_79B9_7F4A_7C15) < u64::MAX / SAMPLE_EVERY;
-        let mut kept = 0;
-        for i in 0..self.block.len() {
-            let key = self.keys.get(i).copied();
-            if sampled(key.unwrap_or(u64::from(self.block[i]))) {
-                self.block[kept] = self.block[i];
-                if let Some(key) = key {
-                    self.keys[kept] = key;
-                }
-                kept += 1;
-            }
-        }
-        self.block.truncate(kept);
-        self.keys.truncate(kept.min(self.keys.len()));
-        self.matches_sampled += kept as u64;
     }
 
     /// Counts a run of `weight` matches whose values are `row`'s.
@@ -1065,6 +1081,7 @@ fn label(date: Date, bucket: DateBucket) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::share;
     use crate::model::Kind;
     use crate::{Index, SearchRequest};
 
@@ -1153,6 +1170,19 @@ mod tests {
         rows.iter()
             .for_each(|path| std::fs::remove_file(path).unwrap());
         assert_eq!(answer(), with);
+    }
+
+    /// A segment's share of the bound is in proportion to its documents,
+    /// rounded up, and never overflows.
+    #[test]
+    fn a_segment_counts_its_share_of_the_bound_exactly() {
+        assert_eq!(share(50_000, 300_000, 1_500_000), 10_000);
+        assert_eq!(share(50_000, 350_000, 15_223_771), 1_150);
+        assert_eq!(share(64, 1_000, 1_000), 64);
+        assert_eq!(share(1, 1, 3), 1);
+        assert_eq!(share(u64::MAX, 10, 10), u64::MAX);
+        assert_eq!(share(u64::MAX, 7, 10), 12_912_720_851_596_686_131);
+        assert_eq!(share(500, 10, 0), 500);
     }
 
     #[test]

@@ -62,13 +62,15 @@ pub use snippet::Snippet;
 
 /// How many values a `source`, `topic` or `author` facet lists (most frequent first).
 pub const FACET_VALUES: usize = 20;
-/// Facets are counted exactly over each segment's first this many matches;
-/// past them, over the matches of one item in 16 (scaled up), unless the
-/// request asks for `exact_facets`. So the facets of a search with at most
-/// this many matches are always exact (`facets_exact`); a broad search on a
-/// large index gets estimates, as a search engine bounds costly counts.
-/// `total` is always exact.
-pub const FACETS_EXACT_UP_TO: u64 = 10_000;
+/// Facets are counted exactly over a search's first this many matches, each
+/// segment of the index counting its share (in proportion to its
+/// documents); past them, over the matches of one stretch of 16 records in
+/// 16 (scaled up), unless the request asks for `exact_facets`. So the facets
+/// of a search with at most this many matches are exact where its matches
+/// are spread as the index is (`facets_exact` says when they are); a broad
+/// search gets estimates, whatever the index's size, as a search engine
+/// bounds costly counts. `total` is always exact.
+pub const FACETS_EXACT_UP_TO: u64 = 50_000;
 /// A query of several words matches the records with every word, unless
 /// fewer than this many have them: then records with some of the words match
 /// too, ranked after them (`relaxed`). A fixed number, not the page size, so
@@ -142,9 +144,9 @@ pub struct SearchResponse {
     /// Facet counts over all matches.
     pub facets: Facets,
     /// Whether the facet counts are exact (`true`) or estimated from a
-    /// sample of the matches (`false`): always exact with at most
-    /// [`FACETS_EXACT_UP_TO`] matches, or when the request asks for
-    /// `exact_facets`.
+    /// sample of the matches (`false`): exact when no segment had more than
+    /// its share of [`FACETS_EXACT_UP_TO`] matches, or when the request
+    /// asks for `exact_facets`.
     pub facets_exact: bool,
     /// Query words that were also searched for in another spelling (the
     /// index lacks them, or holds them far less often), in query order.
@@ -217,14 +219,15 @@ impl Reader {
         (self.warm.counts_budget).store(bytes, Ordering::Relaxed);
     }
 
-    /// Counts facets exactly over each segment's first `matches` matches,
-    /// and past them over a sample; see [`FACETS_EXACT_UP_TO`].
+    /// Counts facets exactly over a search's first `matches` matches (each
+    /// segment its share), and past them over a sample; see
+    /// [`FACETS_EXACT_UP_TO`].
     pub(crate) fn count_facets_exactly_up_to(&self, matches: u64) {
         self.facets_exact_up_to.store(matches, Ordering::Relaxed);
     }
 
-    /// How many matches of each segment `request`'s facets are counted
-    /// exactly over (`None`: all of them).
+    /// How many matches `request`'s facets are counted exactly over (each
+    /// segment its share; `None`: all of them).
     fn facets_exact_up_to(&self, request: &SearchRequest) -> Option<u64> {
         let bound = self.facets_exact_up_to.load(Ordering::Relaxed);
         (!request.exact_facets && bound < u64::MAX).then_some(bound)

@@ -82,7 +82,7 @@ pub struct SearchRequest {
     /// the best-ranked member stands for it (see [`crate::echo`]).
     pub collapse: bool,
     /// Count the facets over every match, however many: slower for a broad
-    /// search on a large index, whose facets are otherwise estimated past
+    /// search, whose facets are otherwise estimated past
     /// [`crate::query::FACETS_EXACT_UP_TO`] matches (`facets_exact` says which).
     pub exact_facets: bool,
 }

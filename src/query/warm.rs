@@ -76,6 +76,8 @@ pub(crate) struct CommitState {
     /// The commit's segments and how many documents each has deleted:
     /// two searcher generations with the same are the same commit.
     segments: Segments,
+    /// The documents of the commit's segments, deleted ones included.
+    docs: u64,
 }
 
 /// A commit's segments, each with its number of deleted documents, in order.
@@ -130,14 +132,17 @@ impl CommitState {
             echoes_kept: EchoesKept::new(Arc::clone(counts_budget)),
             words: Lazy::default(),
             segments,
+            docs: (searcher.segment_readers().iter())
+                .map(|segment| u64::from(segment.max_doc()))
+                .sum(),
         })
     }
 
     /// A facet counter for the searches of this commit: its facet values,
     /// its segments' facet columns, labels and rows. Keep only the `top` most
     /// frequent sources, topics and authors (`None`: every value); count
-    /// each segment's first `exact_up_to` matches exactly and sample the
-    /// rest (`None`: count every match).
+    /// a search's first `exact_up_to` matches exactly, each segment its
+    /// share, and sample the rest (`None`: count every match).
     pub(crate) fn facet_counter(
         &self,
         bucket: DateBucket,
@@ -152,6 +157,7 @@ impl CommitState {
             dir: self.dir.clone(),
             top,
             exact_up_to,
+            docs: self.docs,
         }
     }
 

@@ -225,7 +225,7 @@ async function renderSearch(mine, signal) {
   const timing = performance.getEntriesByName(new URL(url, window.location.href).href).pop();
   const responded = timing && timing.responseEnd > 0 ? timing.responseEnd : performance.now();
 
-  // Past 10,000 matches a segment, the server estimates facet counts from a
+  // Past 50,000 matches, the server estimates facet counts from a
   // sample (`facets_exact: false`); they are marked, with a way to count all.
   const estimated = data.facets_exact === false || others.some((o) => o[2] === false);
   const key = focusKey();
