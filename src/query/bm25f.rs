@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tantivy::directory::OwnedBytes;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{BlockSegmentPostings, SegmentPostings};
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field as SchemaField, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
 
@@ -30,6 +30,13 @@ pub(crate) const TITLE_WEIGHT: Score = 0.5;
 const SUMMARY_TITLE_WEIGHT: Score = 3.0;
 /// Weight of a match in the topic words.
 pub(crate) const TOPICS_WEIGHT: Score = 0.3;
+
+/// Whether `query` is one word scored by BM25F ([`word_query`]): its
+/// scorer is then a [`WordScorer`], which can say how well a match could
+/// score before scoring it.
+pub(super) fn is_word(query: &dyn Query) -> bool {
+    query.is::<WordQuery>()
+}
 
 /// One analysed word, scored by BM25F over text, title and topics.
 pub(super) fn word_query(f: &Fields, token: &str) -> Box<dyn Query> {
@@ -83,6 +90,18 @@ impl WordQuery {
 
 impl Query for WordQuery {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.word_weight(scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for field in &self.fields {
+            visitor(&field.term, false);
+        }
+    }
+}
+
+impl WordQuery {
+    fn word_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<WordWeight> {
         let mut idf = 0.0;
         let mut averages = vec![1.0; self.fields.len()];
         if let EnableScoring::Enabled {
@@ -109,19 +128,17 @@ impl Query for WordQuery {
                 term: field.term.clone(),
                 norms: norm_table(field.weight, average),
                 summary_norms: norm_table(field.summary_weight, average),
+                weight: field.weight,
+                summary_weight: field.summary_weight,
+                average,
+                unit: Bm25Weight::for_one_term_without_explain(1, 2, average),
             })
             .collect();
-        Ok(Box::new(WordWeight {
+        Ok(WordWeight {
             parts,
             idf,
             summaries: self.summaries.clone(),
-        }))
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for field in &self.fields {
-            visitor(&field.term, false);
-        }
+        })
     }
 }
 
@@ -146,6 +163,14 @@ struct WeightedField {
     term: Term,
     norms: Arc<[Score; 256]>,
     summary_norms: Arc<[Score; 256]>,
+    /// The field's weights in records of other kinds and in summaries.
+    weight: Score,
+    summary_weight: Score,
+    /// The field's average length over the index, as `norms` use it.
+    average: Score,
+    /// Tantivy's BM25 with that average: how a block's best posting, which
+    /// the postings store, is read back (see [`Bound`]).
+    unit: Bm25Weight,
 }
 
 struct WordWeight {
@@ -163,11 +188,14 @@ impl WordWeight {
                 .inverted_index(field)?
                 .read_block_postings(&part.term, IndexRecordOption::WithFreqs)?;
             if let Some(postings) = postings {
+                let bound = Bound::new(part, reader, field)?;
                 parts.push(FieldPostings {
                     postings: Cursor::new(postings, field_lengths(reader, field)?),
                     norms: Arc::clone(&part.norms),
                     summary_norms: Arc::clone(&part.summary_norms),
                     kind_matters: part.norms != part.summary_norms,
+                    weights: (part.weight, part.summary_weight),
+                    bound,
                 });
             }
         }
@@ -218,6 +246,9 @@ struct FieldPostings {
     /// Whether this field weighs differently in summaries (only then is
     /// the record's kind looked up).
     kind_matters: bool,
+    /// The field's weights in records of other kinds and in summaries.
+    weights: (Score, Score),
+    bound: Bound,
 }
 
 impl FieldPostings {
@@ -230,6 +261,62 @@ impl FieldPostings {
             &self.norms
         };
         self.postings.term_freq() as Score * norms[self.postings.length() as usize]
+    }
+}
+
+/// The most a posting of a block of a field's postings can add to a
+/// record's weighted term frequency, from what Tantivy stores for each full
+/// block of postings: the block's posting of best BM25 term factor
+/// (term frequency over normalised length), chosen with the segment's own
+/// average field length when it was written.
+///
+/// Read back with the index's average length `a` instead of the segment's
+/// `s`, that posting need not be the best any more: the normalised length
+/// `1 - B + B * l / avg` of any record changes by a factor between
+/// `min(1, s / a)` and `max(1, s / a)` from one average to the other, so
+/// the block's best under `a` is at most the stored posting's factor under
+/// `a` times `max(a / s, s / a)` (`slack`); a weight multiplies that.
+struct Bound {
+    lengths: FieldNormReader,
+    unit: Bm25Weight,
+    /// `unit`'s weight: its score of a term factor of 1.
+    scale: Score,
+    /// The slack of the segment's average.
+    slack: Score,
+}
+
+impl Bound {
+    fn new(
+        part: &WeightedField,
+        reader: &SegmentReader,
+        field: SchemaField,
+    ) -> tantivy::Result<Bound> {
+        let tokens = reader.inverted_index(field)?.total_num_tokens() as Score;
+        let segment_average = tokens / reader.max_doc().max(1) as Score;
+        let slack = match segment_average > 0.0 {
+            true => (part.average / segment_average).max(segment_average / part.average),
+            false => Score::INFINITY,
+        };
+        Ok(Bound {
+            lengths: reader.get_fieldnorms_reader(field)?,
+            unit: part.unit.clone(),
+            // A term frequency of 1 at length 0 has the factor
+            // `1 / (1 + K1 * (1 - B))`.
+            scale: part.unit.score(0, 1) * (1.0 + K1 * (1.0 - B)),
+            slack,
+        })
+    }
+
+    /// The most the current block of `postings` can add.
+    fn of_block(&self, postings: &mut BlockSegmentPostings) -> Score {
+        // The stored posting's BM25 score over `scale` is its term factor
+        // `tf / (tf + K1 * n)`, `n` its normalised length; `tf / n` is what
+        // a weight multiplies.
+        let factor = postings.block_max_score(&self.lengths, &self.unit) / self.scale;
+        if factor >= 1.0 || factor.is_nan() {
+            return Score::INFINITY;
+        }
+        self.slack * K1 * factor / (1.0 - factor)
     }
 }
 
@@ -250,6 +337,10 @@ struct Cursor {
     at: usize,
     /// The field's length codes, one byte a record.
     lengths: OwnedBytes,
+    /// The first record of the block last bounded, and its bound.
+    best: (DocId, Score),
+    /// Whether lengths are asked for ahead (see [`WordScorer::scoring_few`]).
+    ahead: bool,
 }
 
 impl Cursor {
@@ -258,6 +349,8 @@ impl Cursor {
             block,
             at: 0,
             lengths,
+            best: (TERMINATED, 0.0),
+            ahead: true,
         };
         (0..=AHEAD).for_each(|at| cursor.ask(at));
         cursor
@@ -265,6 +358,9 @@ impl Cursor {
 
     /// Asks for the length of the record of the posting at `at` in the block.
     fn ask(&self, at: usize) {
+        if !self.ahead {
+            return;
+        }
         let Some(&doc) = self.block.docs().get(at) else {
             return;
         };
@@ -288,6 +384,21 @@ impl Cursor {
 
     fn size_hint(&self) -> u32 {
         self.block.doc_freq()
+    }
+
+    /// The last record of the current block.
+    fn block_end(&self) -> DocId {
+        self.block.docs().last().copied().unwrap_or(TERMINATED)
+    }
+
+    /// The most a posting of the current block can add (see [`Bound`]),
+    /// found once a block.
+    fn block_bound(&mut self, bound: &Bound) -> Score {
+        let first = self.block.doc(0);
+        if self.best.0 != first {
+            self.best = (first, bound.of_block(&mut self.block));
+        }
+        self.best.1
     }
 
     fn advance(&mut self) -> DocId {
@@ -320,11 +431,22 @@ impl Cursor {
 }
 
 /// Walks the union of the word's postings in each field.
-struct WordScorer {
+pub(super) struct WordScorer {
     parts: Vec<FieldPostings>,
     summaries: Option<SegmentPostings>,
     idf: Score,
     doc: DocId,
+    /// Records up to which none but summaries could reach the last
+    /// `needed` asked about (see [`WordScorer::could_reach`]).
+    hopeless: Option<Hopeless>,
+}
+
+/// Up to which record (`until`) no record could reach what a search needs
+/// but a summary, and whether a summary could (`summaries_may`).
+#[derive(Clone, Copy)]
+struct Hopeless {
+    until: DocId,
+    summaries_may: bool,
 }
 
 impl WordScorer {
@@ -338,6 +460,7 @@ impl WordScorer {
             summaries,
             idf,
             doc: TERMINATED,
+            hopeless: None,
         };
         scorer.doc = scorer.lowest();
         scorer
@@ -347,6 +470,94 @@ impl WordScorer {
         (self.parts.iter().map(|p| p.postings.doc()))
             .min()
             .unwrap_or(TERMINATED)
+    }
+
+    /// Stops asking for the lengths of records ahead: a walk that scores
+    /// few of them ([`WordScorer::could_reach`]) would mostly ask in vain.
+    pub(super) fn scoring_few(&mut self) {
+        for part in &mut self.parts {
+            part.postings.ahead = false;
+        }
+    }
+
+    /// Whether the current record could have a weighted term frequency
+    /// above `needed` (see [`WordScorer::needed`]), from the blocks of
+    /// postings it is in, without reading its lengths: a search that keeps
+    /// the best matches need not score one that could not beat the last it
+    /// keeps. Its kind is looked up only when it could beat it as a summary
+    /// alone. `needed` must not go down from one call to the next.
+    ///
+    /// Until one of the current blocks ends, no record can do better than
+    /// all of them together: when that cannot reach `needed`, neither can
+    /// any record up to there, and they are passed over by one comparison
+    /// (and the summaries among them checked alone, when a summary could).
+    pub(super) fn could_reach(&mut self, needed: Score) -> bool {
+        let doc = self.doc;
+        if self.hopeless.is_none_or(|h| doc > h.until) {
+            let (mut tf, mut summary_tf, mut until) = (0.0, 0.0, TERMINATED);
+            for part in &mut self.parts {
+                if part.postings.doc() != TERMINATED {
+                    let most = part.postings.block_bound(&part.bound);
+                    tf += most * part.weights.0;
+                    summary_tf += most * part.weights.1;
+                    until = until.min(part.postings.block_end());
+                }
+            }
+            if tf > needed {
+                let (tf, summary_tf) = self.tf_bounds();
+                return tf > needed || (summary_tf > needed && self.is_summary());
+            }
+            self.hopeless = Some(Hopeless {
+                until,
+                summaries_may: summary_tf > needed,
+            });
+        }
+        let summaries_may = self.hopeless.is_some_and(|h| h.summaries_may);
+        summaries_may && self.is_summary() && self.tf_bounds().1 > needed
+    }
+
+    /// A score the current record's cannot exceed, found as
+    /// [`WordScorer::could_reach`] finds its term frequency's.
+    #[cfg(test)]
+    fn at_most(&mut self) -> Score {
+        let (plain_tf, summary_tf) = self.tf_bounds();
+        let tf = match summary_tf > plain_tf && self.is_summary() {
+            true => summary_tf,
+            false => plain_tf,
+        };
+        match tf.is_finite() {
+            true => self.idf * tf * (K1 + 1.0) / (tf + K1),
+            false => Score::INFINITY,
+        }
+    }
+
+    /// The weighted term frequency the current record's cannot exceed from
+    /// the blocks of postings it is in, if it is not a summary and if it is.
+    fn tf_bounds(&mut self) -> (Score, Score) {
+        let doc = self.doc;
+        let (mut tf, mut summary_tf) = (0.0, 0.0);
+        for part in &mut self.parts {
+            if part.postings.doc() == doc {
+                let most = part.postings.block_bound(&part.bound);
+                tf += most * part.weights.0;
+                summary_tf += most * part.weights.1;
+            }
+        }
+        (tf, summary_tf)
+    }
+
+    /// The weighted term frequency a record needs to score above
+    /// `threshold` (the score is `idf * tf * (K1 + 1) / (tf + K1)`), less a
+    /// margin so that rounding never passes over one that does.
+    pub(super) fn needed(&self, threshold: Score) -> Score {
+        let top = self.idf * (K1 + 1.0);
+        if threshold < 0.0 {
+            return Score::NEG_INFINITY;
+        }
+        if threshold >= top {
+            return Score::INFINITY;
+        }
+        threshold * K1 / (top - threshold) * (1.0 - 1e-4)
     }
 
     /// Whether the current record is a summary (documents are visited in
@@ -504,6 +715,196 @@ mod tests {
             target = (target + 1 + target % 37).max(theirs.doc());
         }
         assert_eq!(ours.doc(), TERMINATED);
+    }
+
+    /// An index in RAM with one segment for each batch of (kind, title,
+    /// text) records.
+    fn segments(batches: &[Vec<(Kind, &str, String)>]) -> (tantivy::Index, Fields) {
+        let index = tantivy::Index::create_in_ram(schema::build());
+        crate::analyzer::register_analyzers(&index);
+        let fields = Fields::new(&index.schema()).unwrap();
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for batch in batches {
+            for (kind, title, text) in batch {
+                let indexable = Indexable {
+                    record: record(*kind, title, text),
+                    threads: Vec::new(),
+                    version_date: None,
+                };
+                writer.add_document(fields.document(&indexable)).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        (index, fields)
+    }
+
+    /// `grokking` in text and title of the records of `index`.
+    fn grokking(fields: &Fields) -> WordQuery {
+        WordQuery::new(
+            vec![
+                Field::new(Term::from_field_text(fields.text, "grokk"), 1.0, 1.0),
+                Field::new(
+                    Term::from_field_text(fields.title, "grokk"),
+                    TITLE_WEIGHT,
+                    3.0,
+                ),
+            ],
+            Term::from_field_text(fields.kind, Kind::Summary.as_str()),
+        )
+    }
+
+    /// Each record's score over the bound of the blocks of postings it is
+    /// in, for [`grokking`]; checking on the way, in each segment, that the
+    /// best `k` records found passing over those that cannot beat the last
+    /// kept are those found scoring every record, for several `k`.
+    fn score_over_bound(index: &tantivy::Index, fields: &Fields) -> Vec<Score> {
+        let searcher = index.reader().unwrap().searcher();
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        let weight = grokking(fields).word_weight(scoring).unwrap();
+        let mut ratios = Vec::new();
+        for segment in searcher.segment_readers() {
+            let mut every = Vec::new();
+            let mut scorer = weight.word_scorer(segment, 1.0).unwrap();
+            while scorer.doc() != TERMINATED {
+                let most = scorer.at_most();
+                let score = scorer.score();
+                ratios.push(score / most);
+                every.push((score, scorer.doc()));
+                scorer.advance();
+            }
+            // Best first, the earlier record of equal scores.
+            every.sort_by(|(a, x), (b, y)| b.total_cmp(a).then(x.cmp(y)));
+            for k in [1, 10, 50] {
+                let mut kept: Vec<(Score, DocId)> = Vec::new();
+                let mut scorer = weight.word_scorer(segment, 1.0).unwrap();
+                scorer.scoring_few();
+                let threshold = |kept: &Vec<(Score, DocId)>| match kept.len() < k {
+                    true => Score::MIN,
+                    false => kept[k - 1].0,
+                };
+                while scorer.doc() != TERMINATED {
+                    if scorer.could_reach(scorer.needed(threshold(&kept))) {
+                        let score = scorer.score();
+                        if score > threshold(&kept) {
+                            kept.push((score, scorer.doc()));
+                            kept.sort_by(|(a, x), (b, y)| b.total_cmp(a).then(x.cmp(y)));
+                            kept.truncate(k);
+                        }
+                    }
+                    scorer.advance();
+                }
+                assert_eq!(kept, every[..k.min(every.len())], "the best {k}");
+            }
+        }
+        ratios
+    }
+
+    fn xorshift(mut next: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            next % n
+        }
+    }
+
+    /// In one segment, the bound of the word in one field is the best score
+    /// of a block: no record scores above it, and some reach it. (Over
+    /// several fields it adds each field's best, which one record need
+    /// not have.)
+    #[test]
+    fn the_bound_of_a_block_is_its_best_score() {
+        let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
+        let batch = (0..2_000)
+            .map(|i| {
+                let mut words: Vec<&str> = (0..1 + random(20))
+                    .map(|_| ["weight", "decay", "late", "loss"][random(4) as usize])
+                    .collect();
+                for _ in 0..1 + random(3) {
+                    words.insert(random(words.len() as u64 + 1) as usize, "grokking");
+                }
+                let kind = if i % 15 == 0 {
+                    Kind::Summary
+                } else {
+                    Kind::Claim
+                };
+                (kind, "Notes", words.join(" "))
+            })
+            .collect();
+        let (index, fields) = segments(&[batch]);
+        let ratios = score_over_bound(&index, &fields);
+        assert_eq!(ratios.len(), 2_000);
+        let highest = ratios.iter().copied().fold(0.0, Score::max);
+        assert!(highest <= 1.0 + 1e-4, "a score above its bound: {highest}");
+        assert!(
+            highest >= 1.0 - 1e-4,
+            "the bound is never reached: {highest}"
+        );
+    }
+
+    /// Records of many lengths, the word one to four times, some titles
+    /// with the word and some summaries: scores are mostly distinct, so the
+    /// best records keep changing as the walk goes on, and a title match
+    /// counts six times more in a summary.
+    #[test]
+    fn the_best_records_are_found_passing_over_those_that_cannot_be() {
+        let mut random = xorshift(0x2545_F491_4F6C_DD1D);
+        let batch = (0..3_000)
+            .map(|i| {
+                let mut words: Vec<&str> = (0..random(120))
+                    .map(|_| ["weight", "decay", "late", "loss"][random(4) as usize])
+                    .collect();
+                for _ in 0..1 + random(4) {
+                    words.insert(random(words.len() as u64 + 1) as usize, "grokking");
+                }
+                let kind = if i % 15 == 0 {
+                    Kind::Summary
+                } else {
+                    Kind::Claim
+                };
+                let title = if random(3) == 0 {
+                    "Grokking notes"
+                } else {
+                    "Notes"
+                };
+                (kind, title, words.join(" "))
+            })
+            .collect();
+        let (index, fields) = segments(&[batch]);
+        let ratios = score_over_bound(&index, &fields);
+        assert_eq!(ratios.len(), 3_000);
+        let highest = ratios.iter().copied().fold(0.0, Score::max);
+        assert!(highest <= 1.0 + 1e-4, "a score above its bound: {highest}");
+    }
+
+    /// A segment of short records keeps, for each block, the record of
+    /// best term factor under its own short average length; under the
+    /// index's, much longer, another record of the block is better. The
+    /// bound still holds.
+    #[test]
+    fn the_bound_holds_where_the_segment_average_is_not_the_index_one() {
+        let short: Vec<(Kind, &str, String)> = (0..1_000)
+            .map(|i| match i % 10 {
+                // Once in 10: four times the word in a longer record.
+                0 => (Kind::Claim, "Notes", "grokking late ".repeat(4) + "loss"),
+                _ => (Kind::Claim, "Notes", "grokking".to_string()),
+            })
+            .collect();
+        let long: Vec<(Kind, &str, String)> = (0..1_000)
+            .map(|_| {
+                (
+                    Kind::Claim,
+                    "Notes",
+                    "weight decay ".repeat(60) + "grokking",
+                )
+            })
+            .collect();
+        let (index, fields) = segments(&[short, long]);
+        let ratios = score_over_bound(&index, &fields);
+        let highest = ratios.iter().copied().fold(0.0, Score::max);
+        assert!(highest <= 1.0 + 1e-4, "a score above its bound: {highest}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub(crate) use crate::superseded::DocBits;
 pub(crate) use bm25f::{TITLE_WEIGHT, TOPICS_WEIGHT};
 use counted::Counted;
 pub(crate) use facets::Counts;
-use shown::{Best, Shown};
+use shown::{Best, CountedBest, Shown};
 use typo::Corrections;
 use warm::{CommitState, Warm};
 
@@ -429,14 +429,11 @@ fn matches(
         let (top, counts, total) = searcher.search(query, &collector).map_err(unanswerable)?;
         (unscored(top), counts, total)
     } else {
-        let best = Best {
-            offset: 0,
+        let collector = CountedBest {
             limit: window,
-            hidden: None,
-        };
-        let collector = Shown {
-            inner: (best, counter, Count),
+            counter,
             hidden,
+            word: bm25f::is_word(query),
         };
         searcher.search(query, &collector).map_err(unanswerable)?
     };

@@ -7,9 +7,11 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::{Scorer, Weight};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use super::bm25f::WordScorer;
+use super::facets::{Counts, FacetCounter, SegmentCounter, SegmentCounts};
 use super::warm::CommitState;
 use crate::superseded::DocBits;
 
@@ -139,6 +141,140 @@ impl Collector for Best {
             threshold
         })?;
         Ok(segment.harvest())
+    }
+}
+
+/// One pass over the shown matches that counts them and their facets and
+/// keeps the best `limit`: what a search does the first time it is asked
+/// ([`super::counted`]). Every match is counted, but when the query is one
+/// word (`word`), a match is scored only if the blocks of postings it is
+/// in could lift it above the last match kept ([`WordScorer::could_reach`]):
+/// past the first few thousand matches of a common word, most cannot.
+pub(crate) struct CountedBest {
+    pub limit: usize,
+    pub counter: FacetCounter,
+    pub hidden: Option<Arc<CommitState>>,
+    /// Whether the query is one word scored by BM25F.
+    pub word: bool,
+}
+
+/// What one segment found: its best matches, facet counts and matches.
+pub(crate) struct CountedBestSegment {
+    best: BestSegment,
+    counter: SegmentCounter,
+    total: usize,
+}
+
+impl CountedBestSegment {
+    /// Counts a shown match and offers it to the best.
+    fn keep(&mut self, doc: DocId, score: Score) {
+        self.count(doc);
+        self.best.best.push(score, doc);
+    }
+
+    /// Counts a shown match.
+    fn count(&mut self, doc: DocId) {
+        self.total += 1;
+        self.counter.collect(doc, 0.0);
+    }
+}
+
+type CountedFruit = (Vec<(Score, DocAddress)>, SegmentCounts, usize);
+
+impl Collector for CountedBest {
+    type Fruit = (Vec<(Score, DocAddress)>, Counts, usize);
+    type Child = CountedBestSegment;
+
+    fn for_segment(
+        &self,
+        ordinal: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<CountedBestSegment> {
+        Ok(CountedBestSegment {
+            best: BestSegment {
+                best: Heap::new(self.limit),
+                ordinal,
+                hidden: Hidden::in_segment(&self.hidden, reader),
+            },
+            counter: self.counter.for_segment(ordinal, reader)?,
+            total: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<CountedFruit>) -> tantivy::Result<Self::Fruit> {
+        let (mut best, mut counts, mut total) = (Vec::new(), Vec::new(), 0);
+        for (segment_best, segment_counts, segment_total) in fruits {
+            best.extend(segment_best);
+            counts.push(segment_counts);
+            total += segment_total;
+        }
+        best.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then_with(|| x.cmp(y)));
+        best.truncate(self.limit);
+        Ok((best, self.counter.merge_fruits(counts)?, total))
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        ordinal: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<CountedFruit> {
+        let mut segment = self.for_segment(ordinal, reader)?;
+        let alive = reader.alive_bitset();
+        let shown = |segment: &CountedBestSegment, doc| {
+            !(alive.is_some_and(|a| a.is_deleted(doc)) || segment.best.hidden.hides(doc))
+        };
+        if !self.word {
+            weight.for_each(reader, &mut |doc, score| {
+                if shown(&segment, doc) {
+                    segment.keep(doc, score);
+                }
+            })?;
+            return Ok(segment.harvest());
+        }
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        if let Some(word) = scorer.downcast_mut::<WordScorer>() {
+            // Compared as term frequencies: one division per match kept.
+            word.scoring_few();
+            let mut needed = word.needed(segment.best.best.threshold());
+            while doc != TERMINATED {
+                if shown(&segment, doc) {
+                    segment.count(doc);
+                    if word.could_reach(needed) {
+                        segment.best.best.push(word.score(), doc);
+                        needed = word.needed(segment.best.best.threshold());
+                    }
+                }
+                doc = word.advance();
+            }
+        } else {
+            while doc != TERMINATED {
+                if shown(&segment, doc) {
+                    segment.keep(doc, scorer.score());
+                }
+                doc = scorer.advance();
+            }
+        }
+        Ok(segment.harvest())
+    }
+}
+
+impl SegmentCollector for CountedBestSegment {
+    type Fruit = CountedFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.best.hidden.hides(doc) {
+            self.keep(doc, score);
+        }
+    }
+
+    fn harvest(self) -> CountedFruit {
+        (self.best.harvest(), self.counter.harvest(), self.total)
     }
 }
 

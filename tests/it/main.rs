@@ -12,6 +12,7 @@ mod history;
 mod hostile;
 mod people;
 mod provenance;
+mod ranking;
 mod reindex;
 mod relevance;
 mod serve;
