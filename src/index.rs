@@ -103,7 +103,7 @@ impl Index {
     /// Counts the facets of a search exactly over its first `matches`
     /// matches (each segment its share, by size),
     /// [`crate::query::FACETS_EXACT_UP_TO`] unless told, and past them over
-    /// the matches of one stretch of 16 documents in 16, scaled up to
+    /// one match in 16, scaled up to
     /// every match (`facets_exact` is then `false`); `u64::MAX` counts every
     /// match of every search, as [`SearchRequest::exact_facets`] does for
     /// one. `total` is exact either way.

@@ -64,8 +64,7 @@ pub use snippet::Snippet;
 pub const FACET_VALUES: usize = 20;
 /// Facets are counted exactly over a search's first this many matches, each
 /// segment of the index counting its share (in proportion to its
-/// documents); past them, over the matches of one stretch of 16 records in
-/// 16 (scaled up), unless the request asks for `exact_facets`. So the facets
+/// documents); past them, over one match in 16 (scaled up), unless the request asks for `exact_facets`. So the facets
 /// of a search with at most this many matches are exact where its matches
 /// are spread as the index is (`facets_exact` says when they are); a broad
 /// search gets estimates, whatever the index's size, as a search engine
