@@ -339,8 +339,6 @@ struct Cursor {
     lengths: OwnedBytes,
     /// The first record of the block last bounded, and its bound.
     best: (DocId, Score),
-    /// Whether lengths are asked for ahead (see [`WordScorer::scoring_few`]).
-    ahead: bool,
 }
 
 impl Cursor {
@@ -350,7 +348,6 @@ impl Cursor {
             at: 0,
             lengths,
             best: (TERMINATED, 0.0),
-            ahead: true,
         };
         (0..=AHEAD).for_each(|at| cursor.ask(at));
         cursor
@@ -358,9 +355,6 @@ impl Cursor {
 
     /// Asks for the length of the record of the posting at `at` in the block.
     fn ask(&self, at: usize) {
-        if !self.ahead {
-            return;
-        }
         let Some(&doc) = self.block.docs().get(at) else {
             return;
         };
@@ -470,14 +464,6 @@ impl WordScorer {
         (self.parts.iter().map(|p| p.postings.doc()))
             .min()
             .unwrap_or(TERMINATED)
-    }
-
-    /// Stops asking for the lengths of records ahead: a walk that scores
-    /// few of them ([`WordScorer::could_reach`]) would mostly ask in vain.
-    pub(super) fn scoring_few(&mut self) {
-        for part in &mut self.parts {
-            part.postings.ahead = false;
-        }
     }
 
     /// Whether the current record could have a weighted term frequency
@@ -779,7 +765,6 @@ mod tests {
             for k in [1, 10, 50] {
                 let mut kept: Vec<(Score, DocId)> = Vec::new();
                 let mut scorer = weight.word_scorer(segment, 1.0).unwrap();
-                scorer.scoring_few();
                 let threshold = |kept: &Vec<(Score, DocId)>| match kept.len() < k {
                     true => Score::MIN,
                     false => kept[k - 1].0,

@@ -240,7 +240,6 @@ impl Collector for CountedBest {
         let mut doc = scorer.doc();
         if let Some(word) = scorer.downcast_mut::<WordScorer>() {
             // Compared as term frequencies: one division per match kept.
-            word.scoring_few();
             let mut needed = word.needed(segment.best.best.threshold());
             while doc != TERMINATED {
                 if shown(&segment, doc) {
