@@ -7,6 +7,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::fastfield::AliveBitSet;
 use tantivy::query::{Scorer, Weight};
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
@@ -106,11 +107,12 @@ impl Collector for Best {
         ordinal: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<BestSegment> {
-        Ok(BestSegment {
-            best: Heap::new(self.offset + self.limit),
+        Ok(BestSegment::new(
+            self.offset + self.limit,
             ordinal,
-            hidden: Hidden::in_segment(&self.hidden, reader),
-        })
+            &self.hidden,
+            reader,
+        ))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -119,7 +121,7 @@ impl Collector for Best {
 
     fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
         let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
-        all.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then_with(|| x.cmp(y)));
+        best_first(&mut all);
         Ok(all.into_iter().skip(self.offset).take(self.limit).collect())
     }
 
@@ -133,8 +135,7 @@ impl Collector for Best {
         let alive = reader.alive_bitset();
         let mut threshold = Score::MIN;
         weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
-            let gone = alive.is_some_and(|a| a.is_deleted(doc)) || segment.hidden.hides(doc);
-            if !gone {
+            if !segment.passes_over(alive, doc) {
                 segment.best.push(score, doc);
                 threshold = segment.best.threshold();
             }
@@ -191,11 +192,7 @@ impl Collector for CountedBest {
         reader: &SegmentReader,
     ) -> tantivy::Result<CountedBestSegment> {
         Ok(CountedBestSegment {
-            best: BestSegment {
-                best: Heap::new(self.limit),
-                ordinal,
-                hidden: Hidden::in_segment(&self.hidden, reader),
-            },
+            best: BestSegment::new(self.limit, ordinal, &self.hidden, reader),
             counter: self.counter.for_segment(ordinal, reader)?,
             total: 0,
         })
@@ -212,7 +209,7 @@ impl Collector for CountedBest {
             counts.push(segment_counts);
             total += segment_total;
         }
-        best.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then_with(|| x.cmp(y)));
+        best_first(&mut best);
         best.truncate(self.limit);
         Ok((best, self.counter.merge_fruits(counts)?, total))
     }
@@ -225,40 +222,30 @@ impl Collector for CountedBest {
     ) -> tantivy::Result<CountedFruit> {
         let mut segment = self.for_segment(ordinal, reader)?;
         let alive = reader.alive_bitset();
-        let shown = |segment: &CountedBestSegment, doc| {
-            !(alive.is_some_and(|a| a.is_deleted(doc)) || segment.best.hidden.hides(doc))
-        };
-        if !self.word {
-            weight.for_each(reader, &mut |doc, score| {
-                if shown(&segment, doc) {
-                    segment.keep(doc, score);
-                }
-            })?;
-            return Ok(segment.harvest());
-        }
-        let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut doc = scorer.doc();
-        if let Some(word) = scorer.downcast_mut::<WordScorer>() {
-            // Compared as term frequencies: one division per match kept.
-            let mut needed = word.needed(segment.best.best.threshold());
-            while doc != TERMINATED {
-                if shown(&segment, doc) {
-                    segment.count(doc);
-                    if word.could_reach(needed) {
-                        segment.best.best.push(word.score(), doc);
-                        needed = word.needed(segment.best.best.threshold());
+        if self.word {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            if let Some(word) = scorer.downcast_mut::<WordScorer>() {
+                // Compared as term frequencies: one division per match kept.
+                let mut needed = word.needed(segment.best.best.threshold());
+                let mut doc = word.doc();
+                while doc != TERMINATED {
+                    if !segment.best.passes_over(alive, doc) {
+                        segment.count(doc);
+                        if word.could_reach(needed) {
+                            segment.best.best.push(word.score(), doc);
+                            needed = word.needed(segment.best.best.threshold());
+                        }
                     }
+                    doc = word.advance();
                 }
-                doc = word.advance();
-            }
-        } else {
-            while doc != TERMINATED {
-                if shown(&segment, doc) {
-                    segment.keep(doc, scorer.score());
-                }
-                doc = scorer.advance();
+                return Ok(segment.harvest());
             }
         }
+        weight.for_each(reader, &mut |doc, score| {
+            if !segment.best.passes_over(alive, doc) {
+                segment.keep(doc, score);
+            }
+        })?;
         Ok(segment.harvest())
     }
 }
@@ -281,6 +268,34 @@ pub(crate) struct BestSegment {
     best: Heap,
     ordinal: SegmentOrdinal,
     hidden: Hidden,
+}
+
+impl BestSegment {
+    /// The best `k` shown matches of `reader`'s segment, the documents
+    /// `state` hides passed over (none when `None`).
+    fn new(
+        k: usize,
+        ordinal: SegmentOrdinal,
+        state: &Option<Arc<CommitState>>,
+        reader: &SegmentReader,
+    ) -> BestSegment {
+        BestSegment {
+            best: Heap::new(k),
+            ordinal,
+            hidden: Hidden::in_segment(state, reader),
+        }
+    }
+
+    /// Whether `doc` is not shown: deleted (`alive` says which are not) or
+    /// hidden.
+    fn passes_over(&self, alive: Option<&AliveBitSet>, doc: DocId) -> bool {
+        alive.is_some_and(|a| a.is_deleted(doc)) || self.hidden.hides(doc)
+    }
+}
+
+/// Sorts matches best score first, of equal scores the earlier document.
+fn best_first(matches: &mut [(Score, DocAddress)]) {
+    matches.sort_unstable_by(|(a, x), (b, y)| b.total_cmp(a).then_with(|| x.cmp(y)));
 }
 
 impl SegmentCollector for BestSegment {
