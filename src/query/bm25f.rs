@@ -648,13 +648,10 @@ mod tests {
         let index = tantivy::Index::create_in_ram(builder.build());
         let mut writer: tantivy::IndexWriter =
             index.writer_with_num_threads(1, 15_000_000).unwrap();
-        let mut next = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..1_000 {
-            next ^= next << 13;
-            next ^= next >> 7;
-            next ^= next << 17;
             // The word 0 to 3 times.
-            let text = "word ".repeat((next % 4) as usize) + "other";
+            let text = "word ".repeat(random(4) as usize) + "other";
             writer.add_document(tantivy::doc!(body => text)).unwrap();
         }
         writer.commit().unwrap();
@@ -795,19 +792,23 @@ mod tests {
         }
     }
 
-    /// In one segment, the bound of the word in one field is the best score
-    /// of a block: no record scores above it, and some reach it. (Over
-    /// several fields it adds each field's best, which one record need
-    /// not have.)
-    #[test]
-    fn the_bound_of_a_block_is_its_best_score() {
-        let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
-        let batch = (0..2_000)
+    /// `count` records of `shortest` to `shortest + spread - 1` other
+    /// words, with `grokking` one to `most` times among them, one in 15 a
+    /// summary; with `titled`, one in 3 titled with the word.
+    fn random_records(
+        seed: u64,
+        count: usize,
+        (shortest, spread): (u64, u64),
+        most: u64,
+        titled: bool,
+    ) -> Vec<(Kind, &'static str, String)> {
+        let mut random = xorshift(seed);
+        (0..count)
             .map(|i| {
-                let mut words: Vec<&str> = (0..1 + random(20))
+                let mut words: Vec<&str> = (0..shortest + random(spread))
                     .map(|_| ["weight", "decay", "late", "loss"][random(4) as usize])
                     .collect();
-                for _ in 0..1 + random(3) {
+                for _ in 0..1 + random(most) {
                     words.insert(random(words.len() as u64 + 1) as usize, "grokking");
                 }
                 let kind = if i % 15 == 0 {
@@ -815,9 +816,23 @@ mod tests {
                 } else {
                     Kind::Claim
                 };
-                (kind, "Notes", words.join(" "))
+                let title = if titled && random(3) == 0 {
+                    "Grokking notes"
+                } else {
+                    "Notes"
+                };
+                (kind, title, words.join(" "))
             })
-            .collect();
+            .collect()
+    }
+
+    /// In one segment, the bound of the word in one field is the best score
+    /// of a block: no record scores above it, and some reach it. (Over
+    /// several fields it adds each field's best, which one record need
+    /// not have.)
+    #[test]
+    fn the_bound_of_a_block_is_its_best_score() {
+        let batch = random_records(0x9E37_79B9_7F4A_7C15, 2_000, (1, 20), 3, false);
         let (index, fields) = segments(&[batch]);
         let ratios = score_over_bound(&index, &fields);
         assert_eq!(ratios.len(), 2_000);
@@ -835,28 +850,7 @@ mod tests {
     /// counts six times more in a summary.
     #[test]
     fn the_best_records_are_found_passing_over_those_that_cannot_be() {
-        let mut random = xorshift(0x2545_F491_4F6C_DD1D);
-        let batch = (0..3_000)
-            .map(|i| {
-                let mut words: Vec<&str> = (0..random(120))
-                    .map(|_| ["weight", "decay", "late", "loss"][random(4) as usize])
-                    .collect();
-                for _ in 0..1 + random(4) {
-                    words.insert(random(words.len() as u64 + 1) as usize, "grokking");
-                }
-                let kind = if i % 15 == 0 {
-                    Kind::Summary
-                } else {
-                    Kind::Claim
-                };
-                let title = if random(3) == 0 {
-                    "Grokking notes"
-                } else {
-                    "Notes"
-                };
-                (kind, title, words.join(" "))
-            })
-            .collect();
+        let batch = random_records(0x2545_F491_4F6C_DD1D, 3_000, (0, 120), 4, true);
         let (index, fields) = segments(&[batch]);
         let ratios = score_over_bound(&index, &fields);
         assert_eq!(ratios.len(), 3_000);
