@@ -858,6 +858,30 @@ mod tests {
         assert!(highest <= 1.0 + 1e-4, "a score above its bound: {highest}");
     }
 
+    /// Summaries with the word in their title only, each shorter than the
+    /// last, among claims with it in short texts: a summary's own blocks
+    /// say it could not beat the best kept as a claim, but as a summary it
+    /// can, and the best keep changing to later ones.
+    #[test]
+    fn a_summary_is_found_by_its_title_alone() {
+        let titles: Vec<String> = (0..10)
+            .map(|n| "Grokking".to_string() + &" notes".repeat(12 - n))
+            .collect();
+        let batch = (0..1_000)
+            .map(|i| match i % 10 {
+                0 => (
+                    Kind::Summary,
+                    titles[i / 100].as_str(),
+                    "weight decay loss".to_string(),
+                ),
+                _ => (Kind::Claim, "Notes", "grokking late".to_string()),
+            })
+            .collect();
+        let (index, fields) = segments(&[batch]);
+        let ratios = score_over_bound(&index, &fields);
+        assert_eq!(ratios.len(), 1_000);
+    }
+
     /// A segment of short records keeps, for each block, the record of
     /// best term factor under its own short average length; under the
     /// index's, much longer, another record of the block is better. The
